@@ -1,0 +1,86 @@
+"""Value types shared by retrieval, answering, briefs and the UI.
+
+They are plain frozen dataclasses so scripts can use them without importing any model code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrieved chunk of a corpus document, with where it comes from."""
+
+    text: str
+    source: str
+    title: str
+    page: int | None
+    section: str | None
+    score: float
+    chunk_id: str
+    publisher: str | None = None
+    year: int | None = None
+    position: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def location(self) -> str:
+        """Human-readable French locator: 'p. 4' or the section title."""
+        if self.page is not None:
+            return f"p. {self.page}"
+        return self.section or ""
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered citation: the passage and the exact sentence of it that supports the claim."""
+
+    n: int
+    passage: Passage
+    quote: str
+
+    def to_dict(self) -> dict[str, Any]:
+        p = self.passage
+        return {
+            "n": self.n,
+            "text": p.text,
+            "source": p.source,
+            "title": p.title,
+            "publisher": p.publisher,
+            "year": p.year,
+            "page": p.page,
+            "section": p.section,
+            "chunk_id": p.chunk_id,
+            "quote": self.quote,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer whose text carries inline markers [n] that index ``citations``."""
+
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    abstained: bool = False
+    mode: str = "extractive"
+    leads: list[Passage] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "answer": self.text,
+            "citations": [c.to_dict() for c in self.citations],
+            "abstained": self.abstained,
+        }
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    """One event of a streamed answer: text tokens first, then one final event with the verified answer."""
+
+    kind: Literal["token", "final"]
+    text: str = ""
+    answer: Answer | None = None
