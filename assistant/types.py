@@ -23,6 +23,10 @@ class Passage:
     publisher: str | None = None
     year: int | None = None
     position: int = 0
+    # Raw signals behind ``score`` (fused, rank-based): BM25 score and dense cosine similarity, when the
+    # passage was found by that route. Absolute scales, so callers can calibrate thresholds on them.
+    lexical_score: float | None = None
+    dense_score: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
