@@ -1,0 +1,479 @@
+"""The Gradio web chat (``ess-assistant serve``): ask, read the streamed answer, open every source.
+
+Safe by default: bound to 127.0.0.1, no share link, analytics off, every text from documents, answers
+and users escaped before it reaches the page, upload size capped, no extra file routes, a queue with a
+concurrency limit, and French messages instead of tracebacks. The answer, ingestion and retrieval
+functions are injectable so the UI can be tested with fakes; by default they are the project's own.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Must be set before gradio is imported: its analytics module reads it at import and launch time.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+import functools
+import logging
+import re
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.config import Settings
+from assistant.types import Answer, AnswerEvent, Citation, Passage
+from ui.export import Turn, write_conversation
+from ui.render import answer_markdown, citation_label, context_html, esc, sources_html
+
+log = logging.getLogger(__name__)
+
+AskStream = Callable[..., Iterator[AnswerEvent]]
+IngestFn = Callable[..., Any]
+NeighboursFn = Callable[..., list[Passage]]
+DocumentsFn = Callable[[], list[dict]]
+
+MAX_UPLOAD = "50mb"
+CONCURRENCY_LIMIT = 4
+QUEUE_MAX_SIZE = 64
+DEFAULT_K = 5
+UPLOAD_TYPES = [".pdf", ".txt", ".md"]
+
+ERROR_ANSWER = (
+    "Désolé, une erreur est survenue pendant la préparation de la réponse. Réessayez dans un instant ; "
+    "si le problème persiste, vérifiez que les documents ont bien été indexés (`ess-assistant ingest`)."
+)
+STATUS_FR = {
+    "ingested": "ajouté",
+    "unchanged": "déjà présent, inchangé",
+    "removed": "retiré",
+    "failed": "non ajouté",
+}
+
+# A few generic questions per bundled document (not the evaluation set's), shown as examples.
+EXAMPLES: dict[str, list[str]] = {
+    "cress-occitanie_carnet-des-agoras_2021.md": [
+        "Quels thèmes ont été abordés lors des Agoras de l'ESS en Occitanie ?",
+        "Que propose la démarche de la République de l'ESS ?",
+    ],
+    "cress-occitanie_ess-nouveau-pacte-economique-et-social_2020.txt": [
+        "Quel rôle l'ESS peut-elle jouer dans un nouveau pacte économique et social ?",
+        "Quelles leçons les acteurs de l'ESS tirent-ils de la crise sanitaire ?",
+    ],
+    "anct_webinaire-ess-relance-territoires-fragiles_2021.txt": [
+        "Comment l'ESS contribue-t-elle à la relance des territoires fragiles ?",
+        "Quels leviers les collectivités ont-elles pour soutenir l'ESS dans les quartiers et zones rurales ?",
+    ],
+    "ess-france_focus-nouvelles-alliances-interet-general_2022.md": [
+        "Qu'entend ESS France par les nouvelles alliances de l'intérêt général ?",
+        "Comment l'ESS peut-elle coopérer avec l'État et les collectivités ?",
+    ],
+    "rtes_rencontres-territoires-et-ess_2013.txt": [
+        "Qu'est-ce qu'un pôle territorial de coopération économique ?",
+        "Comment les collectivités peuvent-elles mieux travailler avec les acteurs de l'ESS ?",
+    ],
+}
+
+CSS = """
+.ess-source { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 6px 10px;
+  margin-bottom: 8px; }
+.ess-source summary { cursor: pointer; }
+.ess-n { font-weight: bold; color: var(--color-accent); }
+.ess-meta, .ess-file { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.ess-passage, .ess-context { white-space: pre-wrap; margin-top: 6px; }
+.ess-quote { margin: 4px 0 0 0; font-style: italic; }
+.ess-ctx-near { color: var(--body-text-color-subdued); margin: 6px 0; }
+.ess-ctx-main { border-left: 3px solid var(--color-accent); padding-left: 8px; margin: 6px 0; }
+mark { background: #ffe58a; color: inherit; }
+"""
+
+
+# --- default back-ends (imported lazily so the UI loads even before an index exists) ----------------
+
+
+def _default_ask_stream(
+    question: str, history: list[dict] | None = None, **kwargs: Any
+) -> Iterator[AnswerEvent]:
+    from assistant.answer import stream_ask
+
+    return stream_ask(question, history, **kwargs)
+
+
+def _default_ingest(paths: Sequence[Path], progress: Callable[[str, int, int], None] | None = None) -> Any:
+    from ingest.pipeline import ingest_paths
+
+    return ingest_paths(list(paths), progress=progress)
+
+
+def _default_neighbours(chunk_id: str, before: int = 1, after: int = 1) -> list[Passage]:
+    from assistant.retrieval import get_neighbours
+
+    return get_neighbours(chunk_id, before=before, after=after)
+
+
+def _default_documents() -> list[dict]:
+    from assistant.retrieval import list_documents
+
+    return list_documents()
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _french_errors(action: str) -> Callable:
+    """Turn any unexpected exception of a handler into a French gr.Error (the traceback goes to the log)."""
+
+    def deco(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except gr.Error:
+                raise
+            except Exception as exc:
+                log.exception("UI handler %s failed", fn.__name__)
+                raise gr.Error(f"{action} a échoué à cause d'une erreur interne. Réessayez ; "
+                               "si le problème persiste, consultez le journal du serveur.") from exc
+
+        return wrapper
+
+    return deco
+
+
+def _safe_documents(documents: DocumentsFn) -> list[dict]:
+    """Indexed documents, or none when the index is missing or unreadable (the UI still loads)."""
+    try:
+        return list(documents())
+    except Exception:
+        log.warning("Could not list indexed documents", exc_info=True)
+        return []
+
+
+def _filter_choices(docs: list[dict]) -> tuple[list, list, list]:
+    titles = sorted({(str(d.get("title") or d["source"]), str(d["source"])) for d in docs if d.get("source")})
+    publishers = sorted({str(d["publisher"]) for d in docs if d.get("publisher")})
+    years = sorted({str(d["year"]) for d in docs if d.get("year")}, reverse=True)
+    return titles, publishers, years
+
+
+def _example_questions(docs: list[dict]) -> list[str]:
+    present = {d.get("source") for d in docs}
+    chosen = [q for src, qs in EXAMPLES.items() if src in present for q in qs]
+    return chosen or [q for qs in EXAMPLES.values() for q in qs]
+
+
+def _filters(sources: list[str] | None, publishers: list[str] | None, years: list[str] | None) -> dict:
+    """Filter kwargs for stream_ask; empty selections mean no filter."""
+    out: dict[str, Any] = {}
+    if sources:
+        out["source"] = list(sources)
+    if publishers:
+        out["publisher"] = list(publishers)
+    if years:
+        out["year"] = [int(y) for y in years]
+    return out
+
+
+def _history(turns: list[Turn]) -> list[dict]:
+    hist: list[dict] = []
+    for question, answer in turns:
+        hist += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+    return hist
+
+
+def _final_answer(events: Iterator[AnswerEvent]) -> Answer:
+    for ev in events:
+        if ev.kind == "final" and ev.answer is not None:
+            return ev.answer
+    raise RuntimeError("answer stream ended without a final event")
+
+
+def _upload_name(path: Path) -> str:
+    """A harmless file name for the uploads folder (no path parts, no leading dot)."""
+    stem = re.sub(r"[^\w.-]+", "_", path.stem).strip("._") or "document"
+    return f"{stem[:120]}{path.suffix.lower()}"
+
+
+def _mode_choices(settings: Settings) -> tuple[list[tuple[str, str]], str]:
+    if settings.llm_provider:
+        model = f", {settings.llm_model}" if settings.llm_model else ""
+        label = f"LLM configuré ({settings.llm_provider}{model})"
+        return [("Extractif (sans LLM)", "extractive"), (label, "llm")], (
+            "Le mode LLM reformule à partir des passages ; chaque phrase reste vérifiée contre ses sources."
+        )
+    return [("Extractif (sans LLM)", "extractive")], (
+        "Aucun LLM n'est configuré (variables ESS_LLM_PROVIDER et ESS_LLM_MODEL) : les réponses sont "
+        "composées de phrases extraites des documents."
+    )
+
+
+# --- the app ------------------------------------------------------------------------------------------
+
+
+def build_app(
+    ask_stream: AskStream | None = None,
+    ingest: IngestFn | None = None,
+    neighbours: NeighboursFn | None = None,
+    documents: DocumentsFn | None = None,
+    settings: Settings | None = None,
+) -> gr.Blocks:
+    """Build the Blocks app; pass fakes for ``ask_stream`` etc. in tests, defaults use the real pipeline."""
+    ask_stream = ask_stream or _default_ask_stream
+    ingest = ingest or _default_ingest
+    neighbours = neighbours or _default_neighbours
+    documents = documents or _default_documents
+    settings = settings or Settings.from_env()
+
+    docs = _safe_documents(documents)
+    titles, publishers, years = _filter_choices(docs)
+    modes, mode_info = _mode_choices(settings)
+
+    def respond(
+        question: str,
+        chat: list[dict],
+        turns: list[Turn],
+        k: float,
+        mode: str,
+        f_sources: list[str],
+        f_publishers: list[str],
+        f_years: list[str],
+    ) -> Iterator[tuple]:
+        """Stream one answer into the chat, then show its verified text and its sources."""
+        question = (question or "").strip()
+        if not question:
+            gr.Warning("Saisissez une question avant d'envoyer.")
+            yield chat, "", turns, gr.skip(), gr.skip(), gr.skip()
+            return
+        chat = [*chat, {"role": "user", "content": esc(question)},
+                {"role": "assistant", "content": "_Recherche dans les documents…_"}]
+        yield chat, "", turns, gr.skip(), gr.skip(), gr.skip()
+        streamed = ""
+        try:
+            events = ask_stream(question, _history(turns), k=int(k), mode=mode or "extractive",
+                                **_filters(f_sources, f_publishers, f_years))
+            for ev in events:
+                if ev.kind == "token":
+                    streamed += ev.text
+                    chat[-1] = {"role": "assistant", "content": esc(streamed) + " ▌"}
+                    yield chat, gr.skip(), turns, gr.skip(), gr.skip(), gr.skip()
+                elif ev.kind == "final" and ev.answer is not None:
+                    answer = ev.answer
+                    break
+            else:
+                raise RuntimeError("answer stream ended without a final event")
+        except Exception:
+            log.exception("Answering failed for question %r", question[:200])
+            chat[-1] = {"role": "assistant", "content": ERROR_ANSWER}
+            yield chat, gr.skip(), turns, gr.skip(), gr.skip(), gr.skip()
+            return
+        chat[-1] = {"role": "assistant", "content": answer_markdown(answer)}
+        turns = [*turns, (question, answer)]
+        picks = gr.Radio(choices=[(citation_label(c), c.n) for c in answer.citations], value=None,
+                         visible=bool(answer.citations))
+        yield chat, gr.skip(), turns, sources_html(answer), picks, ""
+
+    def show_context(n: int | None, turns: list[Turn]) -> str:
+        """The chosen citation's passage between its neighbours (fetched only now, on demand)."""
+        if n is None or not turns:
+            return ""
+        citation: Citation | None = next((c for c in turns[-1][1].citations if c.n == int(n)), None)
+        if citation is None:
+            return ""
+        try:
+            near = neighbours(citation.passage.chunk_id, before=1, after=1)
+        except Exception:
+            log.warning("Could not fetch neighbours of %s", citation.passage.chunk_id, exc_info=True)
+            return context_html(citation, []) + "<p><em>Le texte voisin n'est pas disponible.</em></p>"
+        return context_html(citation, near)
+
+    def new_conversation() -> tuple:
+        return [], [], sources_html(None), gr.Radio(choices=[], value=None, visible=False), "", gr.File(
+            value=None, visible=False)
+
+    @_french_errors("L'export de la conversation")
+    def export(turns: list[Turn]) -> Any:
+        if not turns:
+            gr.Warning("La conversation est vide : posez d'abord une question.")
+            return gr.File(value=None, visible=False)
+        return gr.File(value=str(write_conversation(turns)), visible=True)
+
+    def refresh_filters() -> tuple:
+        t, p, y = _filter_choices(_safe_documents(documents))
+        return gr.Dropdown(choices=t), gr.Dropdown(choices=p), gr.Dropdown(choices=y)
+
+    @_french_errors("L'ajout des documents")
+    def add_documents(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+        """Copy uploads into the index's uploads folder, ingest them, report one line per file."""
+        if not files:
+            raise gr.Error("Choisissez d'abord un ou plusieurs fichiers (PDF, TXT ou MD).")
+        upload_dir = settings.index_dir / "uploads"
+        upload_dir.mkdir(parents=True, exist_ok=True)
+        rows: list[list[Any]] = []
+        to_ingest: list[Path] = []
+        for f in files:
+            src = Path(f)
+            if src.suffix.lower() not in UPLOAD_TYPES:
+                rows.append([src.name, STATUS_FR["failed"], 0, "Format non pris en charge (PDF, TXT ou MD)."])
+                continue
+            dest = upload_dir / _upload_name(src)
+            shutil.copyfile(src, dest)
+            to_ingest.append(dest)
+        if to_ingest:
+            progress((0, len(to_ingest)), desc="Préparation de l'indexation…")
+
+            def on_progress(name: str, done: int, total: int) -> None:
+                progress((done, total), desc=f"Indexation : {name}", unit="fichiers")
+
+            report = ingest(to_ingest, progress=on_progress)
+            rows += [[o.source, STATUS_FR.get(o.status, o.status), o.chunks, o.reason or ""]
+                     for o in report.outcomes]
+        added = sum(1 for r in rows if r[1] == STATUS_FR["ingested"])
+        summary = f"**{added} document(s) ajouté(s)** sur {len(rows)} fichier(s)."
+        if added:
+            summary += " Ils sont dès maintenant interrogeables."
+        t, p, y = _filter_choices(_safe_documents(documents))
+        return summary, rows, gr.Dropdown(choices=t), gr.Dropdown(choices=p), gr.Dropdown(choices=y)
+
+    def api_ask(
+        question: str,
+        k: int = DEFAULT_K,
+        mode: str = "extractive",
+        source: list[str] | None = None,
+        publisher: list[str] | None = None,
+        year: list[int] | None = None,
+    ) -> dict:
+        """Answer one question with its citations (JSON: answer, citations, abstained)."""
+        if not (question or "").strip():
+            raise gr.Error("La question est vide.")
+        try:
+            answer = _final_answer(ask_stream(question.strip(), None, k=int(k), mode=mode,
+                                              **_filters(source, publisher, [str(y) for y in year or []])))
+        except Exception as exc:
+            log.exception("API answer failed")
+            raise gr.Error(ERROR_ANSWER) from exc
+        return answer.to_dict()
+
+    with gr.Blocks(title="ESS Assistant", analytics_enabled=False, fill_width=True) as demo:
+        turns_state = gr.State([])
+        gr.Markdown(
+            "# ESS Assistant\nQuestions sur les documents de l'économie sociale et solidaire : chaque "
+            "affirmation renvoie à un passage numéroté **[n]**, consultable dans le panneau des sources."
+        )
+        with gr.Tabs():
+            with gr.Tab("Discussion"), gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(
+                        label="Discussion", elem_id="ess-chat", height=480, sanitize_html=True,
+                        render_markdown=True, allow_tags=False, latex_delimiters=[],
+                        feedback_options=None, buttons=["copy"],
+                        placeholder="Posez une question : la réponse cite ses sources.",
+                    )
+                    with gr.Row():
+                        question = gr.Textbox(
+                            show_label=False, placeholder="Votre question sur l'ESS…", scale=5,
+                            max_length=2000, elem_id="ess-question", submit_btn=False,
+                        )
+                        send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="ess-send")
+                    with gr.Row():
+                        new_btn = gr.Button("Nouvelle conversation", elem_id="ess-new")
+                        export_btn = gr.Button("Exporter en Markdown", elem_id="ess-export")
+                    export_file = gr.File(label="Conversation exportée", visible=False,
+                                          interactive=False, elem_id="ess-export-file")
+                    gr.Examples(examples=[[q] for q in _example_questions(docs)], inputs=[question],
+                                label="Exemples de questions", examples_per_page=10)
+                    with gr.Accordion("Filtres et réglages (pour la prochaine question)", open=False):
+                        f_sources = gr.Dropdown(choices=titles, multiselect=True, label="Documents",
+                                                info="Vide : tous les documents.")
+                        f_publishers = gr.Dropdown(choices=publishers, multiselect=True, label="Éditeurs")
+                        f_years = gr.Dropdown(choices=years, multiselect=True, label="Années")
+                        k = gr.Slider(1, 15, value=DEFAULT_K, step=1,
+                                      label="Nombre de passages consultés")
+                        mode = gr.Radio(choices=modes, value="extractive", label="Mode de réponse",
+                                        info=mode_info, interactive=len(modes) > 1)
+                with gr.Column(scale=2):
+                    gr.Markdown("### Sources")
+                    sources = gr.HTML(sources_html(None), elem_id="ess-sources", js_on_load=None)
+                    pick = gr.Radio(choices=[], label="Voir un passage dans son contexte", visible=False,
+                                    elem_id="ess-pick")
+                    context = gr.HTML("", elem_id="ess-context", js_on_load=None)
+
+            with gr.Tab("Ajouter des documents"):
+                gr.Markdown(
+                    f"Formats acceptés : PDF, TXT et Markdown ({MAX_UPLOAD.upper()} au plus par fichier). "
+                    "Les documents ajoutés sont interrogeables dès la fin de l'indexation."
+                )
+                files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, type="filepath",
+                                label="Fichiers à ajouter", elem_id="ess-upload")
+                add_btn = gr.Button("Ajouter au corpus", variant="primary", elem_id="ess-add")
+                add_summary = gr.Markdown(elem_id="ess-add-summary")
+                add_table = gr.Dataframe(headers=["Fichier", "Résultat", "Passages", "Détail"],
+                                         datatype=["str", "str", "number", "str"], interactive=False,
+                                         wrap=True, elem_id="ess-add-table")
+
+            brief_tab = _brief_tab_builder()
+            if brief_tab is not None:
+                with gr.Tab("Note de synthèse"):
+                    brief_tab()
+
+        gr.on(
+            [question.submit, send.click], respond,
+            inputs=[question, chatbot, turns_state, k, mode, f_sources, f_publishers, f_years],
+            outputs=[chatbot, question, turns_state, sources, pick, context],
+            api_visibility="private",
+        )
+        pick.change(show_context, [pick, turns_state], context, api_visibility="private")
+        new_btn.click(new_conversation, None, [chatbot, turns_state, sources, pick, context, export_file],
+                      api_visibility="private")
+        export_btn.click(export, turns_state, export_file, api_visibility="private")
+        add_btn.click(add_documents, files, [add_summary, add_table, f_sources, f_publishers, f_years],
+                      api_name="ajouter_documents", concurrency_limit=1, concurrency_id="ingest")
+        demo.load(refresh_filters, None, [f_sources, f_publishers, f_years], api_visibility="private")
+        gr.api(api_ask, api_name="ask")
+
+    demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)
+    return demo
+
+
+def _brief_tab_builder() -> Callable[[], None] | None:
+    """The brief tab's builder when its module is available (it is developed separately)."""
+    try:
+        from ui.brief_tab import build_brief_tab
+    except ImportError:
+        log.info("ui.brief_tab not available; the brief tab is not shown", exc_info=True)
+        return None
+    return build_brief_tab
+
+
+def launch_options(host: str = "127.0.0.1", port: int = 7860) -> dict[str, Any]:
+    """launch() arguments that keep the app private and quiet; shared by serve() and the tests."""
+    return {
+        "server_name": host,
+        "server_port": port,
+        "share": False,
+        "inbrowser": False,
+        "show_error": True,
+        "max_file_size": MAX_UPLOAD,
+        "allowed_paths": [],
+        "enable_monitoring": False,
+        "mcp_server": False,
+        "ssr_mode": False,
+        "pwa": False,
+        "run_history": False,
+        "footer_links": ["api"],
+        "strict_cors": True,
+        "theme": gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
+                                   font_mono=["ui-monospace", "monospace"]),
+        "css": CSS,
+        "quiet": True,
+    }
+
+
+def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Run the web chat until interrupted (what ``ess-assistant serve`` and ``make run`` open)."""
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("Serving on %s: the app has no authentication, anyone on the network can use it", host)
+    app = build_app()
+    print(f"ESS Assistant : http://{host}:{port}/", flush=True)
+    app.launch(**launch_options(host, port))

@@ -1,0 +1,62 @@
+"""Export of a chat conversation to a Markdown file that keeps every answer's sources.
+
+The export is meant to be pasted into notes or a brief, so each answer is followed by the passages it
+cites (title, publisher, year, page or section, supporting sentence). Text from documents and users is
+HTML-escaped so that a Markdown viewer cannot execute anything it contains.
+"""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from assistant.types import Answer
+from ui.render import meta_line
+
+Turn = tuple[str, Answer]
+
+
+def _txt(text: str | None) -> str:
+    return html.escape(text or "", quote=False)
+
+
+def _quote_block(text: str) -> str:
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in _txt(text).splitlines())
+
+
+def conversation_markdown(turns: Sequence[Turn], now: datetime | None = None) -> str:
+    """Markdown of the whole conversation: each question, its answer, then its sources."""
+    stamp = (now or datetime.now()).strftime("%d/%m/%Y %H:%M")
+    out = ["# Conversation — ESS Assistant", "", f"_Exportée le {stamp}._", ""]
+    if not turns:
+        out += ["_Aucune question n'a encore été posée._", ""]
+    for i, (question, answer) in enumerate(turns, 1):
+        out += [f"## Question {i}", "", _quote_block(question), "", "### Réponse", "", _txt(answer.text), ""]
+        out += [f"_{_txt(w)}_\n" for w in answer.warnings]
+        if answer.citations:
+            out += ["### Sources", ""]
+            for c in answer.citations:
+                meta = meta_line(c.passage)
+                out.append(f"- **[{c.n}]** {_txt(c.passage.title)}" + (f" — {_txt(meta)}" if meta else ""))
+                out.append(f"  (fichier : `{c.passage.source}`)")
+                out.append(f"  > « {_txt(c.quote)} »")
+            out.append("")
+        elif answer.leads:
+            out += ["### Passages à consulter", ""]
+            for p in answer.leads:
+                meta = meta_line(p)
+                out.append(f"- {_txt(p.title)}" + (f" — {_txt(meta)}" if meta else ""))
+            out.append("")
+    return "\n".join(out)
+
+
+def write_conversation(turns: Sequence[Turn], directory: Path | None = None) -> Path:
+    """Write the export to a fresh file (in the system temp dir by default) and return its path."""
+    directory = directory or Path(tempfile.mkdtemp(prefix="ess-export-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"conversation-ess-{datetime.now():%Y%m%d-%H%M%S}.md"
+    path.write_text(conversation_markdown(turns), encoding="utf-8")
+    return path
