@@ -1,0 +1,487 @@
+"""Sourced briefs ("notes de synthèse") on a topic, built from the corpus with or without an LLM.
+
+Officials need a structured note they can paste into their own document, where every point is tied to a
+passage they can check. Without an LLM the note is made of corpus sentences, retrieved with several
+sub-queries per section and classified into sections by lexical cues; with an LLM each section is a short
+written synthesis whose citations are verified in code. In both modes a section the corpus does not feed
+is left out, and near-duplicate bullets are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from assistant.extractive import analyse, display_text, split_spans
+from assistant.types import Citation, Passage
+from ingest.normalize import contains_quote, fold, normalize_for_match
+
+log = logging.getLogger(__name__)
+
+Retriever = Callable[..., list[Passage]]
+
+# Two bullets whose normalised token sets overlap this much (rapidfuzz token_set_ratio) say the same thing.
+DUPLICATE_RATIO = 85.0
+# Minimum share of the topic's (IDF-weighted) terms a sentence must bear, its passage's share counting
+# PASSAGE_WEIGHT: a sentence must name part of the topic itself, its passage only tips the balance.
+MIN_RELEVANCE = 0.5
+PASSAGE_WEIGHT = 0.35
+MIN_SENTENCE_CHARS = 50
+MAX_SENTENCE_CHARS = 450
+
+
+@dataclass(frozen=True)
+class BriefBullet:
+    """One point of the note: its text and the verified citations that support it."""
+
+    text: str
+    citations: list[Citation]
+    figure: str | None = None
+    date: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "citations": [c.n for c in self.citations],
+            "figure": self.figure,
+            "date": self.date,
+        }
+
+
+@dataclass(frozen=True)
+class BriefSection:
+    key: str
+    title: str
+    bullets: list[BriefBullet]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "title": self.title, "bullets": [b.to_dict() for b in self.bullets]}
+
+
+@dataclass(frozen=True)
+class BriefSource:
+    """A document cited by the note, with the places (pages or sections) cited in it."""
+
+    source: str
+    title: str
+    publisher: str | None
+    year: int | None
+    locations: list[str]
+
+    def label(self) -> str:
+        """French bibliographic line: title, publisher, year, pages or sections."""
+        parts = [self.title or self.source]
+        parts += [p for p in (self.publisher, str(self.year) if self.year else None) if p]
+        if self.locations:
+            parts.append(", ".join(self.locations))
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Brief:
+    topic: str
+    title: str
+    scope: str
+    sections: list[BriefSection]
+    mode: str = "extractive"
+    filters: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def citations(self) -> list[Citation]:
+        """Every citation once, in number order."""
+        seen: dict[int, Citation] = {}
+        for section in self.sections:
+            for bullet in section.bullets:
+                for c in bullet.citations:
+                    seen.setdefault(c.n, c)
+        return [seen[n] for n in sorted(seen)]
+
+    def sources(self) -> list[BriefSource]:
+        """Cited documents in order of first citation, each with its cited locations."""
+        docs: dict[str, tuple[Passage, list[str]]] = {}
+        for c in self.citations():
+            p = c.passage
+            _, locs = docs.setdefault(p.source, (p, []))
+            loc = p.location()
+            if loc and loc not in locs:
+                locs.append(loc)
+        return [BriefSource(p.source, p.title, p.publisher, p.year, locs) for p, locs in docs.values()]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "topic": self.topic,
+            "title": self.title,
+            "scope": self.scope,
+            "mode": self.mode,
+            "filters": self.filters,
+            "sections": [s.to_dict() for s in self.sections],
+            "citations": [c.to_dict() for c in self.citations()],
+            "warnings": self.warnings,
+        }
+
+
+@dataclass(frozen=True)
+class _SectionSpec:
+    key: str
+    title: str
+    queries: tuple[str, ...]
+    max_bullets: int = 5
+
+
+SECTIONS: tuple[_SectionSpec, ...] = (
+    _SectionSpec("contexte", "Contexte", ("", "définition enjeux", "histoire contexte loi")),
+    _SectionSpec(
+        "chiffres",
+        "Chiffres clés",
+        ("chiffres", "millions d'euros", "emplois salariés", "nombre pourcentage"),
+        6,
+    ),
+    _SectionSpec(
+        "acteurs", "Acteurs et dispositifs", ("acteurs réseaux", "dispositif", "financement accompagnement")
+    ),
+    _SectionSpec(
+        "propositions",
+        "Propositions et leviers d'action",
+        ("propositions", "il faut", "proposer recommandations"),
+    ),
+    _SectionSpec(
+        "exemples", "Exemples dans les territoires", ("exemple", "territoire commune", "expérience projet")
+    ),
+    _SectionSpec("vigilance", "Points de vigilance", ("vigilance", "difficulté risque", "frein limite")),
+)
+SECTION_TITLES = {s.key: s.title for s in SECTIONS}
+
+# Cues are matched on fold()ed text (lower case, no accents).
+_NUMBER = r"(?<![\w.,])\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d+)?|(?<![\w.,])\d+(?:,\d+)?"
+_FIGURE_RE = re.compile(
+    rf"(?:(?:plus|moins) de |pres de |environ )?(?:{_NUMBER})\s?"
+    r"(?:%|pour ?cent|(?:millions?|milliards?)\b(?:\s?(?:€|d'euros|de personnes|d'emplois))?"
+    r"|(?:md|m|k)?\s?€|euros?"
+    r"|(?:(?:emplois|salaries|etp|personnes|habitants|structures|entreprises|associations|cooperatives"
+    r"|etablissements|adherents|benevoles|participants|projets|communes|membres|postes|beneficiaires"
+    r"|hectares|ha|m2|m²|tonnes|repas|logements|webinaires|acteurs|jeunes|familles|places)\b))",
+)
+_YEAR_RE = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
+_STRONG_PROPOSAL_RE = re.compile(
+    r"\b(?:il faut|il faudrait|il convient|nous proposons|proposons|propose de|proposition|preconis|recommand"
+    r"|devrai(?:t|ent)|doi(?:t|vent) etre|demandons|appelons a|souhaitons|plaidons|il est necessaire"
+    r"|il est indispensable|levier|piste)"
+)
+_INFINITIVE_START_RE = re.compile(
+    r"^(?:[\W\d]*)(?:creer|developper|renforcer|favoriser|soutenir|encourager|faciliter|permettre"
+    r"|mettre en place"
+    r"|accompagner|mobiliser|structurer|reconnaitre|integrer|generaliser|ouvrir|valoriser|former|simplifier"
+    r"|inciter|promouvoir|systematiser|amplifier|conforter|donner|faire|assurer|garantir|adapter|associer)\b"
+)
+_VIGILANCE_RE = re.compile(
+    r"\b(?:vigilan|difficult|risqu|frein|obstacle|limites?\b|fragilis|manque|menac|ecueil|danger|inquiet|crain"
+    r"|precarit|probleme|lourdeur|faute de|insuffis|contrainte|complexit|pas assez|prudence|epuis|isolement"
+    r"|attention a)"
+)
+_EXAMPLE_RE = re.compile(
+    r"\b(?:par exemple|exemple|a titre d'illustration|experimentation|l'experience de|communaute de communes"
+    r"|communaute d'agglomeration|agglomeration|metropole|ville de|commune de|pays de|village|quartier"
+    r"|a ete cree|a permis|a mis en place|a lance|s'est (?:implante|installe|developpe))"
+)
+# Place names: "à Limoux", "en Occitanie", "dans le Gers" (matched on the original text).
+_PLACE_RE = re.compile(
+    r"\b(?:à|au|aux|en|dans le|dans la|dans les)\s+(?!France\b|Europe\b|ESS\b|Île\b)"
+    r"[A-ZÉÈ][a-zéèêëàâîïôûüç]+(?:[- ](?:de |du |sur )?[A-ZÉ][a-zéèêëàâîïôûüç]+)*"
+)
+_ACTOR_RE = re.compile(
+    r"\b(?:association|cooperative|scop|scic|mutuel|fondation|reseau|federation|collectivit|region|departement"
+    r"|etat|ministere|secretariat d'etat|agence|anct|cress|ess france|france active|banque des territoires"
+    r"|caisse des depots|dla|dispositif|label|agrement|loi|appel a projets|fonds|programme|plateforme"
+    r"|chambre|incubateur|pole|siae|insertion|esus|tiers-lieu|pacte|contrat|convention|syndicat)"
+)
+_ACRONYM_RE = re.compile(r"\b(?!ESS\b)[A-Z]{2,}[a-z]?\b")
+_CONTEXT_RE = re.compile(
+    r"\b(?:est une?|sont des|designe|se definit|definition|correspond|depuis|historiquement|nee? (?:en|de)"
+    r"|crees? en|loi|contexte|enjeu|aujourd'hui|crise|represente|constitue|vise a|a pour objet)"
+)
+
+_LINK_WORDS = frozenset(
+    {"de", "des", "du", "d", "l", "la", "le", "les", "et", "pour", "en", "a", "au", "aux"}
+)
+_STATEMENT_END_RE = re.compile(r"[.!…][\s\"»”)\]]*$")
+_LEADING_JUNK_RE = re.compile(r"^[^\w«\"“(]+")
+_SPACE_RE = re.compile(r"\s+")
+
+
+@dataclass
+class _Candidate:
+    text: str
+    quote: str
+    passage: Passage
+    relevance: float
+    cues: dict[str, float]
+    section: str = ""
+    score: float = 0.0
+    hits: set[str] = field(default_factory=set)
+
+
+def _readable(sentence: str) -> bool:
+    """Reject fragments, OCR garble, URLs and tables: they make poor bullets."""
+    if (
+        not MIN_SENTENCE_CHARS <= len(sentence) <= MAX_SENTENCE_CHARS
+        or "http" in sentence
+        or "www." in sentence
+    ):
+        return False
+    first = sentence.lstrip('«"“( ')[:1]
+    # A bullet is a whole statement: capitalised, closed by a full stop (no heading, question, list intro).
+    if not first or first.islower() or not _STATEMENT_END_RE.search(sentence):
+        return False
+    chars = [c for c in sentence if not c.isspace()]
+    if sum(c.isalpha() for c in chars) / len(chars) < 0.75:
+        return False
+    words = sentence.split()
+    if len(words) < 8 or any(len(w) > 24 for w in words) or sentence.count("|") > 1:
+        return False
+    if sum(w.isupper() and len(w) > 3 for w in words) / len(words) > 0.3:
+        return False
+    # Glued words from bad OCR ("structuratioretau") show up as many long unhyphenated tokens.
+    return sum(len(w.strip(".,;:!?»«()")) > 15 and "-" not in w for w in words) <= 1
+
+
+def figure_of(sentence: str) -> str | None:
+    """The first figure with its unit in ``sentence`` (as written), or None."""
+    folded = fold(sentence)
+    if len(folded) != len(sentence):
+        folded = fold(sentence.replace("œ", "o").replace("Œ", "O").replace("æ", "a").replace("Æ", "A"))
+    for m in _FIGURE_RE.finditer(folded):
+        number = re.search(r"\d+", m.group())
+        if number and _YEAR_RE.fullmatch(number.group()) and not re.search(r"%|€|euro|million", m.group()):
+            continue
+        if len(folded) == len(sentence):
+            return sentence[m.start() : m.end()].strip()
+        return m.group().strip()
+    return None
+
+
+def _cues(sentence: str) -> dict[str, float]:
+    folded = fold(sentence)
+    proposal = 2.0 * len(_STRONG_PROPOSAL_RE.findall(folded)) + (
+        1.5 if _INFINITIVE_START_RE.search(folded) else 0
+    )
+    examples = len(_EXAMPLE_RE.findall(folded)) + len(_PLACE_RE.findall(sentence))
+    actors = 0.5 * len(_ACTOR_RE.findall(folded)) + 0.5 * len(_ACRONYM_RE.findall(sentence))
+    return {
+        "chiffres": 3.0 if figure_of(sentence) else 0.0,
+        "propositions": proposal,
+        "vigilance": 1.5 * len(_VIGILANCE_RE.findall(folded)),
+        "exemples": float(examples),
+        "acteurs": min(actors, 2.5),
+        "contexte": float(len(_CONTEXT_RE.findall(folded))),
+    }
+
+
+def acronym_expansions(topic: str, texts: Sequence[str]) -> dict[str, set[frozenset[str]]]:
+    """Long forms the corpus gives for the topic's acronyms: 'PTCE' -> {pôle territorial de coopération…}.
+
+    Without them a sentence about « les pôles territoriaux de coopération économique » would not count as
+    being about « les PTCE ». Found where a text writes « Long Form (ACRONYM) ».
+    """
+    out: dict[str, set[frozenset[str]]] = {}
+    for acronym in set(re.findall(r"\b([A-Z]{2,8})s?\b", topic)):
+        letters = acronym.lower()
+        for text in texts:
+            for m in re.finditer(rf"((?:[\w'’-]+\s+){{1,12}})\(\s*{acronym}s?\s*\)", text):
+                words = [w for w in re.split(r"[\s'’-]+", m.group(1)) if w]
+                significant = [w for w in words if fold(w) not in _LINK_WORDS]
+                if len(significant) >= len(letters):
+                    tail = significant[-len(letters) :]
+                    if "".join(fold(w)[0] for w in tail) == letters:
+                        out.setdefault(analyse(acronym)[0], set()).add(frozenset(analyse(" ".join(tail))))
+    return out
+
+
+class _TopicMatcher:
+    """IDF-weighted share of the topic's terms found in a text, so 'ESS' counts less than 'PTCE'."""
+
+    def __init__(self, topic: str, texts: Sequence[str]) -> None:
+        self.terms = set(analyse(topic))
+        self.expansions = acronym_expansions(topic, texts)
+        docs = [self._present(t) for t in texts]
+        n = len(docs)
+        self.weights = {t: math.log((n + 1) / (sum(t in d for d in docs) + 0.5)) + 0.1 for t in self.terms}
+        self.total = sum(self.weights.values())
+
+    def _present(self, text: str) -> set[str]:
+        terms = set(analyse(text))
+        # One word of a long form may be missing or misspelt (OCR: « Péles » for « Pôles »).
+        return terms | {
+            t
+            for t, forms in self.expansions.items()
+            if any(len(f & terms) >= max(len(f) - 1, 3) for f in forms)
+        }
+
+    def share(self, text: str) -> float:
+        if not self.total:
+            return 1.0
+        present = self._present(text)
+        return sum(w for t, w in self.weights.items() if t in present) / self.total
+
+
+def is_duplicate(a: str, b: str) -> bool:
+    """True when two bullets say the same thing (normalised token-set similarity)."""
+    return fuzz.token_set_ratio(normalize_for_match(a), normalize_for_match(b)) >= DUPLICATE_RATIO
+
+
+def _gather(
+    topic: str, retriever: Retriever, k: int, filters: dict[str, Any]
+) -> dict[str, dict[str, Passage]]:
+    """Passages per section, found by the topic plus each section's sub-queries."""
+    found: dict[str, dict[str, Passage]] = {}
+    for spec in SECTIONS:
+        bucket = found.setdefault(spec.key, {})
+        for suffix in spec.queries:
+            query = f"{topic} {suffix}".strip()
+            for p in retriever(query, k=k, **filters):
+                bucket.setdefault(p.chunk_id, p)
+    return found
+
+
+def _candidates(topic: str, found: dict[str, dict[str, Passage]]) -> list[_Candidate]:
+    """Readable, verifiable, on-topic sentences of every passage found, with their cues."""
+    passages: dict[str, Passage] = {}
+    hits: dict[str, set[str]] = {}
+    for key, bucket in found.items():
+        for cid, p in bucket.items():
+            passages.setdefault(cid, p)
+            hits.setdefault(cid, set()).add(key)
+    quotes = {cid: [p.text[s:e] for s, e in split_spans(p.text)] for cid, p in passages.items()}
+    matcher = _TopicMatcher(topic, [q for qs in quotes.values() for q in qs])
+    out: list[_Candidate] = []
+    for cid, p in passages.items():
+        passage_share = matcher.share(p.text)
+        for quote in quotes[cid]:
+            text = _LEADING_JUNK_RE.sub("", display_text(quote))
+            if not _readable(text) or not contains_quote(p.text, text):
+                continue
+            relevance = min(1.0, matcher.share(quote) + PASSAGE_WEIGHT * passage_share)
+            if relevance >= MIN_RELEVANCE:
+                out.append(_Candidate(text, quote.strip(), p, relevance, _cues(text), hits=hits[cid]))
+    return out
+
+
+def _classify(candidates: list[_Candidate]) -> None:
+    """Give each sentence the section its cues point to most strongly, and a ranking score in it."""
+    order = [s.key for s in SECTIONS]
+    for c in candidates:
+        boosted = {k: v + (0.5 if v > 0 and k in c.hits else 0.0) for k, v in c.cues.items()}
+        best = max(order, key=lambda k: (boosted[k], -order.index(k) if k != "contexte" else -99))
+        if boosted[best] <= 0:
+            # No cue at all: only a sentence squarely on the topic may serve as context.
+            best = "contexte" if c.relevance >= 0.99 else ""
+        c.section = best
+        c.score = c.relevance * (1 + 0.25 * min(boosted.get(best, 0.0), 4.0)) if best else 0.0
+
+
+def _select(candidates: list[_Candidate], per_section: dict[str, int]) -> dict[str, list[_Candidate]]:
+    """Best sentences per section, no two near-duplicates anywhere in the note."""
+    chosen: dict[str, list[_Candidate]] = {s.key: [] for s in SECTIONS}
+    kept: list[str] = []
+    ranked = sorted(
+        (c for c in candidates if c.section),
+        key=lambda c: (-c.score, c.passage.source, c.passage.position, c.text),
+    )
+    for c in ranked:
+        bucket = chosen[c.section]
+        if len(bucket) >= per_section[c.section] or any(is_duplicate(c.text, t) for t in kept):
+            continue
+        bucket.append(c)
+        kept.append(c.text)
+    return chosen
+
+
+class _Numberer:
+    """Gives citations numbers in order of first appearance; one number per (passage, quote)."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[tuple[str, str], int] = {}
+
+    def cite(self, passage: Passage, quote: str) -> Citation:
+        n = self.numbers.setdefault((passage.chunk_id, quote), len(self.numbers) + 1)
+        return Citation(n=n, passage=passage, quote=quote)
+
+
+def _extractive_sections(chosen: dict[str, list[_Candidate]], numberer: _Numberer) -> list[BriefSection]:
+    sections = []
+    for spec in SECTIONS:
+        bullets = []
+        for c in chosen[spec.key]:
+            figure = figure_of(c.text) if spec.key == "chiffres" else None
+            date = None
+            if figure:
+                year = _YEAR_RE.search(c.text)
+                date = year.group() if year else (str(c.passage.year) if c.passage.year else None)
+            bullets.append(BriefBullet(c.text, [numberer.cite(c.passage, c.quote)], figure, date))
+        if bullets:
+            sections.append(BriefSection(spec.key, spec.title, bullets))
+    return sections
+
+
+def _scope(topic: str, sections: list[BriefSection], filters: dict[str, Any], mode: str) -> str:
+    docs = {c.passage.source for s in sections for b in s.bullets for c in b.citations}
+    text = (
+        f"Note établie automatiquement sur « {topic} » à partir de {len(docs)} document(s) du corpus "
+        "de l'économie sociale et solidaire"
+    )
+    if filters:
+        shown = "; ".join(
+            f"{k} = {v if isinstance(v, str | int) else ', '.join(map(str, v))}" for k, v in filters.items()
+        )
+        text += f" (filtres : {shown})"
+    if mode == "extractive":
+        text += (
+            ". Mode extractif : chaque point reprend telle quelle une phrase d'un document, avec sa source."
+        )
+    else:
+        text += (
+            ". Chaque section est une synthèse rédigée par un modèle de langage ; "
+            "ses citations ont été vérifiées."
+        )
+    return text
+
+
+def brief(
+    topic: str,
+    *,
+    retriever: Retriever | None = None,
+    chat_model: Any | None = None,
+    extractive: bool = False,
+    k: int = 8,
+    **filters: Any,
+) -> Brief:
+    """Build a sourced note on ``topic``; ``chat_model`` None means the configured LLM, if any.
+
+    ``extractive=True`` forces the no-LLM mode. Filters (source=, publisher=, year=) go to retrieval.
+    """
+    topic = _SPACE_RE.sub(" ", topic).strip()
+    if not topic:
+        raise ValueError("Le sujet de la note est vide.")
+    filters = {k_: v for k_, v in filters.items() if v not in (None, "", [], ())}
+    if retriever is None:
+        from assistant.retrieval import retrieve as retriever
+    found = _gather(topic, retriever, k, filters)
+    candidates = _candidates(topic, found)
+    _classify(candidates)
+    chosen = _select(candidates, {s.key: s.max_bullets for s in SECTIONS})
+    numberer = _Numberer()
+    sections = _extractive_sections(chosen, numberer)
+    mode = "extractive"
+    warnings: list[str] = []
+    if not sections:
+        warnings.append(
+            "Le corpus ne contient pas de passage suffisamment pertinent pour rédiger cette note."
+        )
+    title = f"Note de synthèse : {topic[:1].upper()}{topic[1:]}"
+    log.info("brief %r: %d candidates, %d sections", topic, len(candidates), len(sections))
+    return Brief(topic, title, _scope(topic, sections, filters, mode), sections, mode, filters, warnings)
