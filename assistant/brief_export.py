@@ -1,0 +1,236 @@
+"""Exports of a brief: Markdown with footnotes, Word (.docx) with real footnotes, written safely.
+
+Officials paste the note into their own documents, so every point keeps its source in a form their tools
+understand: ``[^n]`` footnotes in Markdown, Word footnotes in the .docx. Corpus text is escaped so a
+passage can never inject markup, links or fake footnotes, and files are only ever written where asked.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from docx import Document
+from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import XmlPart
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import qn
+from docx.text.paragraph import Paragraph
+
+from assistant.brief import Brief, BriefBullet
+from assistant.types import Citation
+from ingest.normalize import fold, normalize_for_match
+
+log = logging.getLogger(__name__)
+
+FORMATS = {".md": "markdown", ".markdown": "markdown", ".docx": "docx"}
+_MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]{}<>#|~^])")
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_EMPTY_FOOTNOTES = (
+    f'<w:footnotes xmlns:w="{_W_NS}">'
+    '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+    '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r></w:p>'
+    "</w:footnote></w:footnotes>"
+)
+
+
+class BriefExportError(ValueError):
+    """The note cannot be written there (message in French, shown to users)."""
+
+
+def escape_markdown(text: str) -> str:
+    """Corpus text as literal Markdown: no emphasis, link, HTML, heading or footnote can come from it."""
+    return _MD_SPECIAL_RE.sub(r"\\\1", " ".join(text.split()))
+
+
+def safe_filename(topic: str, suffix: str = ".md") -> str:
+    """An ASCII file name for a note on ``topic``: 'note-les-ptce.docx'."""
+    slug = _SLUG_RE.sub("-", fold(topic)).strip("-")[:60].rstrip("-") or "sujet"
+    return f"note-{slug}{suffix}"
+
+
+def _note_text(c: Citation, bullet_text: str) -> str:
+    """Footnote: the document and the place cited, and the quote when the bullet does not reproduce it."""
+    p = c.passage
+    parts = [p.title or p.source]
+    parts += [x for x in (p.publisher, str(p.year) if p.year else None, p.location()) if x]
+    text = ", ".join(parts) + "."
+    if normalize_for_match(c.quote) not in normalize_for_match(bullet_text):
+        text += f" « {' '.join(c.quote.split())} »"
+    return text
+
+
+def _bullet_lead(bullet: BriefBullet) -> str:
+    """Prefix of a key-figure bullet: the figure and its date."""
+    if not bullet.figure:
+        return ""
+    return bullet.figure + (f" ({bullet.date})" if bullet.date else "")
+
+
+def to_markdown(brief: Brief, *, footnotes: bool = True) -> str:
+    """The note in Markdown; ``footnotes=False`` gives [n] markers and a numbered notes list instead of [^n].
+
+    The second form is for renderers without footnote support (the web UI).
+    """
+    lines = [f"# {escape_markdown(brief.title)}", "", f"*{escape_markdown(brief.scope)}*", ""]
+    lines += [f"> {escape_markdown(w)}" for w in brief.warnings] + ([""] if brief.warnings else [])
+    notes: dict[int, str] = {}
+    for section in brief.sections:
+        lines += [f"## {escape_markdown(section.title)}", ""]
+        for bullet in section.bullets:
+            markers = "".join(f"[^{c.n}]" if footnotes else f" \\[{c.n}\\]" for c in bullet.citations)
+            lead = _bullet_lead(bullet)
+            head = f"**{escape_markdown(lead)}** — " if lead else ""
+            lines.append(f"- {head}{escape_markdown(bullet.text)}{markers}")
+            for c in bullet.citations:
+                notes.setdefault(c.n, _note_text(c, bullet.text))
+        lines.append("")
+    sources = brief.sources()
+    if sources:
+        lines += ["## Sources", ""]
+        lines += [f"{i}. {escape_markdown(s.label())}" for i, s in enumerate(sources, start=1)]
+        lines.append("")
+    if notes:
+        if footnotes:
+            lines += [f"[^{n}]: {escape_markdown(notes[n])}" for n in sorted(notes)]
+        else:
+            lines += ["### Notes", ""]
+            lines += [f"{n}. {escape_markdown(notes[n])}" for n in sorted(notes)]
+        lines.append("")
+    return "\n".join(lines)
+
+
+class _Footnotes:
+    """Real Word footnotes: python-docx has no API for them, so the part is added by hand."""
+
+    def __init__(self, document: Document) -> None:
+        self.root = parse_xml(_EMPTY_FOOTNOTES)
+        part = XmlPart(PackURI("/word/footnotes.xml"), CT.WML_FOOTNOTES, self.root, document.part.package)
+        document.part.relate_to(part, RT.FOOTNOTES)
+        self.ids: dict[int, int] = {}
+
+    def reference(self, paragraph: Paragraph, n: int, text: str) -> None:
+        """Append a footnote reference for citation ``n`` to ``paragraph`` (one footnote per citation)."""
+        if n not in self.ids:
+            self.ids[n] = len(self.ids) + 1
+            self._add(self.ids[n], text)
+        run = paragraph.add_run()
+        run.font.superscript = True
+        ref = OxmlElement("w:footnoteReference")
+        ref.set(qn("w:id"), str(self.ids[n]))
+        run._r.append(ref)
+
+    def _add(self, footnote_id: int, text: str) -> None:
+        note = OxmlElement("w:footnote")
+        note.set(qn("w:id"), str(footnote_id))
+        p = OxmlElement("w:p")
+        mark = OxmlElement("w:r")
+        rpr = OxmlElement("w:rPr")
+        valign = OxmlElement("w:vertAlign")
+        valign.set(qn("w:val"), "superscript")
+        rpr.append(valign)
+        mark.append(rpr)
+        mark.append(OxmlElement("w:footnoteRef"))
+        body = OxmlElement("w:r")
+        t = OxmlElement("w:t")
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        t.text = " " + text
+        body.append(t)
+        p.append(mark)
+        p.append(body)
+        note.append(p)
+        self.root.append(note)
+
+
+def to_docx(brief: Brief) -> bytes:
+    """The note as a .docx: title, scope, one heading per section, bullets with footnotes, sources list."""
+    document = Document()
+    props = document.core_properties
+    props.title, props.subject, props.author, props.language = (
+        brief.title,
+        brief.topic,
+        "ESS Assistant",
+        "fr-FR",
+    )
+    document.add_heading(brief.title, level=0)
+    scope = document.add_paragraph()
+    scope.add_run(brief.scope).italic = True
+    scope.add_run(f" Note générée le {date.today().strftime('%d/%m/%Y')}.").italic = True
+    for warning in brief.warnings:
+        document.add_paragraph(warning)
+    footnotes = _Footnotes(document)
+    for section in brief.sections:
+        document.add_heading(section.title, level=1)
+        for bullet in section.bullets:
+            paragraph = document.add_paragraph(style="List Bullet")
+            lead = _bullet_lead(bullet)
+            if lead:
+                paragraph.add_run(lead).bold = True
+                paragraph.add_run(" — ")
+            paragraph.add_run(bullet.text)
+            for c in bullet.citations:
+                footnotes.reference(paragraph, c.n, _note_text(c, bullet.text))
+    sources = brief.sources()
+    if sources:
+        document.add_heading("Sources", level=1)
+        for s in sources:
+            document.add_paragraph(s.label(), style="List Number")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def render(brief: Brief, suffix: str) -> bytes:
+    """The note's bytes in the format named by a file suffix (.md, .markdown or .docx)."""
+    fmt = FORMATS.get(suffix.lower())
+    if fmt is None:
+        raise BriefExportError(
+            f"Format « {suffix or '(aucun)'} » non pris en charge : choisissez un fichier .md ou .docx."
+        )
+    return to_docx(brief) if fmt == "docx" else to_markdown(brief).encode("utf-8")
+
+
+def write_brief(
+    brief: Brief, path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None
+) -> Path:
+    """Write the note to ``path`` (format from its suffix) and return the file written.
+
+    A directory gets a safe file name for the topic (Markdown). The file is written atomically, never
+    through a symbolic link, and, when ``root`` is given, only inside ``root`` (no ``..`` or link out).
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        path = path / safe_filename(brief.topic, ".md")
+    if path.is_symlink():
+        raise BriefExportError(f"« {path} » est un lien symbolique : la note n'y sera pas écrite.")
+    try:
+        parent = path.parent.resolve(strict=True)
+    except OSError:
+        raise BriefExportError(f"Le dossier « {path.parent} » n'existe pas.") from None
+    target = parent / path.name
+    if root is not None:
+        base = Path(root).expanduser().resolve(strict=True)
+        if not target.is_relative_to(base):
+            raise BriefExportError(f"Chemin refusé : « {path} » sort du dossier autorisé.")
+    if target.exists() and not target.is_file():
+        raise BriefExportError(f"« {target} » existe et n'est pas un fichier.")
+    data = render(brief, target.suffix)
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=".note-", suffix=target.suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    log.info("brief written to %s (%d bytes)", target, len(data))
+    return target
