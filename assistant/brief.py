@@ -13,13 +13,14 @@ import logging
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rapidfuzz import fuzz
 
-from assistant.extractive import analyse, display_text, split_spans
+from assistant.extractive import analyse, display_text, is_instruction_like, split_sentences, split_spans
 from assistant.types import Citation, Passage
+from assistant.verify import markers, verify_answer
 from ingest.normalize import contains_quote, fold, normalize_for_match
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,9 @@ DUPLICATE_RATIO = 85.0
 # PASSAGE_WEIGHT: a sentence must name part of the topic itself, its passage only tips the balance.
 MIN_RELEVANCE = 0.5
 PASSAGE_WEIGHT = 0.35
+# Passages (and candidate sentences) an LLM gets per section.
+LLM_PASSAGES = 6
+NO_ANSWER = "Le corpus ne permet pas de répondre"
 MIN_SENTENCE_CHARS = 50
 MAX_SENTENCE_CHARS = 450
 
@@ -209,6 +213,7 @@ _CONTEXT_RE = re.compile(
 _LINK_WORDS = frozenset(
     {"de", "des", "du", "d", "l", "la", "le", "les", "et", "pour", "en", "a", "au", "aux"}
 )
+_MARKER_RE = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
 _STATEMENT_END_RE = re.compile(r"[.!…][\s\"»”)\]]*$")
 _LEADING_JUNK_RE = re.compile(r"^[^\w«\"“(]+")
 _SPACE_RE = re.compile(r"\s+")
@@ -363,7 +368,7 @@ def _candidates(topic: str, found: dict[str, dict[str, Passage]]) -> list[_Candi
         passage_share = matcher.share(p.text)
         for quote in quotes[cid]:
             text = _LEADING_JUNK_RE.sub("", display_text(quote))
-            if not _readable(text) or not contains_quote(p.text, text):
+            if not _readable(text) or is_instruction_like(text) or not contains_quote(p.text, text):
                 continue
             relevance = min(1.0, matcher.share(quote) + PASSAGE_WEIGHT * passage_share)
             if relevance >= MIN_RELEVANCE:
@@ -412,20 +417,71 @@ class _Numberer:
         return Citation(n=n, passage=passage, quote=quote)
 
 
-def _extractive_sections(chosen: dict[str, list[_Candidate]], numberer: _Numberer) -> list[BriefSection]:
-    sections = []
-    for spec in SECTIONS:
+def _figure_bullet(text: str, citations: list[Citation], key: str) -> BriefBullet:
+    """A bullet; in « Chiffres clés » it also carries its figure and the figure's date."""
+    figure = figure_of(text) if key == "chiffres" else None
+    date = None
+    if figure:
+        year = _YEAR_RE.search(text)
+        source_year = next((c.passage.year for c in citations if c.passage.year), None)
+        date = year.group() if year else (str(source_year) if source_year else None)
+    return BriefBullet(text, citations, figure, date)
+
+
+def _extractive_bullets(key: str, chosen: list[_Candidate], numberer: _Numberer) -> list[BriefBullet]:
+    limit = next(s.max_bullets for s in SECTIONS if s.key == key)
+    return [_figure_bullet(c.text, [numberer.cite(c.passage, c.quote)], key) for c in chosen[:limit]]
+
+
+def _synthesised_bullets(
+    topic: str, spec: _SectionSpec, chosen: list[_Candidate], chat_model: Any, numberer: _Numberer
+) -> tuple[list[BriefBullet], list[str]]:
+    """The LLM's synthesis of one section, one bullet per verified sentence, and French warnings.
+
+    Only the passages that fed the section are given; verify_answer drops any sentence whose markers,
+    quotes or figures do not check out, and a sentence left without a citation is not kept.
+    """
+    from assistant.llm import message_text
+    from prompts import load_prompt, passages_block
+
+    passages = list({c.passage.chunk_id: c.passage for c in chosen}.values())[:LLM_PASSAGES]
+    prompt = load_prompt("brief").invoke(
+        {"topic": topic, "section": spec.title, "passages": passages_block(passages)}
+    )
+    reply = message_text(chat_model.invoke(prompt))
+    if fold(NO_ANSWER) in fold(reply):
+        return [], []
+    verified = verify_answer(reply, passages)
+    by_n = {c.n: c for c in verified.citations}
+    bullets = []
+    for sentence in split_sentences(verified.text):
+        cited = [by_n[n] for n in markers(sentence) if n in by_n]
+        text = " ".join(_MARKER_RE.sub("", sentence).split())
+        if cited and text:
+            bullets.append(_figure_bullet(text, [numberer.cite(c.passage, c.quote) for c in cited], spec.key))
+    return bullets, verified.warnings
+
+
+def _renumbered(sections: list[BriefSection]) -> list[BriefSection]:
+    """Citations numbered densely from 1 in reading order (dropped duplicates leave gaps otherwise)."""
+    numbers: dict[int, int] = {}
+    out = []
+    for section in sections:
         bullets = []
-        for c in chosen[spec.key]:
-            figure = figure_of(c.text) if spec.key == "chiffres" else None
-            date = None
-            if figure:
-                year = _YEAR_RE.search(c.text)
-                date = year.group() if year else (str(c.passage.year) if c.passage.year else None)
-            bullets.append(BriefBullet(c.text, [numberer.cite(c.passage, c.quote)], figure, date))
-        if bullets:
-            sections.append(BriefSection(spec.key, spec.title, bullets))
-    return sections
+        for b in section.bullets:
+            cites = [replace(c, n=numbers.setdefault(c.n, len(numbers) + 1)) for c in b.citations]
+            bullets.append(replace(b, citations=cites))
+        out.append(replace(section, bullets=bullets))
+    return out
+
+
+def _dedup(bullets: list[BriefBullet], kept: list[str]) -> list[BriefBullet]:
+    out = []
+    for b in bullets:
+        if not any(is_duplicate(b.text, t) for t in kept):
+            out.append(b)
+            kept.append(b.text)
+    return out
 
 
 def _scope(topic: str, sections: list[BriefSection], filters: dict[str, Any], mode: str) -> str:
@@ -445,8 +501,8 @@ def _scope(topic: str, sections: list[BriefSection], filters: dict[str, Any], mo
         )
     else:
         text += (
-            ". Chaque section est une synthèse rédigée par un modèle de langage ; "
-            "ses citations ont été vérifiées."
+            ". Les sections sont rédigées par un modèle de langage à partir des passages cités, "
+            "citations vérifiées ; à défaut, elles reprennent telles quelles des phrases des documents."
         )
     return text
 
@@ -470,18 +526,51 @@ def brief(
     filters = {k_: v for k_, v in filters.items() if v not in (None, "", [], ())}
     if retriever is None:
         from assistant.retrieval import retrieve as retriever
+    warnings: list[str] = []
+    if chat_model is None and not extractive:
+        from assistant.llm import LLMConfigError, get_chat_model
+
+        try:
+            chat_model = get_chat_model()
+        except LLMConfigError as exc:
+            warnings.append(f"{exc} Note établie en mode extractif.")
+    if extractive:
+        chat_model = None
     found = _gather(topic, retriever, k, filters)
     candidates = _candidates(topic, found)
     _classify(candidates)
-    chosen = _select(candidates, {s.key: s.max_bullets for s in SECTIONS})
+    per_section = {s.key: (LLM_PASSAGES if chat_model else s.max_bullets) for s in SECTIONS}
+    chosen = _select(candidates, per_section)
     numberer = _Numberer()
-    sections = _extractive_sections(chosen, numberer)
-    mode = "extractive"
-    warnings: list[str] = []
+    sections: list[BriefSection] = []
+    kept: list[str] = []
+    synthesised = 0
+    for spec in SECTIONS:
+        if not chosen[spec.key]:
+            continue
+        bullets: list[BriefBullet] = []
+        if chat_model is not None:
+            try:
+                bullets, notes = _synthesised_bullets(topic, spec, chosen[spec.key], chat_model, numberer)
+                warnings += [f"{spec.title} : {n}" for n in notes]
+                synthesised += bool(bullets)
+            except Exception as exc:  # any provider failure: say it in French and go on without the LLM
+                from assistant.llm import describe_error
+
+                log.warning("brief synthesis failed: %r", exc)
+                warnings.append(f"{describe_error(exc)} Note terminée en mode extractif.")
+                chat_model = None
+        if not bullets:
+            bullets = _extractive_bullets(spec.key, chosen[spec.key], numberer)
+        bullets = _dedup(bullets, kept)
+        if bullets:
+            sections.append(BriefSection(spec.key, spec.title, bullets))
+    sections = _renumbered(sections)
+    mode = "llm" if synthesised else "extractive"
     if not sections:
         warnings.append(
             "Le corpus ne contient pas de passage suffisamment pertinent pour rédiger cette note."
         )
     title = f"Note de synthèse : {topic[:1].upper()}{topic[1:]}"
-    log.info("brief %r: %d candidates, %d sections", topic, len(candidates), len(sections))
+    log.info("brief %r (%s): %d candidates, %d sections", topic, mode, len(candidates), len(sections))
     return Brief(topic, title, _scope(topic, sections, filters, mode), sections, mode, filters, warnings)
