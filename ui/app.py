@@ -83,7 +83,7 @@ CSS = """
 .ess-n { font-weight: bold; color: var(--color-accent); }
 .ess-meta, .ess-file { color: var(--body-text-color-subdued); font-size: 0.9em; }
 .ess-passage, .ess-context { white-space: pre-wrap; margin-top: 6px; }
-.ess-quote { margin: 4px 0 0 0; font-style: italic; }
+.ess-quote { display: block; margin: 4px 0 0 1.2em; font-style: italic; }
 .ess-ctx-near { color: var(--body-text-color-subdued); margin: 6px 0; }
 .ess-ctx-main { border-left: 3px solid var(--color-accent); padding-left: 8px; margin: 6px 0; }
 mark { background: #ffe58a; color: inherit; }
@@ -209,38 +209,44 @@ def _mode_choices(settings: Settings) -> tuple[list[tuple[str, str]], str]:
     )
 
 
-# --- the app ------------------------------------------------------------------------------------------
+# --- event handlers -----------------------------------------------------------------------------------
 
 
-def build_app(
-    ask_stream: AskStream | None = None,
-    ingest: IngestFn | None = None,
-    neighbours: NeighboursFn | None = None,
-    documents: DocumentsFn | None = None,
-    settings: Settings | None = None,
-) -> gr.Blocks:
-    """Build the Blocks app; pass fakes for ``ask_stream`` etc. in tests, defaults use the real pipeline."""
-    ask_stream = ask_stream or _default_ask_stream
-    ingest = ingest or _default_ingest
-    neighbours = neighbours or _default_neighbours
-    documents = documents or _default_documents
-    settings = settings or Settings.from_env()
+class ChatHandlers:
+    """The app's event handlers over injectable back-ends, kept apart from the layout so tests call them."""
 
-    docs = _safe_documents(documents)
-    titles, publishers, years = _filter_choices(docs)
-    modes, mode_info = _mode_choices(settings)
+    def __init__(
+        self,
+        ask_stream: AskStream | None = None,
+        ingest: IngestFn | None = None,
+        neighbours: NeighboursFn | None = None,
+        documents: DocumentsFn | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.ask_stream = ask_stream or _default_ask_stream
+        self.ingest = ingest or _default_ingest
+        self.neighbours = neighbours or _default_neighbours
+        self.documents = documents or _default_documents
+        self.settings = settings or Settings.from_env()
+
+    def filter_choices(self) -> tuple[list, list, list]:
+        return _filter_choices(_safe_documents(self.documents))
 
     def respond(
+        self,
         question: str,
         chat: list[dict],
         turns: list[Turn],
-        k: float,
-        mode: str,
-        f_sources: list[str],
-        f_publishers: list[str],
-        f_years: list[str],
+        k: float = DEFAULT_K,
+        mode: str = "extractive",
+        f_sources: list[str] | None = None,
+        f_publishers: list[str] | None = None,
+        f_years: list[str] | None = None,
     ) -> Iterator[tuple]:
-        """Stream one answer into the chat, then show its verified text and its sources."""
+        """Stream one answer into the chat, then show its verified text and its sources.
+
+        Yields (chat, question box, turns, sources panel, citation picker, context panel).
+        """
         question = (question or "").strip()
         if not question:
             gr.Warning("Saisissez une question avant d'envoyer.")
@@ -250,9 +256,10 @@ def build_app(
                 {"role": "assistant", "content": "_Recherche dans les documents…_"}]
         yield chat, "", turns, gr.skip(), gr.skip(), gr.skip()
         streamed = ""
+        answer: Answer | None = None
         try:
-            events = ask_stream(question, _history(turns), k=int(k), mode=mode or "extractive",
-                                **_filters(f_sources, f_publishers, f_years))
+            events = self.ask_stream(question, _history(turns), k=int(k), mode=mode or "extractive",
+                                     **_filters(f_sources, f_publishers, f_years))
             for ev in events:
                 if ev.kind == "token":
                     streamed += ev.text
@@ -261,7 +268,7 @@ def build_app(
                 elif ev.kind == "final" and ev.answer is not None:
                     answer = ev.answer
                     break
-            else:
+            if answer is None:
                 raise RuntimeError("answer stream ended without a final event")
         except Exception:
             log.exception("Answering failed for question %r", question[:200])
@@ -274,7 +281,7 @@ def build_app(
                          visible=bool(answer.citations))
         yield chat, gr.skip(), turns, sources_html(answer), picks, ""
 
-    def show_context(n: int | None, turns: list[Turn]) -> str:
+    def show_context(self, n: int | None, turns: list[Turn]) -> str:
         """The chosen citation's passage between its neighbours (fetched only now, on demand)."""
         if n is None or not turns:
             return ""
@@ -282,16 +289,21 @@ def build_app(
         if citation is None:
             return ""
         try:
-            near = neighbours(citation.passage.chunk_id, before=1, after=1)
+            near = self.neighbours(citation.passage.chunk_id, before=1, after=1)
         except Exception:
             log.warning("Could not fetch neighbours of %s", citation.passage.chunk_id, exc_info=True)
             return context_html(citation, []) + "<p><em>Le texte voisin n'est pas disponible.</em></p>"
         return context_html(citation, near)
 
+    @staticmethod
     def new_conversation() -> tuple:
-        return [], [], sources_html(None), gr.Radio(choices=[], value=None, visible=False), "", gr.File(
-            value=None, visible=False)
+        """Empty chat, conversation, sources, picker, context and export."""
+        return (
+            [], [], sources_html(None), gr.Radio(choices=[], value=None, visible=False), "",
+            gr.File(value=None, visible=False),
+        )
 
+    @staticmethod
     @_french_errors("L'export de la conversation")
     def export(turns: list[Turn]) -> Any:
         if not turns:
@@ -299,16 +311,19 @@ def build_app(
             return gr.File(value=None, visible=False)
         return gr.File(value=str(write_conversation(turns)), visible=True)
 
-    def refresh_filters() -> tuple:
-        t, p, y = _filter_choices(_safe_documents(documents))
+    def refresh_filters(self) -> tuple:
+        t, p, y = self.filter_choices()
         return gr.Dropdown(choices=t), gr.Dropdown(choices=p), gr.Dropdown(choices=y)
 
     @_french_errors("L'ajout des documents")
-    def add_documents(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
-        """Copy uploads into the index's uploads folder, ingest them, report one line per file."""
+    def add_documents(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+        """Copy uploads into the index's uploads folder, ingest them, report one line per file.
+
+        Returns (summary, rows [file, result, passages, detail], then the three refreshed filters).
+        """
         if not files:
             raise gr.Error("Choisissez d'abord un ou plusieurs fichiers (PDF, TXT ou MD).")
-        upload_dir = settings.index_dir / "uploads"
+        upload_dir = self.settings.index_dir / "uploads"
         upload_dir.mkdir(parents=True, exist_ok=True)
         rows: list[list[Any]] = []
         to_ingest: list[Path] = []
@@ -326,17 +341,17 @@ def build_app(
             def on_progress(name: str, done: int, total: int) -> None:
                 progress((done, total), desc=f"Indexation : {name}", unit="fichiers")
 
-            report = ingest(to_ingest, progress=on_progress)
+            report = self.ingest(to_ingest, progress=on_progress)
             rows += [[o.source, STATUS_FR.get(o.status, o.status), o.chunks, o.reason or ""]
                      for o in report.outcomes]
         added = sum(1 for r in rows if r[1] == STATUS_FR["ingested"])
         summary = f"**{added} document(s) ajouté(s)** sur {len(rows)} fichier(s)."
         if added:
             summary += " Ils sont dès maintenant interrogeables."
-        t, p, y = _filter_choices(_safe_documents(documents))
-        return summary, rows, gr.Dropdown(choices=t), gr.Dropdown(choices=p), gr.Dropdown(choices=y)
+        return (summary, rows, *self.refresh_filters())
 
     def api_ask(
+        self,
         question: str,
         k: int = DEFAULT_K,
         mode: str = "extractive",
@@ -348,12 +363,30 @@ def build_app(
         if not (question or "").strip():
             raise gr.Error("La question est vide.")
         try:
-            answer = _final_answer(ask_stream(question.strip(), None, k=int(k), mode=mode,
-                                              **_filters(source, publisher, [str(y) for y in year or []])))
+            answer = _final_answer(self.ask_stream(
+                question.strip(), None, k=int(k), mode=mode,
+                **_filters(source, publisher, [str(y) for y in year or []])))
         except Exception as exc:
             log.exception("API answer failed")
             raise gr.Error(ERROR_ANSWER) from exc
         return answer.to_dict()
+
+
+# --- the app ------------------------------------------------------------------------------------------
+
+
+def build_app(
+    ask_stream: AskStream | None = None,
+    ingest: IngestFn | None = None,
+    neighbours: NeighboursFn | None = None,
+    documents: DocumentsFn | None = None,
+    settings: Settings | None = None,
+) -> gr.Blocks:
+    """Build the Blocks app; pass fakes for ``ask_stream`` etc. in tests, defaults use the real pipeline."""
+    h = ChatHandlers(ask_stream, ingest, neighbours, documents, settings)
+    docs = _safe_documents(h.documents)
+    titles, publishers, years = _filter_choices(docs)
+    modes, mode_info = _mode_choices(h.settings)
 
     with gr.Blocks(title="ESS Assistant", analytics_enabled=False, fill_width=True) as demo:
         turns_state = gr.State([])
@@ -382,7 +415,7 @@ def build_app(
                     export_file = gr.File(label="Conversation exportée", visible=False,
                                           interactive=False, elem_id="ess-export-file")
                     gr.Examples(examples=[[q] for q in _example_questions(docs)], inputs=[question],
-                                label="Exemples de questions", examples_per_page=10)
+                                label="Exemples de questions", examples_per_page=6)
                     with gr.Accordion("Filtres et réglages (pour la prochaine question)", open=False):
                         f_sources = gr.Dropdown(choices=titles, multiselect=True, label="Documents",
                                                 info="Vide : tous les documents.")
@@ -418,19 +451,20 @@ def build_app(
                     brief_tab()
 
         gr.on(
-            [question.submit, send.click], respond,
+            [question.submit, send.click], h.respond,
             inputs=[question, chatbot, turns_state, k, mode, f_sources, f_publishers, f_years],
             outputs=[chatbot, question, turns_state, sources, pick, context],
             api_visibility="private",
         )
-        pick.change(show_context, [pick, turns_state], context, api_visibility="private")
-        new_btn.click(new_conversation, None, [chatbot, turns_state, sources, pick, context, export_file],
-                      api_visibility="private")
-        export_btn.click(export, turns_state, export_file, api_visibility="private")
-        add_btn.click(add_documents, files, [add_summary, add_table, f_sources, f_publishers, f_years],
+        pick.change(h.show_context, [pick, turns_state], context, api_visibility="private")
+        reset_outputs = [chatbot, turns_state, sources, pick, context, export_file]
+        new_btn.click(h.new_conversation, None, reset_outputs, api_visibility="private")
+        chatbot.clear(h.new_conversation, None, reset_outputs, api_visibility="private")
+        export_btn.click(h.export, turns_state, export_file, api_visibility="private")
+        add_btn.click(h.add_documents, files, [add_summary, add_table, f_sources, f_publishers, f_years],
                       api_name="ajouter_documents", concurrency_limit=1, concurrency_id="ingest")
-        demo.load(refresh_filters, None, [f_sources, f_publishers, f_years], api_visibility="private")
-        gr.api(api_ask, api_name="ask")
+        demo.load(h.refresh_filters, None, [f_sources, f_publishers, f_years], api_visibility="private")
+        gr.api(h.api_ask, api_name="ask")
 
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)
     return demo

@@ -20,7 +20,7 @@ _MARKER_RE = re.compile(r"\[(\d+)\]")
 
 def esc(text: str | None) -> str:
     """Escape text for HTML (also safe inside Markdown rendered with HTML sanitising)."""
-    return html.escape(text or "", quote=True)
+    return html.escape(text or "", quote=False)
 
 
 def meta_line(p: Passage) -> str:
@@ -88,12 +88,14 @@ def answer_markdown(answer: Answer) -> str:
     return "\n\n".join([body, *notes])
 
 
-def _card(n_label: str, p: Passage, body_html: str, anchor: str) -> str:
+def _card(n_label: str, p: Passage, body_html: str, anchor: str, quote: str | None = None) -> str:
+    """A collapsible source card: locator and supporting sentence always visible, passage on click."""
     meta = meta_line(p)
     return (
-        f'<details class="ess-source" id="{anchor}">'
-        f'<summary><span class="ess-n">{esc(n_label)}</span> <strong>{esc(p.title)}</strong>'
+        f'<details class="ess-source" id="{anchor}"><summary>'
+        f'<span class="ess-n">{esc(n_label)}</span> <strong>{esc(p.title)}</strong>'
         + (f' <span class="ess-meta">— {esc(meta)}</span>' if meta else "")
+        + (f'<span class="ess-quote">« {esc(quote)} »</span>' if quote else "")
         + f'</summary><div class="ess-passage">{body_html}</div>'
         f'<div class="ess-file">Fichier : {esc(p.source)}</div></details>'
     )
@@ -105,8 +107,7 @@ def sources_html(answer: Answer | None) -> str:
         return '<div class="ess-empty">Les sources de la réponse s\'afficheront ici.</div>'
     if answer.citations:
         cards = [
-            _card(f"[{c.n}]", c.passage, highlight(c.passage.text, c.quote), f"ess-source-{c.n}")
-            + f'<blockquote class="ess-quote">« {esc(c.quote)} »</blockquote>'
+            _card(f"[{c.n}]", c.passage, highlight(c.passage.text, c.quote), f"ess-source-{c.n}", c.quote)
             for c in answer.citations
         ]
         return '<div class="ess-sources">' + "".join(cards) + "</div>"
