@@ -1,0 +1,193 @@
+"""Answers a reader can check: every sentence cited and verified, or an honest abstention with leads.
+
+``ask`` returns an Answer; ``stream_ask`` yields token events then one final event carrying the verified
+Answer (streamed tokens are the model's raw draft: the final answer replaces them). Without a configured chat
+model, or when it fails, the extractive answerer is used and the failure is reported in ``Answer.warnings``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from assistant import extractive
+from assistant.config import Settings
+from assistant.followup import condense
+from assistant.llm import LLMConfigError, describe_error, get_chat_model, message_text
+from assistant.types import Answer, AnswerEvent, Passage
+from assistant.verify import verify_answer
+from ingest.normalize import fold
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+logger = logging.getLogger(__name__)
+
+Retriever = Callable[..., list[Passage]]
+
+ABSTENTION_TEXT = "Le corpus ne permet pas de répondre à cette question."
+DEFAULT_K = 5
+LEADS = 3
+# Retrieval gate: below this dense (cosine) similarity of the best passage, nothing in the corpus is about the
+# question. Calibrated on the dev set's answerable vs unanswerable items with the real retriever.
+MIN_DENSE_SCORE = 0.0
+EXTRACTIVE, LLM = "extractive", "llm"
+_CANNOT_ANSWER_RE = re.compile(
+    r"ne permet(?:tent)? pas de repondre"
+    r"|ne (?:contient|contiennent|mentionne(?:nt)?|precise(?:nt)?|dit|disent) "
+    r"pas|aucun(?:e)? (?:information|passage|element)|je ne (?:sais|peux) pas|pas d'information"
+)
+
+
+def _default_retriever() -> Retriever:
+    from assistant.retrieval import retrieve
+
+    return retrieve
+
+
+def _abstain(passages: Sequence[Passage], mode: str, warnings: Sequence[str] = ()) -> Answer:
+    return Answer(ABSTENTION_TEXT, [], True, mode, list(passages[:LEADS]), list(warnings))
+
+
+def _gate(passages: Sequence[Passage]) -> bool:
+    """True when retrieval found something close enough to try answering."""
+    if not passages:
+        return False
+    dense = [p.dense_score for p in passages if p.dense_score is not None]
+    return not dense or max(dense) >= MIN_DENSE_SCORE
+
+
+def extractive_answer(question: str, passages: Sequence[Passage], warnings: Sequence[str] = ()) -> Answer:
+    """The no-LLM answer: chosen sentences quoted with their citations, or an abstention."""
+    result = extractive.select(question, passages)
+    if result.abstain_reason:
+        logger.info("extractive abstains (%s, support %.2f)", result.abstain_reason, result.support)
+        return _abstain(passages, EXTRACTIVE, warnings)
+    text, citations = extractive.compose(result.sentences, passages)
+    # Composed from the passages themselves, it must pass the same checks as a model's answer.
+    checked = verify_answer(text, [c.passage for c in citations])
+    if checked.removed:
+        logger.warning("extractive answer failed verification: %s", checked.warnings)
+        if not checked.citations:
+            return _abstain(passages, EXTRACTIVE, [*warnings, *checked.warnings])
+        return Answer(checked.text, checked.citations, False, EXTRACTIVE, [], [*warnings, *checked.warnings])
+    return Answer(text, citations, False, EXTRACTIVE, [], list(warnings))
+
+
+def _says_cannot_answer(text: str) -> bool:
+    return bool(_CANNOT_ANSWER_RE.search(fold(text)))
+
+
+def _from_reply(reply: str, question: str, passages: Sequence[Passage]) -> Answer:
+    """Verify a model's reply; an unusable one falls back to the extractive answer, saying so."""
+    checked = verify_answer(reply, passages)
+    if _says_cannot_answer(reply) and not checked.citations:
+        return _abstain(passages, LLM)
+    if not checked.citations:
+        note = (
+            "La réponse du modèle n'a pas pu être vérifiée dans les sources ; réponse extractive à la place."
+        )
+        return extractive_answer(question, passages, [note, *checked.warnings])
+    return Answer(checked.text, checked.citations, False, LLM, [], checked.warnings)
+
+
+def _prepare(
+    question: str,
+    history: Sequence[Any] | None,
+    k: int | None,
+    mode: str | None,
+    retriever: Retriever | None,
+    chat_model: BaseChatModel | None,
+    filters: dict[str, Any],
+) -> tuple[str, list[Passage], BaseChatModel | None, list[str]]:
+    """Resolve the model, condense the follow-up and retrieve: what both ask and stream_ask need."""
+    warnings: list[str] = []
+    if mode not in (None, EXTRACTIVE, LLM):
+        raise ValueError(f"unknown answer mode: {mode!r}")
+    if mode != EXTRACTIVE and chat_model is None:
+        try:
+            chat_model = get_chat_model(Settings.from_env())
+        except LLMConfigError as exc:
+            warnings.append(f"{exc} Réponse extractive à la place.")
+        if chat_model is None and mode == LLM and not warnings:
+            warnings.append(
+                "Aucun modèle de langage n'est configuré (ESS_LLM_PROVIDER) ; réponse extractive."
+            )
+    if mode == EXTRACTIVE:
+        chat_model = None
+    standalone = condense(question, history, chat_model)
+    retrieve = retriever or _default_retriever()
+    passages = retrieve(standalone, k=k or DEFAULT_K, **filters)
+    return standalone, passages, chat_model, warnings
+
+
+def ask(
+    question: str,
+    history: Sequence[Any] | None = None,
+    *,
+    k: int | None = None,
+    mode: str | None = None,
+    retriever: Retriever | None = None,
+    chat_model: BaseChatModel | None = None,
+    **filters: Any,
+) -> Answer:
+    """Answer ``question`` from the corpus, every sentence cited, or abstain with the closest passages."""
+    final = None
+    for event in stream_ask(
+        question, history, k=k, mode=mode, retriever=retriever, chat_model=chat_model, **filters
+    ):
+        final = event.answer if event.kind == "final" else final
+    assert final is not None
+    return final
+
+
+def stream_ask(
+    question: str,
+    history: Sequence[Any] | None = None,
+    *,
+    k: int | None = None,
+    mode: str | None = None,
+    retriever: Retriever | None = None,
+    chat_model: BaseChatModel | None = None,
+    **filters: Any,
+) -> Iterator[AnswerEvent]:
+    """Token events (the model's draft) then one final event with the verified Answer."""
+    standalone, passages, model, warnings = _prepare(
+        question, history, k, mode, retriever, chat_model, filters
+    )
+    if not _gate(passages):
+        logger.info("abstaining: retrieval below the gate for %r", standalone)
+        yield AnswerEvent("final", answer=_abstain(passages, LLM if model else EXTRACTIVE, warnings))
+        return
+    if model is None:
+        answer = extractive_answer(standalone, passages, warnings)
+        yield AnswerEvent("token", text=answer.text)
+        yield AnswerEvent("final", answer=answer)
+        return
+    from prompts import load_prompt, passages_block
+
+    messages = load_prompt("answer").format_messages(question=standalone, passages=passages_block(passages))
+    parts: list[str] = []
+    try:
+        for chunk in model.stream(messages):
+            token = message_text(chunk)
+            if token:
+                parts.append(token)
+                yield AnswerEvent("token", text=token)
+        reply = "".join(parts).strip()
+        if not reply:
+            raise ValueError("empty reply")
+    except Exception as exc:  # noqa: BLE001 - any model failure becomes a French note, never a traceback
+        timeout = getattr(model, "request_timeout", None)
+        note = describe_error(exc, timeout if isinstance(timeout, int | float) else None)
+        logger.warning("chat model failed: %r", exc)
+        yield AnswerEvent(
+            "final",
+            answer=extractive_answer(
+                standalone, passages, [*warnings, f"{note} Réponse extractive à la place."]
+            ),
+        )
+        return
+    yield AnswerEvent("final", answer=_from_reply(reply, standalone, passages))

@@ -1,0 +1,447 @@
+"""The answerer that needs no LLM: it quotes the retrieved sentences that answer the question.
+
+Deterministic and fast: French sentence splitting, folded + stemmed terms without stopwords, sentences
+scored by how much of the question they cover (idf-weighted over the retrieved sentences) with a bonus for
+the kind of answer the question asks for (a figure, a date, a definition, a list). It also decides when the
+passages do not answer, because an extractive answer can only be honest if it can say so.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_FRENCH
+
+from assistant.types import Citation, Passage
+from ingest.normalize import fold, normalize_for_match
+
+logger = logging.getLogger(__name__)
+
+# Share of the question's (idf-weighted) terms the best sentence and its passage must cover, else we abstain.
+# Calibrated on the dev set's answerable vs unanswerable items (see assistant/answer_eval.py).
+MIN_SUPPORT = 0.2
+# A further sentence is kept only if it scores at least this share of the best one.
+RELATIVE_KEEP = 0.62
+# ... and, when it comes from another passage than the best sentence, this share.
+OTHER_PASSAGE_KEEP = 0.85
+
+# fmt: off
+_QUESTION_WORDS = {
+    "quel", "quelle", "quels", "quelles", "comment", "pourquoi", "combien", "qui", "quoi", "quand",
+    "lequel", "laquelle", "lesquels", "lesquelles", "est", "sont", "peut", "peuvent", "faut", "fait",
+    "faire", "etre", "existe", "il", "y", "a", "t", "cette", "ces", "cet", "dont", "leur", "leurs", "plus",
+    "tout", "tous", "toutes", "elles", "ils", "on", "au", "juste", "c", "concretement", "notamment",
+    "exemple", "aussi", "selon", "ainsi", "donc", "comme", "entre", "sur", "sous", "par", "pour", "vers",
+    "chez", "sans", "avec", "ont", "ete", "etait", "avait", "moins", "tres", "bien", "si", "ou", "mais",
+    "ni", "car", "dit", "quelqu", "cela", "ceci", "celle", "celui", "ceux", "celles", "autre", "autres",
+    "meme", "memes", "deux",
+}
+# fmt: on
+STOPWORDS = frozenset(fold(w) for w in STOPWORDS_FRENCH) | _QUESTION_WORDS
+
+_WORD_RE = re.compile(r"[a-z0-9]+")
+_ELISION_RE = re.compile(r"\b(?:qu|[cdjlmnst])'")
+_DIGIT_RE = re.compile(r"\d")
+_NUMBER_WORDS = re.compile(
+    r"\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|cinquante|"
+    r"soixante|cent|cents|mille|million|millions|milliard|milliards|moitie|tiers|quart|dizaine|dizaines|"
+    r"centaine|centaines|majorite)\b"
+)
+_MONTHS = re.compile(
+    r"\b(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|printemps|"
+    r"ete|automne|hiver|(?:1[89]|20)\d\d)\b"
+)
+_DEFINITION_CUE = re.compile(
+    r"\b(?:est une?|sont des|designe|designent|consiste|correspond|se definit|definie? comme|c'est|"
+    r"il s'agit|vise a|permet de|ont pour objet|a pour objet)\b"
+)
+
+# Question kinds: they change what an answering sentence looks like and how many sentences an answer needs.
+NUMERIC, DATE, WHO, DEFINITION, LIST, EXPLAIN, FACTUAL = (
+    "numeric",
+    "date",
+    "who",
+    "definition",
+    "list",
+    "explain",
+    "factual",
+)
+_MAX_SENTENCES = {NUMERIC: 2, DATE: 2, WHO: 2, DEFINITION: 3, LIST: 4, EXPLAIN: 4, FACTUAL: 3}
+_NUMERIC_FOCUS = (
+    "nombre",
+    "montant",
+    "budget",
+    "taux",
+    "part",
+    "pourcentage",
+    "proportion",
+    "chiffre",
+    "effectif",
+    "somme",
+    "cout",
+    "prix",
+    "duree",
+    "superficie",
+    "population",
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a passage: exact span (for the quote) and its analysed terms."""
+
+    passage_index: int
+    start: int
+    end: int
+    quote: str
+    terms: frozenset[str]
+
+    @property
+    def display(self) -> str:
+        return display_text(self.quote)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("french")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+def analyse(text: str) -> list[str]:
+    """Folded, stemmed content words of ``text`` (stopwords and one-letter words dropped)."""
+    words = _WORD_RE.findall(_ELISION_RE.sub(" ", fold(text)))
+    return [_stem(w) for w in words if len(w) > 1 and w not in STOPWORDS]
+
+
+# --- sentence splitting --------------------------------------------------------------------------------
+
+# fmt: off
+_ABBREVIATIONS = frozenset({
+    "m", "mm", "mme", "mmes", "mlle", "dr", "pr", "st", "ste", "p", "pp", "cf", "etc", "ex", "art", "al",
+    "env", "vol", "no", "nos", "chap", "fig", "hab", "md", "mds", "m€", "md€", "av", "apr", "bd", "inf",
+    "sup", "coll", "dir", "ed", "op",
+})
+# fmt: on
+# A sentence ends after . ! ? … (optionally closed by a quote/bracket) followed by space; or at a blank line;
+# or before a line that starts a list item or a heading.
+_END_RE = re.compile(r"[.!?…]+[\"»”)\]*]*(?=\s)|\n\s*\n|\n(?=\s*(?:[-*•–]\s|\d+[.)]\s|#))")
+_MARKUP_RE = re.compile(r"\*\*|__|<sup>.*?</sup>|<[^>]+>|^\s*(?:#+|[-*•–]|\d+[.)])\s+", re.M)
+_SPACE_RE = re.compile(r"\s+")
+_ITEM_RE = re.compile(r"\s*(?:[-*•–]|\d+[.)])\s")
+# Sentences that address the reader's assistant rather than inform: planted instructions are never quoted.
+_INSTRUCTION_RE = re.compile(
+    r"\b(?:ignore[rsz]?|oublie[rsz]?|ne tiens? pas compte|ne tenez pas compte)\b.{0,40}"
+    r"\b(?:instructions?|consignes?|regles|previous|above)\b"
+    r"|\b(?:tu es|vous etes|you are) (?:maintenant|desormais|now)\b"
+    r"|\b(?:reponds|repondez|ecris|ecrivez|dis|dites|affirme|affirmez|answer|say)\b "
+    r"(?:que|uniquement|seulement|"
+    r"toujours|only|that)\b"
+    r"|\b(?:system prompt|prompt systeme|nouvelles instructions|new instructions)\b"
+    r"|\ben tant qu'(?:ia|assistant)\b"
+)
+
+
+def display_text(quote: str) -> str:
+    """The quote as shown in an answer: markdown/HTML marks and hard line breaks removed."""
+    return _SPACE_RE.sub(" ", _MARKUP_RE.sub(" ", quote)).strip()
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    """True when the dot at ``dot`` ends an abbreviation or an initial rather than a sentence."""
+    m = re.search(r"(\S+)$", text[:dot])
+    if not m:
+        return False
+    word = fold(m.group(1)).strip("(«\"'")
+    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+def split_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of French ``text`` (whitespace trimmed, empty pieces dropped)."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _END_RE.finditer(text):
+        if m.group().startswith(".") and len(m.group()) == 1 and _is_abbreviation(text, m.start()):
+            continue
+        end = m.end() if not m.group().isspace() else m.start()
+        spans.append((start, end))
+        start = m.end()
+    spans.append((start, len(text)))
+    out = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def is_instruction_like(sentence: str) -> bool:
+    """True for a sentence that gives orders to an assistant ('Ignorez les instructions précédentes…')."""
+    return bool(_INSTRUCTION_RE.search(fold(sentence)))
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of French ``text``, each an exact substring of it."""
+    return [text[s:e] for s, e in split_spans(text)]
+
+
+# --- question analysis --------------------------------------------------------------------------------
+
+
+def question_kind(question: str) -> str:
+    """What the question asks for: a figure, a date, a person, a definition, a list, an explanation."""
+    q = fold(question)
+    focus = r"(?:le |la |les |l')?(?:" + "|".join(_NUMERIC_FOCUS) + r")"
+    if re.search(r"\bcombien\b|\b(?:quel|quelle|quels|quelles)(?: est| sont| etait)? " + focus + r"\b", q):
+        return NUMERIC
+    if re.search(r"\bquand\b|\bquelles? dates?\b|\ben quelle annee\b|\bdepuis quand\b|\ba quel moment\b", q):
+        return DATE
+    if re.search(r"\bqui (?:est|etait|sont|etaient|a|ont|dirige|preside|porte)\b|^qui\b", q):
+        return WHO
+    if re.search(
+        r"qu'est-ce qu|c'est quoi|\bque (?:sont|signifie|designe|veut dire)\b|\bdefinition\b|"
+        r"\bqu'appelle-t-on\b|\bque recouvre\b",
+        q,
+    ):
+        return DEFINITION
+    if re.search(r"\b(?:quels|quelles) (?:sont )?\w+|\blesquel|\bquels? types?\b|\bdans quels\b", q):
+        return LIST
+    if re.search(r"\bcomment\b|\bpourquoi\b|\bfaut-il\b|\bquels? (?:role|enjeu|interet)", q):
+        return EXPLAIN
+    return FACTUAL
+
+
+def numeric_focus(question: str) -> tuple[list[str], bool]:
+    """Stems the figure must be about, and whether the figure must count them ('combien de Scop').
+
+    'quel taux d'intérêt' -> ([taux, interet], False); 'combien y a-t-il d'associations' -> ([associ], True).
+    """
+    q = _ELISION_RE.sub(" ", fold(question))
+    m = re.search(r"\bcombien\b(?: y a-t-il| (?:de|d|des))?\s+(\w+)", q)
+    if m and m.group(1) not in STOPWORDS:
+        return [_stem(m.group(1))], True
+    m = re.search(r"\b(" + "|".join(_NUMERIC_FOCUS) + r")\b(?: (?:de |d |des |du )?(\w+))?", q)
+    if not m:
+        return [], False
+    words = [m.group(1)] + ([m.group(2)] if m.group(2) and m.group(2) not in STOPWORDS else [])
+    # "le nombre de X" counts X; other heads (taux, budget…) are the focus themselves, with their complement.
+    if words[0] == "nombre" and len(words) > 1:
+        return [_stem(words[1])], True
+    return [_stem(w) for w in words], False
+
+
+def who_focus(question: str) -> list[str]:
+    """The role a 'qui' question asks about: 'Qui était le ministre délégué…' -> [ministr]."""
+    m = re.search(r"\bqui (?:est|etait|sont|etaient|fut)\s+(?:le|la|les|l')\s*(\w+)", fold(question))
+    return [_stem(m.group(1))] if m and m.group(1) not in STOPWORDS else []
+
+
+def _counts(sentence: str, stems: list[str]) -> bool:
+    """True when a figure stands within three words before a ``stems`` word ('400 personnes')."""
+    words = _WORD_RE.findall(_ELISION_RE.sub(" ", fold(sentence)))
+    for i, w in enumerate(words):
+        if _stem(w) in stems:
+            window = " ".join(words[max(0, i - 3) : i])
+            if _DIGIT_RE.search(window) or _NUMBER_WORDS.search(window):
+                return True
+    return False
+
+
+_ENTITY_RE = re.compile(r"(?<![\w'’])[A-ZÀ-Ý][\w-]*")
+_SENTENCE_START_RE = re.compile(r"(?:^|[.?!:;]\s+|\n)$")
+
+
+def named_entities(question: str) -> list[str]:
+    """Capitalised words of the question not starting a sentence, normalised ('Nouvelle-Aquitaine')."""
+    out = []
+    for m in _ENTITY_RE.finditer(question):
+        if _SENTENCE_START_RE.search(question[: m.start()]):
+            continue
+        name = normalize_for_match(m.group())
+        if name and name not in STOPWORDS and name not in out:
+            out.append(name)
+    return out
+
+
+# --- scoring and selection ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExtractiveResult:
+    """Sentences chosen (best first), the support measured, and why the answerer abstains ("" if not)."""
+
+    sentences: list[Sentence]
+    support: float
+    abstain_reason: str = ""
+
+
+def _sentences(passages: Sequence[Passage]) -> list[Sentence]:
+    out = []
+    for i, p in enumerate(passages):
+        for s, e in split_spans(p.text):
+            quote = p.text[s:e]
+            words = len(display_text(quote).split())
+            terms = frozenset(analyse(quote))
+            # Questions in a passage (headings like "Comment renforcer… ?") ask, they do not answer.
+            # Planted instructions are data to ignore, never an answer.
+            if (
+                words >= 4
+                and terms
+                and not display_text(quote).endswith("?")
+                and not is_instruction_like(quote)
+            ):
+                out.append(Sentence(i, s, e, quote, terms))
+    return out
+
+
+def _kind_bonus(kind: str, folded: str) -> float:
+    if kind == NUMERIC:
+        return 0.2 if _DIGIT_RE.search(folded) or _NUMBER_WORDS.search(folded) else 0.0
+    if kind == DATE:
+        return 0.2 if _MONTHS.search(folded) else 0.0
+    if kind == DEFINITION:
+        return 0.12 if _DEFINITION_CUE.search(folded) else 0.0
+    if kind == LIST:
+        return (
+            0.08 if _ITEM_RE.match(folded) or folded.count(",") >= 2 or folded.rstrip().endswith(":") else 0.0
+        )
+    return 0.0
+
+
+def _has_figure(text: str) -> bool:
+    folded = fold(text)
+    return bool(_DIGIT_RE.search(folded) or _NUMBER_WORDS.search(folded))
+
+
+def select(question: str, passages: Sequence[Passage]) -> ExtractiveResult:
+    """Pick the sentences of ``passages`` that answer ``question``, or say why none does."""
+    sentences = _sentences(passages)
+    q_terms = set(analyse(question))
+    if not sentences or not q_terms:
+        return ExtractiveResult([], 0.0, "no-sentence")
+    n = len(sentences)
+    df = {t: sum(1 for s in sentences if t in s.terms) for t in q_terms}
+    idf = {t: math.log((n + 1) / (df[t] + 0.5)) + 0.1 for t in q_terms}
+    total = sum(idf.values())
+    passage_terms = [frozenset(analyse(p.text + " " + p.title)) for p in passages]
+    passage_cov = [sum(idf[t] for t in q_terms & terms) / total for terms in passage_terms]
+    kind = question_kind(question)
+
+    def coverage(s: Sentence) -> float:
+        return sum(idf[t] for t in q_terms & s.terms) / total
+
+    def score(s: Sentence) -> float:
+        rank_prior = 0.04 / (1 + s.passage_index)
+        length = len(s.terms)
+        length_penalty = 0.1 if length < 3 else (0.05 if length > 60 else 0.0)
+        return (
+            coverage(s)
+            + 0.35 * passage_cov[s.passage_index]
+            + _kind_bonus(kind, fold(s.quote))
+            + rank_prior
+            - length_penalty
+        )
+
+    ranked = sorted(sentences, key=lambda s: (-score(s), s.passage_index, s.start))
+    best = ranked[0]
+    support = 0.5 * coverage(best) + 0.5 * passage_cov[best.passage_index]
+
+    # Names in the question the retrieved passages never mention: the corpus is about something else.
+    texts = [normalize_for_match(p.text + " " + p.title) for p in passages]
+    entities = named_entities(question)
+    missing = [e for e in entities if not any(e in t for t in texts)]
+    if missing:
+        return ExtractiveResult([], support, "missing-entity:" + ",".join(missing))
+    if support < MIN_SUPPORT:
+        return ExtractiveResult([], support, "low-support")
+    if kind == NUMERIC:
+        # A figure answers only if it is about the thing asked, in a passage about what the question names:
+        # a figure borrowed from a neighbouring passage is the classic invented answer.
+        focus, counted = numeric_focus(question)
+        ranked = [
+            s
+            for s in ranked
+            if _has_figure(s.quote)
+            and (_counts(s.quote, focus) if counted else set(focus) <= s.terms)
+            and all(e in texts[s.passage_index] for e in entities)
+        ]
+        if not ranked:
+            return ExtractiveResult([], support, "no-figure")
+        best = ranked[0]
+    elif kind == WHO and (role := who_focus(question)):
+        ranked = [s for s in ranked if set(role) <= s.terms]
+        if not ranked:
+            return ExtractiveResult([], support, "no-person")
+        best = ranked[0]
+
+    best_score = score(best)
+    chosen = [best]
+    for s in ranked[1:]:
+        if len(chosen) >= _MAX_SENTENCES[kind] or score(s) < RELATIVE_KEEP * best_score:
+            break
+        # Another passage must nearly match the best sentence to be cited too: precision over coverage.
+        if s.passage_index != best.passage_index and score(s) < OTHER_PASSAGE_KEEP * best_score:
+            continue
+        if any(len(s.terms & c.terms) / len(s.terms | c.terms) > 0.6 for c in chosen):
+            continue
+        chosen.append(s)
+    chosen = _with_list_items(chosen, sentences, _MAX_SENTENCES[kind] + 2)
+    return ExtractiveResult(chosen, support)
+
+
+def _with_list_items(chosen: list[Sentence], sentences: list[Sentence], limit: int) -> list[Sentence]:
+    """A sentence announcing a list ('… :') brings the items that follow it; a chosen item its siblings."""
+    out = list(chosen)
+    for c in chosen:
+        same = sorted((s for s in sentences if s.passage_index == c.passage_index), key=lambda s: s.start)
+        if display_text(c.quote).endswith(":"):
+            following = [s for s in same if s.start > c.start][:3]
+        elif _ITEM_RE.match(c.quote):
+            i = same.index(c)
+            following = [s for s in same[i + 1 : i + 4] if _ITEM_RE.match(s.quote)]
+        else:
+            continue
+        for s in following:
+            if len(out) >= limit:
+                break
+            if s not in out:
+                out.append(s)
+    return out
+
+
+def _ordered(chosen: list[Sentence]) -> list[Sentence]:
+    """Best passage first, then each passage's sentences in reading order, so the answer reads as prose."""
+    order: list[int] = []
+    for s in chosen:
+        if s.passage_index not in order:
+            order.append(s.passage_index)
+    return sorted(chosen, key=lambda s: (order.index(s.passage_index), s.start))
+
+
+def _with_marker(text: str, n: int) -> str:
+    """Put ' [n]' before the sentence's final punctuation: 'en 2020 [1].'"""
+    m = re.search(r"([.!?…:;]+[\"»”)]*)$", text)
+    if m:
+        return f"{text[: m.start()].rstrip()} [{n}]{m.group(1)}"
+    return f"{text} [{n}]."
+
+
+def compose(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> tuple[str, list[Citation]]:
+    """The answer text (one cited sentence per line group) and its citations, numbered densely from 1."""
+    parts, citations = [], []
+    for n, s in enumerate(_ordered(list(sentences)), start=1):
+        parts.append(_with_marker(s.display, n))
+        citations.append(Citation(n=n, passage=passages[s.passage_index], quote=s.quote.strip()))
+    return " ".join(parts), citations
