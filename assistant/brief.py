@@ -159,7 +159,8 @@ SECTIONS: tuple[_SectionSpec, ...] = (
     ),
     _SectionSpec("vigilance", "Points de vigilance", ("vigilance", "difficulté risque", "frein limite")),
 )
-SECTION_TITLES = {s.key: s.title for s in SECTIONS}
+# Tie-breaks between sections, most specific cue first: a figure, a proposal, a risk, a place, an actor.
+_PRIORITY = ("chiffres", "propositions", "vigilance", "exemples", "acteurs", "contexte")
 
 # Cues are matched on fold()ed text (lower case, no accents).
 _NUMBER = r"(?<![\w.,])\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d+)?|(?<![\w.,])\d+(?:,\d+)?"
@@ -272,7 +273,7 @@ def figure_of(sentence: str) -> str | None:
 
 def _cues(sentence: str) -> dict[str, float]:
     folded = fold(sentence)
-    proposal = 2.0 * len(_STRONG_PROPOSAL_RE.findall(folded)) + (
+    proposal = 3.0 * len(_STRONG_PROPOSAL_RE.findall(folded)) + (
         1.5 if _INFINITIVE_START_RE.search(folded) else 0
     )
     examples = len(_EXAMPLE_RE.findall(folded)) + len(_PLACE_RE.findall(sentence))
@@ -282,7 +283,7 @@ def _cues(sentence: str) -> dict[str, float]:
         "propositions": proposal,
         "vigilance": 1.5 * len(_VIGILANCE_RE.findall(folded)),
         "exemples": float(examples),
-        "acteurs": min(actors, 2.5),
+        "acteurs": min(actors, 2.0),
         "contexte": float(len(_CONTEXT_RE.findall(folded))),
     }
 
@@ -378,10 +379,9 @@ def _candidates(topic: str, found: dict[str, dict[str, Passage]]) -> list[_Candi
 
 def _classify(candidates: list[_Candidate]) -> None:
     """Give each sentence the section its cues point to most strongly, and a ranking score in it."""
-    order = [s.key for s in SECTIONS]
     for c in candidates:
         boosted = {k: v + (0.5 if v > 0 and k in c.hits else 0.0) for k, v in c.cues.items()}
-        best = max(order, key=lambda k: (boosted[k], -order.index(k) if k != "contexte" else -99))
+        best = max(_PRIORITY, key=lambda k: (boosted[k], -_PRIORITY.index(k)))
         if boosted[best] <= 0:
             # No cue at all: only a sentence squarely on the topic may serve as context.
             best = "contexte" if c.relevance >= 0.99 else ""
