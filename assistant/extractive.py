@@ -157,11 +157,13 @@ def display_text(quote: str) -> str:
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
-    """True when the dot at ``dot`` ends an abbreviation or an initial rather than a sentence."""
+    """True when the dot at ``dot`` closes an abbreviation, an initial or a list number, not a sentence."""
     m = re.search(r"(\S+)$", text[:dot])
     if not m:
         return False
     word = fold(m.group(1)).strip("(«\"'")
+    if word.isdigit() and not text[: m.start()].rsplit("\n", 1)[-1].strip():
+        return True
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
 
@@ -182,6 +184,12 @@ def split_spans(text: str) -> list[tuple[int, int]]:
             s += 1
         while e > s and text[e - 1].isspace():
             e -= 1
+        # A markdown heading is a sentence of its own, ending with its line.
+        while s < e and text[s] == "#" and (nl := text.find("\n", s, e)) >= 0:
+            out.append((s, nl))
+            s = nl + 1
+            while s < e and text[s].isspace():
+                s += 1
         if e > s:
             out.append((s, e))
     return out

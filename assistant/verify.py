@@ -49,21 +49,22 @@ def markers(sentence: str) -> list[int]:
 
 
 def _sentences(text: str) -> list[tuple[str, str]]:
-    """(separator before, sentence) pairs; markers written after the full stop go back to their sentence."""
+    """(separator before, sentence) pairs; markers written after the full stop go back to their sentence.
+
+    In a reply, unlike in a passage, a line break always ends a sentence (list items, paragraphs).
+    """
     pieces: list[tuple[str, str]] = []
-    last = 0
-    for s, e in split_spans(text):
-        sentence = text[s:e]
-        lead = _LEADING_MARKERS_RE.match(sentence)
-        if lead and pieces:
-            sep, prev = pieces[-1]
-            pieces[-1] = (sep, prev + " " + lead.group().strip())
-            sentence = sentence[lead.end() :].strip()
-            if not sentence:
-                last = e
-                continue
-        pieces.append(("\n" if "\n" in text[last:s] else " ", sentence))
-        last = e
+    for line_no, line in enumerate(text.splitlines()):
+        for i, (s, e) in enumerate(split_spans(line)):
+            sentence = line[s:e]
+            lead = _LEADING_MARKERS_RE.match(sentence)
+            if lead and pieces:
+                sep, prev = pieces[-1]
+                pieces[-1] = (sep, prev + " " + lead.group().strip())
+                sentence = sentence[lead.end() :].strip()
+                if not sentence:
+                    continue
+            pieces.append(("\n" if i == 0 and line_no > 0 else " ", sentence))
     return pieces
 
 
