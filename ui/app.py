@@ -25,6 +25,7 @@ import gradio as gr
 
 from assistant.config import Settings
 from assistant.types import Answer, AnswerEvent, Citation, Passage
+from ingest.errors import IngestError
 from ui.export import Turn, write_conversation
 from ui.render import answer_markdown, citation_label, context_html, esc, sources_html
 
@@ -263,7 +264,7 @@ class ChatHandlers:
             for ev in events:
                 if ev.kind == "token":
                     streamed += ev.text
-                    chat[-1] = {"role": "assistant", "content": esc(streamed) + " ▌"}
+                    chat = [*chat[:-1], {"role": "assistant", "content": esc(streamed) + " ▌"}]
                     yield chat, gr.skip(), turns, gr.skip(), gr.skip(), gr.skip()
                 elif ev.kind == "final" and ev.answer is not None:
                     answer = ev.answer
@@ -272,10 +273,10 @@ class ChatHandlers:
                 raise RuntimeError("answer stream ended without a final event")
         except Exception:
             log.exception("Answering failed for question %r", question[:200])
-            chat[-1] = {"role": "assistant", "content": ERROR_ANSWER}
+            chat = [*chat[:-1], {"role": "assistant", "content": ERROR_ANSWER}]
             yield chat, gr.skip(), turns, gr.skip(), gr.skip(), gr.skip()
             return
-        chat[-1] = {"role": "assistant", "content": answer_markdown(answer)}
+        chat = [*chat[:-1], {"role": "assistant", "content": answer_markdown(answer)}]
         turns = [*turns, (question, answer)]
         picks = gr.Radio(choices=[(citation_label(c), c.n) for c in answer.citations], value=None,
                          visible=bool(answer.citations))
@@ -339,9 +340,13 @@ class ChatHandlers:
             progress((0, len(to_ingest)), desc="Préparation de l'indexation…")
 
             def on_progress(name: str, done: int, total: int) -> None:
-                progress((done, total), desc=f"Indexation : {name}", unit="fichiers")
+                desc = f"Indexation : {name}" if name else "Mise à jour de l'index de recherche…"
+                progress((done, total), desc=desc, unit="fichiers")
 
-            report = self.ingest(to_ingest, progress=on_progress)
+            try:
+                report = self.ingest(to_ingest, progress=on_progress)
+            except IngestError as exc:  # e.g. another ingest holds the index: its message is French
+                raise gr.Error(str(exc)) from exc
             rows += [[o.source, STATUS_FR.get(o.status, o.status), o.chunks, o.reason or ""]
                      for o in report.outcomes]
         added = sum(1 for r in rows if r[1] == STATUS_FR["ingested"])

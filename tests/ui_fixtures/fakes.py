@@ -7,6 +7,8 @@ code paths (streaming, citations, filters, neighbours, ingestion report) are exe
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,10 +49,19 @@ def _sentences(text: str) -> list[str]:
 
 @dataclass
 class FakeAnswerer:
-    """Callable with the signature of assistant.answer.stream_ask; records the calls it gets."""
+    """Callable with the signature of assistant.answer.stream_ask; records the calls it gets.
+
+    ``token_delay`` slows the stream so a browser can see it grow; ``max_inflight`` records how many
+    answers ran at once; a question containing ``fail_on`` makes the stream break mid-way.
+    """
 
     passages: list[Passage] = field(default_factory=lambda: list(PASSAGES))
     calls: list[dict[str, Any]] = field(default_factory=list)
+    token_delay: float = 0.0
+    fail_on: str = "PANNE"
+    max_inflight: int = 0
+    _inflight: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _allowed(self, p: Passage, filters: dict[str, Any]) -> bool:
         for key in ("source", "publisher", "year"):
@@ -82,11 +93,21 @@ class FakeAnswerer:
 
     def __call__(self, question: str, history: list[dict] | None = None, *, k: int | None = None,
                  mode: str | None = None, **filters: Any) -> Iterator[AnswerEvent]:
-        self.calls.append({"question": question, "history": history, "k": k, "mode": mode, **filters})
-        answer = self.answer(question, k or 5, **filters)
-        for word in re.findall(r"\S+\s*", answer.text):
-            yield AnswerEvent(kind="token", text=word)
-        yield AnswerEvent(kind="final", answer=answer)
+        with self._lock:
+            self.calls.append({"question": question, "history": history, "k": k, "mode": mode, **filters})
+            self._inflight += 1
+            self.max_inflight = max(self.max_inflight, self._inflight)
+        try:
+            answer = self.answer(question, k or 5, **filters)
+            for word in re.findall(r"\S+\s*", answer.text):
+                time.sleep(self.token_delay)
+                yield AnswerEvent(kind="token", text=word)
+                if self.fail_on in question:
+                    raise RuntimeError("simulated failure: Traceback (most recent call last)")
+            yield AnswerEvent(kind="final", answer=answer)
+        finally:
+            with self._lock:
+                self._inflight -= 1
 
 
 def fake_neighbours(chunk_id: str, before: int = 1, after: int = 1) -> list[Passage]:

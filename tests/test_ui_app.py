@@ -1,0 +1,139 @@
+"""The web chat served for real on 127.0.0.1 (fake answerer): API, concurrency, uploads, file routes."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from gradio_client import Client, handle_file
+
+from tests.ui_fixtures.fakes import FakeAnswerer, fake_documents, fake_ingest, fake_neighbours
+from tests.ui_fixtures.server import running
+from ui.app import CONCURRENCY_LIMIT, build_app, launch_options
+
+QUESTION = "Que proposent les acteurs pour un nouveau pacte ?"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    import dataclasses
+
+    from assistant.config import Settings
+
+    settings = dataclasses.replace(Settings.from_env(), index_dir=tmp_path_factory.mktemp("index"))
+    answerer = FakeAnswerer(token_delay=0.02)
+    demo = build_app(answerer, fake_ingest, fake_neighbours, fake_documents, settings)
+    with running(demo) as url:
+        yield url, answerer, demo
+
+
+def _status(url: str, data: bytes | None = None, headers: dict | None = None) -> int:
+    req = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_api_answers_with_citations(served):
+    url, _, _ = served
+    result = Client(url, verbose=False).predict(QUESTION, api_name="/ask")
+    assert "[1]" in result["answer"] and not result["abstained"]
+    assert result["citations"][0]["source"] == "pactes.txt" and result["citations"][0]["quote"]
+
+
+def test_api_passes_filters(served):
+    url, answerer, _ = served
+    result = Client(url, verbose=False).predict(QUESTION, 3, "extractive", ["piege.md"], None, [2022],
+                                                api_name="/ask")
+    assert {c["source"] for c in result["citations"]} <= {"piege.md"}
+    assert answerer.calls[-1]["source"] == ["piege.md"] and answerer.calls[-1]["year"] == [2022]
+
+
+def test_twenty_concurrent_clients_all_get_answers(served):
+    url, answerer, _ = served
+    results: list = [None] * 20
+    errors: list = []
+
+    def one(i: int) -> None:
+        try:
+            results[i] = Client(url, verbose=False).predict(f"{QUESTION} ({i})", api_name="/ask")
+        except Exception as exc:  # collected and reported below
+            errors.append(exc)
+
+    answerer.max_inflight = 0
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert all(r and r["citations"] for r in results)
+    assert 1 < answerer.max_inflight <= CONCURRENCY_LIMIT  # the queue ran them in parallel, capped
+
+
+def test_errors_reach_clients_in_french_without_traceback(served):
+    url, _, _ = served
+    with pytest.raises(Exception) as info:
+        Client(url, verbose=False).predict("pacte PANNE", api_name="/ask")
+    assert "Désolé, une erreur est survenue" in str(info.value)
+    assert "Traceback" not in str(info.value)
+
+
+def test_corrupt_pdf_is_reported_and_the_session_goes_on(served, tmp_path):
+    url, _, _ = served
+    bad = tmp_path / "rapport.pdf"
+    bad.write_bytes(b"%PD garbage, not a PDF")
+    client = Client(url, verbose=False)
+    summary, table, *_ = client.predict([handle_file(str(bad))], api_name="/ajouter_documents")
+    assert summary.startswith("**0 document(s) ajouté(s)**")
+    assert table["data"] == [["rapport.pdf", "non ajouté", 0, "Le fichier PDF est endommagé ou illisible."]]
+    assert client.predict(QUESTION, api_name="/ask")["citations"]
+
+
+def test_file_routes_serve_nothing_outside_the_app(served, tmp_path):
+    url, _, _ = served
+    repo_file = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    for path in ("/etc/passwd", str(repo_file), "/proc/self/environ"):
+        for route in ("file=", "gradio_api/file="):
+            assert _status(url + route + path) in (403, 404), route + path
+    # Control: a file uploaded through the app is served, so the refusals above are meaningful.
+    boundary = "essboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n"
+            f"Content-Type: text/plain\r\n\r\nbonjour\r\n--{boundary}--\r\n").encode()
+    req = urllib.request.Request(url + "gradio_api/upload", data=body,
+                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        cached = json.loads(resp.read())[0]
+    assert _status(url + "gradio_api/file=" + cached) == 200
+    traversal = cached.rsplit("/", 1)[0] + "/../../../../../../etc/passwd"
+    assert _status(url + "gradio_api/file=" + traversal) in (403, 404)
+
+
+def test_uploads_over_the_size_limit_are_refused(served):
+    url, _, _ = served
+    boundary = "essboundary"
+    big = b"x" * (51 * 1024 * 1024)
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.txt\"\r\n"
+            "Content-Type: text/plain\r\n\r\n").encode() + big + f"\r\n--{boundary}--\r\n".encode()
+    status = _status(url + "gradio_api/upload", data=body,
+                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert status == 413
+
+
+def test_safe_launch_defaults(served):
+    url, _, demo = served
+    opts = launch_options()
+    assert opts["server_name"] == "127.0.0.1" and opts["share"] is False
+    assert opts["allowed_paths"] == [] and opts["max_file_size"] and opts["enable_monitoring"] is False
+    assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False" and demo.analytics_enabled is False
+    assert demo.share is False and url.startswith("http://127.0.0.1:")
+    config = json.loads(urllib.request.urlopen(url + "config", timeout=30).read())
+    assert config["analytics_enabled"] is False
+    assert _status(url + "monitoring") in (403, 404)
