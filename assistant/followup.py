@@ -26,6 +26,7 @@ _CONTINUATION_RE = re.compile(
     r"et dans|et a|et au|et aux|et les|et la|et le|qu'en est-il|quid)\b"
 )
 _HISTORY_TURNS = 6
+_PLACE_PREPOSITIONS = r"en|à|a|au|aux|dans|pour|chez|sur|(?:dans )?(?:la|le|les) (?:région|département|ville)"
 
 
 def _turns(history: Sequence[Any] | None) -> list[tuple[str, str]]:
@@ -57,9 +58,12 @@ def carry_over(question: str, previous: str) -> str:
     spans = [m for m in re.finditer(r"[A-ZÀ-Ý][\w-]*", question) if m.group() in new_names]
     new_text = question[spans[0].start() : spans[-1].end()] if spans else ""
     base = previous.strip()
-    # Places and organisations are replaced; acronyms (ESS, CRESS) name the topic and stay.
+    # The previous question's places are replaced (names after en/à/dans…, else its last name);
+    # acronyms (ESS, CRESS) name the topic and stay.
     old_names = [n for n in _names(previous) if not n.isupper()]
-    for i, old in enumerate(old_names if new_names else []):
+    places = [n for n in old_names if re.search(rf"\b(?:{_PLACE_PREPOSITIONS})\s+{re.escape(n)}\b", previous)]
+    replaced = (places or old_names[-1:]) if new_names else []
+    for i, old in enumerate(replaced):
         base = re.sub(rf"(?<![\w-]){re.escape(old)}(?![\w-])", new_text if i == 0 else "", base)
     extra = [w for w in re.findall(r"[\w'’-]+", question) if fold(w) not in STOPWORDS and len(w) > 1]
     base_folded = normalize_for_match(base)
