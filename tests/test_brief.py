@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import gradio as gr
 import pytest
+from docx import Document
 from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.outputs import ChatResult
@@ -15,6 +18,7 @@ from assistant.brief import Brief, acronym_expansions, brief, figure_of, is_dupl
 from assistant.extractive import analyse
 from assistant.types import Passage
 from ingest.normalize import contains_quote, normalize_for_match
+from ui.brief_tab import build_brief_tab, generate_note
 
 
 def _p(cid: str, text: str, source: str = "rtes_2013.txt", year: int = 2013, page: int | None = 4) -> Passage:
@@ -264,3 +268,46 @@ def test_llm_failure_gives_a_french_warning_and_an_extractive_note() -> None:
     b = brief("les PTCE", retriever=FakeRetriever(CORPUS), chat_model=_DownChatModel())
     assert b.mode == "extractive" and len(b.sections) >= 4
     assert len(b.warnings) == 1 and "délai" in b.warnings[0] and "extractif" in b.warnings[0]
+
+
+def test_brief_tab_generates_the_note_and_both_files(tmp_path: Path) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def make(topic: str, **kwargs: Any) -> Brief:
+        calls.append(kwargs)
+        return brief(topic, retriever=FakeRetriever(CORPUS), **kwargs)
+
+    shown, md, docx = generate_note(
+        "  les   PTCE ", ["cress_2021.md"], [], ["2021"], "extractive", make_brief=make, export_root=tmp_path
+    )
+    assert calls == [{"extractive": True, "source": ["cress_2021.md"], "year": [2021]}]
+    assert shown.startswith("# Note de synthèse : Les PTCE") and "[^" not in shown and "\\[1\\]" in shown
+    assert md is not None and docx is not None
+    assert md.name == "note-les-ptce.md" and docx.name == "note-les-ptce.docx"
+    assert md.parent == docx.parent and md.parent.parent == tmp_path
+    assert md.read_text(encoding="utf-8").count("[^1]") >= 2
+    assert Document(str(docx)).paragraphs[0].text == "Note de synthèse : Les PTCE"
+
+
+def test_brief_tab_refuses_an_empty_topic_and_writes_nothing_for_an_empty_note(tmp_path: Path) -> None:
+    with pytest.raises(gr.Error):
+        generate_note(" ", [], [], [], "extractive", make_brief=brief, export_root=tmp_path)
+    empty = generate_note(
+        "la pêche au thon", [], [], [], "extractive",
+        make_brief=lambda t, **kw: brief(t, retriever=lambda q, k=5, **f: [], **kw), export_root=tmp_path,
+    )  # fmt: skip
+    assert empty[1:] == (None, None) and "corpus" in empty[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_brief_tab_builds_inside_a_tab() -> None:
+    with gr.Blocks() as demo, gr.Tab("Note de synthèse"):
+        build_brief_tab(make_brief=brief, documents=lambda: [{"source": "a.md", "title": "A", "year": 2021}])
+    ids = {getattr(block, "elem_id", None) for block in demo.blocks.values()}
+    assert {
+        "ess-brief-topic",
+        "ess-brief-generate",
+        "ess-brief-note",
+        "ess-brief-md",
+        "ess-brief-docx",
+    } <= ids
