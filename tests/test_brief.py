@@ -10,9 +10,6 @@ from typing import Any
 import gradio as gr
 import pytest
 from docx import Document
-from langchain_core.language_models import BaseChatModel
-from langchain_core.language_models.fake_chat_models import FakeListChatModel
-from langchain_core.outputs import ChatResult
 
 from assistant.brief import Brief, acronym_expansions, brief, figure_of, is_duplicate
 from assistant.extractive import analyse
@@ -90,7 +87,7 @@ CORPUS = [
 ]
 
 
-class FakeRetriever:
+class RankingRetriever:
     """Ranks the whole fake corpus by shared terms with the query; records the calls it gets."""
 
     def __init__(self, passages: list[Passage]) -> None:
@@ -114,7 +111,7 @@ def _bullets(b: Brief) -> list[Any]:
 
 
 def test_brief_has_sections_every_bullet_cited_and_verified() -> None:
-    b = brief("les PTCE", retriever=FakeRetriever(CORPUS), extractive=True)
+    b = brief("les PTCE", retriever=RankingRetriever(CORPUS), extractive=True)
     keys = [s.key for s in b.sections]
     assert len(keys) >= 4, keys
     assert {"chiffres", "propositions", "exemples", "vigilance"} <= set(keys)
@@ -130,7 +127,7 @@ def test_brief_has_sections_every_bullet_cited_and_verified() -> None:
 
 
 def test_no_two_bullets_say_the_same_thing() -> None:
-    b = brief("les PTCE", retriever=FakeRetriever(CORPUS), extractive=True)
+    b = brief("les PTCE", retriever=RankingRetriever(CORPUS), extractive=True)
     texts = [bullet.text for bullet in _bullets(b)]
     assert sum("pérenniser le financement" in t for t in texts) == 1
     for x, y in itertools.combinations(texts, 2):
@@ -138,7 +135,7 @@ def test_no_two_bullets_say_the_same_thing() -> None:
 
 
 def test_off_topic_sentences_and_planted_instructions_stay_out() -> None:
-    b = brief("les PTCE", retriever=FakeRetriever(CORPUS), extractive=True)
+    b = brief("les PTCE", retriever=RankingRetriever(CORPUS), extractive=True)
     text = " ".join(bullet.text for bullet in _bullets(b))
     assert "fête du village" not in text
     assert "Ignorez" not in text and "inutiles" not in text
@@ -146,13 +143,13 @@ def test_off_topic_sentences_and_planted_instructions_stay_out() -> None:
 
 def test_section_the_corpus_does_not_feed_is_left_out() -> None:
     without_risks = [p for p in CORPUS if p.chunk_id != "b2"]
-    b = brief("les PTCE", retriever=FakeRetriever(without_risks), extractive=True)
+    b = brief("les PTCE", retriever=RankingRetriever(without_risks), extractive=True)
     assert "vigilance" not in [s.key for s in b.sections]
     assert all(s.bullets for s in b.sections)
 
 
 def test_key_figures_carry_unit_date_and_source() -> None:
-    b = brief("les PTCE", retriever=FakeRetriever(CORPUS), extractive=True)
+    b = brief("les PTCE", retriever=RankingRetriever(CORPUS), extractive=True)
     figures = next(s for s in b.sections if s.key == "chiffres").bullets
     assert figures
     for bullet in figures:
@@ -163,7 +160,7 @@ def test_key_figures_carry_unit_date_and_source() -> None:
 
 
 def test_filters_reach_every_retrieval_and_limit_sources() -> None:
-    retriever = FakeRetriever(CORPUS)
+    retriever = RankingRetriever(CORPUS)
     b = brief("les PTCE", retriever=retriever, extractive=True, source="cress_2021.md", year=None)
     assert len(retriever.calls) >= 12  # several sub-queries per section
     assert all(filters == {"source": "cress_2021.md"} for _, _, filters in retriever.calls)
@@ -179,11 +176,11 @@ def test_nothing_retrieved_gives_an_empty_note_with_a_french_warning() -> None:
 
 def test_empty_topic_is_refused() -> None:
     with pytest.raises(ValueError, match="sujet"):
-        brief("   ", retriever=FakeRetriever(CORPUS))
+        brief("   ", retriever=RankingRetriever(CORPUS))
 
 
 def test_sources_list_documents_with_cited_places() -> None:
-    b = brief("les PTCE", retriever=FakeRetriever(CORPUS), extractive=True)
+    b = brief("les PTCE", retriever=RankingRetriever(CORPUS), extractive=True)
     sources = {s.source: s for s in b.sources()}
     assert "rtes_2013.txt" in sources
     assert sources["rtes_2013.txt"].year == 2013 and "p. 4" in sources["rtes_2013.txt"].locations
@@ -222,7 +219,7 @@ def test_figure_of(sentence: str, figure: str | None) -> None:
     assert figure_of(sentence) == figure
 
 
-def test_llm_synthesis_is_verified_and_falls_back_per_section() -> None:
+def test_llm_synthesis_is_verified_and_falls_back_per_section(fake_chat: Any) -> None:
     replies = [
         # Contexte: one good sentence, one citing a passage that was not given, one with an invented quote.
         "Les PTCE regroupent des entreprises de l'ESS, des PME et des collectivités [1]. "
@@ -231,9 +228,12 @@ def test_llm_synthesis_is_verified_and_falls_back_per_section() -> None:
         # Chiffres clés: the model says the passages do not answer -> extractive bullets for the section.
         "Le corpus ne permet pas de répondre à cette question.",
     ] + ["Il faut pérenniser le financement des PTCE au-delà des appels à projets nationaux [1]."] * 6
-    model = FakeListChatModel(responses=replies)
-    b = brief("les PTCE", retriever=FakeRetriever(CORPUS), chat_model=model)
+    model = fake_chat(replies=replies)
+    b = brief("les PTCE", retriever=RankingRetriever(CORPUS), chat_model=model)
     assert b.mode == "llm"
+    prompt = " ".join(m.text for m in model.calls[0])
+    assert "Sujet de la note : les PTCE" in prompt and "Section : Contexte" in prompt
+    assert "<passages>" in prompt and "regroupent sur un même territoire" in prompt
     context = next(s for s in b.sections if s.key == "contexte").bullets
     assert [bl.text for bl in context] == [
         "Les PTCE regroupent des entreprises de l'ESS, des PME et des collectivités."
@@ -251,21 +251,10 @@ def test_llm_synthesis_is_verified_and_falls_back_per_section() -> None:
     assert [c.n for c in b.citations()] == list(range(1, len(b.citations()) + 1))
 
 
-class _DownChatModel(BaseChatModel):
-    """A chat model whose server never answers in time."""
-
-    @property
-    def _llm_type(self) -> str:
-        return "down"
-
-    def _generate(
-        self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any
-    ) -> ChatResult:
-        raise TimeoutError("no reply")
-
-
-def test_llm_failure_gives_a_french_warning_and_an_extractive_note() -> None:
-    b = brief("les PTCE", retriever=FakeRetriever(CORPUS), chat_model=_DownChatModel())
+def test_llm_failure_gives_a_french_warning_and_an_extractive_note(fake_chat: Any) -> None:
+    model = fake_chat(replies=[TimeoutError("no reply")])
+    b = brief("les PTCE", retriever=RankingRetriever(CORPUS), chat_model=model)
+    assert len(model.calls) == 1  # no second try after a failure
     assert b.mode == "extractive" and len(b.sections) >= 4
     assert len(b.warnings) == 1 and "délai" in b.warnings[0] and "extractif" in b.warnings[0]
 
@@ -275,7 +264,7 @@ def test_brief_tab_generates_the_note_and_both_files(tmp_path: Path) -> None:
 
     def make(topic: str, **kwargs: Any) -> Brief:
         calls.append(kwargs)
-        return brief(topic, retriever=FakeRetriever(CORPUS), **kwargs)
+        return brief(topic, retriever=RankingRetriever(CORPUS), **kwargs)
 
     shown, md, docx = generate_note(
         "  les   PTCE ", ["cress_2021.md"], [], ["2021"], "extractive", make_brief=make, export_root=tmp_path
