@@ -1,0 +1,94 @@
+"""Answer quality on a gold file: are citations right, are answers supported, does it abstain when it should.
+
+Gold rows are the eval jsonl rows: ``question``, ``type`` ("unanswerable" for questions the corpus does not
+answer) and ``evidence`` (verbatim spans). A citation is correct when its passage contains one of the gold
+spans (``contains_quote``, which tolerates OCR damage and chunk boundaries).
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from assistant.types import Answer
+from ingest.normalize import contains_quote
+
+logger = logging.getLogger(__name__)
+
+UNANSWERABLE = "unanswerable"
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def evaluate_answers(qa_rows: Iterable[Mapping[str, Any]], ask_fn: Callable[[str], Answer]) -> dict[str, Any]:
+    """Citation precision, answer support, abstention and false-abstention rates, latency, per question type.
+
+    - citation_precision: citations whose passage contains gold evidence / all citations (answerable rows);
+    - answer_support: answerable rows answered with at least one such citation / answerable rows;
+    - abstention_rate: unanswerable rows where the answer abstained / unanswerable rows;
+    - false_abstention_rate: answerable rows where it abstained / answerable rows.
+    """
+    totals: dict[str, int] = defaultdict(int)
+    by_type: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    latencies: list[float] = []
+    failures: list[dict[str, Any]] = []
+    for row in qa_rows:
+        kind = str(row.get("type") or "unknown")
+        start = time.perf_counter()
+        answer = ask_fn(row["question"])
+        latencies.append((time.perf_counter() - start) * 1000)
+        stats = by_type[kind]
+        stats["n"] += 1
+        if kind == UNANSWERABLE:
+            totals["unanswerable"] += 1
+            totals["abstained_unanswerable"] += answer.abstained
+            stats["abstained"] += answer.abstained
+            if not answer.abstained:
+                failures.append({"id": row.get("id"), "type": kind, "problem": "answered"})
+            continue
+        totals["answerable"] += 1
+        if answer.abstained:
+            totals["false_abstentions"] += 1
+            stats["abstained"] += 1
+            failures.append({"id": row.get("id"), "type": kind, "problem": "abstained"})
+            continue
+        evidence = list(row.get("evidence") or [])
+        good = [any(contains_quote(c.passage.text, e) for e in evidence) for c in answer.citations]
+        totals["citations"] += len(good)
+        totals["correct_citations"] += sum(good)
+        totals["supported"] += any(good)
+        stats["citations"] += len(good)
+        stats["correct_citations"] += sum(good)
+        stats["supported"] += any(good)
+        if not any(good):
+            failures.append({"id": row.get("id"), "type": kind, "problem": "unsupported"})
+    report = {
+        "questions": totals["answerable"] + totals["unanswerable"],
+        "citation_precision": _ratio(totals["correct_citations"], totals["citations"]),
+        "answer_support": _ratio(totals["supported"], totals["answerable"]),
+        "abstention_rate": _ratio(totals["abstained_unanswerable"], totals["unanswerable"]),
+        "false_abstention_rate": _ratio(totals["false_abstentions"], totals["answerable"]),
+        "latency_ms": {
+            "median": round(statistics.median(latencies), 1) if latencies else None,
+            "p95": round(sorted(latencies)[int(0.95 * (len(latencies) - 1))], 1) if latencies else None,
+        },
+        "by_type": {
+            kind: {
+                "n": s["n"],
+                "abstained": s["abstained"],
+                "citation_precision": _ratio(s["correct_citations"], s["citations"]),
+                "answer_support": None if kind == UNANSWERABLE else _ratio(s["supported"], s["n"]),
+            }
+            for kind, s in sorted(by_type.items())
+        },
+        "failures": failures,
+    }
+    summary = {k: v for k, v in report.items() if k not in ("by_type", "failures")}
+    logger.info("answer evaluation: %s", summary)
+    return report
