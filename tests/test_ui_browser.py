@@ -1,0 +1,106 @@
+"""The web chat in a real headless Chromium, over the fake answerer (fast, deterministic)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from assistant.config import Settings
+from tests.ui_fixtures.browser import chromium, screenshot
+from tests.ui_fixtures.fakes import FakeAnswerer, fake_documents, fake_ingest, fake_neighbours
+from tests.ui_fixtures.server import running
+from ui.app import build_app
+
+QUESTION = "Que proposent les acteurs pour un nouveau pacte ?"
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    settings = dataclasses.replace(Settings.from_env(), index_dir=tmp_path_factory.mktemp("index"))
+    demo = build_app(FakeAnswerer(token_delay=0.06), fake_ingest, fake_neighbours, fake_documents, settings)
+    with running(demo) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture()
+def page(browser, app_url) -> Page:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(app_url)
+    yield page
+    context.close()
+
+
+def ask(page: Page, question: str) -> None:
+    page.locator("#ess-question textarea").fill(question)
+    page.locator("#ess-send").click()
+
+
+def test_answer_streams_then_citation_opens_its_passage(page: Page):
+    ask(page, QUESTION)
+    expect(page.locator("#ess-chat")).to_contain_text("▌", timeout=10_000)  # still streaming
+    card = page.locator("#ess-source-1")
+    expect(card).to_be_visible(timeout=15_000)
+    expect(page.locator("#ess-chat")).not_to_contain_text("▌")
+    expect(page.locator("#ess-chat")).to_contain_text("[1]")
+    expect(card).to_contain_text("Pacte ESS")
+    expect(card).to_contain_text("CRESS Test, 2020, p. 1")
+    passage = card.locator(".ess-passage")
+    expect(passage).to_be_hidden()
+    card.locator("summary").click()
+    expect(passage).to_be_visible()
+    expect(passage.locator("mark")).to_have_text(
+        "Les acteurs de l'ESS proposent un nouveau pacte économique et social.")
+    page.get_by_label("[1] Pacte ESS — p. 1").check()
+    expect(page.locator("#ess-context .ess-ctx-near")).to_contain_text("La coopération territoriale")
+    screenshot(page, "ui-fake-chat.png")
+
+
+def test_markup_from_documents_and_users_stays_text(page: Page):
+    ask(page, "Le balisage du document reste-t-il inerte ? <img src=x onerror=window.__pwned=2>")
+    sources = page.locator("#ess-sources")
+    expect(sources).to_contain_text("<script>window.__pwned = 1</script>", timeout=15_000)
+    expect(sources).to_contain_text("Document <b>piégé</b>")
+    expect(page.locator("#ess-chat")).to_contain_text("<img src=x onerror=window.__pwned=2>")
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#ess-sources script, #ess-chat img[src='x']").count() == 0
+
+
+def test_corrupt_pdf_upload_is_reported_and_chat_still_works(page: Page, tmp_path):
+    bad = tmp_path / "rapport-abime.pdf"
+    bad.write_bytes(b"%PD not really a pdf")
+    page.get_by_role("tab", name="Ajouter des documents").click()
+    page.locator("#ess-upload input[type=file]").set_input_files(str(bad))
+    expect(page.locator("#ess-upload a")).to_have_attribute("href", re.compile(r"rapport-abime\.pdf$"))
+    page.locator("#ess-add").click()
+    table = page.locator("#ess-add-table")
+    expect(table).to_contain_text("non ajouté", timeout=15_000)
+    expect(table).to_contain_text("endommagé")
+    expect(page.locator("#ess-add-summary")).to_contain_text("0 document(s) ajouté(s)")
+    page.get_by_role("tab", name="Discussion").click()
+    ask(page, QUESTION)
+    expect(page.locator("#ess-source-1")).to_be_visible(timeout=15_000)
+
+
+def test_export_then_new_conversation(page: Page):
+    ask(page, QUESTION)
+    expect(page.locator("#ess-source-1")).to_be_visible(timeout=15_000)
+    page.locator("#ess-export").click()
+    link = page.locator("#ess-export-file a").first
+    expect(link).to_be_visible(timeout=10_000)
+    with page.expect_download() as info:
+        link.click()
+    text = info.value.path().read_text(encoding="utf-8")
+    assert QUESTION in text and "### Sources" in text and "Pacte ESS" in text
+    page.locator("#ess-new").click()
+    expect(page.locator("#ess-sources")).to_contain_text("s'afficheront ici")
+    expect(page.locator("#ess-chat")).not_to_contain_text(re.compile("pacte", re.I))
