@@ -1,0 +1,263 @@
+"""Repair what PDF conversion and OCR did to the corpus text, without rewording it.
+
+Citations quote the cleaned text, so every step only removes layout (line wraps, markup, page furniture)
+or undoes a known OCR confusion (``I'``/``|'`` read for ``l'``). Every regex here is linear in the input
+(bounded repetitions), so a huge single-line file cannot make clean-up quadratic.
+See benchmarks/clean_report.py for the measured effect on the corpus.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+# Lines shorter than this are titles, captions or labels: they are not joined to a capitalised next line.
+WRAPPED_LINE_MIN_CHARS = 50
+# A header/footer must sit in the first/last EDGE_LINES lines of at least this share of the pages.
+EDGE_LINES = 3
+REPEATED_MIN_SHARE = 0.5
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+_HTML_COMMENT_RE = re.compile(r"<!--.{0,5000}?-->", re.S)
+_IMAGE_RE = re.compile(r"!\[[^\]\n]{0,1000}\]\([^)\n]{0,2000}\)")
+_LINK_RE = re.compile(r"\[([^\]\n]{1,1000})\]\([^)\n]{0,2000}\)")
+_AUTOLINK_RE = re.compile(r"<((?:https?://|www\.|mailto:)[^<>\s]{1,2000})>")
+_HTML_TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,30}(?:\s[^<>\n]{0,500})?/?>")
+_BOLD_RE = re.compile(r"\*\*(?=[^\s*])([^*\n]{1,3000})(?<=\S)\*\*|__(?=[^\s_])([^_\n]{1,3000})(?<=\S)__")
+_ITALIC_RE = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*\n]{1,3000}?)(?<=[^\s*])\*(?![\w*])")
+_STRAY_MARKUP_RE = re.compile(r"\*\*|(?<!\w)__|__(?!\w)")
+_RULE_RE = re.compile(r"^[ \t]*(?:[-*_][ \t]*){3,}$", re.M)
+_HEADING_RE = re.compile(r"^ {0,3}#{1,6}[ \t]+")
+
+# OCR reads the elided article l' as I' or |' ("I'ESS", "|'expertise"), sometimes with a doubled
+# apostrophe ("I’'ESS"); English "I'm/I'll/I've/I'd" and roman numerals ("II'") are left alone.
+_OCR_ELISION_RE = re.compile(r"(?<![\w'’|])[I|](['’])['’]?(?=[^\W\d_])(?!(?:m|ll|ve|d|re|s)\b)")
+# OCR also drops the l altogether: "de 'ESS", "de ’ANCT", "fait 'objet".
+_DROPPED_L_RE = re.compile(r"(?<=[ \t\n(])(['’])(?=[A-ZÀÂÉÈÊÎÔÛ]|[aeiouyhàâéèêîôû]\w)(?!\w{0,40}['’](?!\w))")
+# "|l" read for "Il"/"Ils".
+_PIPE_IL_RE = re.compile(r"(?<![\w|])\|(?=ls?\b)")
+# Doubled apostrophe after an elided word: "d’'un" -> "d’un".
+_DOUBLE_APOSTROPHE_RE = re.compile(r"(?<!\w)((?:[dlnjmtsc]|qu|lorsqu|puisqu|jusqu)['’])['’]+(?=\w)", re.I)
+
+_URL_LINE_RE = re.compile(r"^[ \t]*(?:[-*+•][ \t]+)?(?:https?://|www\.)\S{0,3000}[ \t]*$", re.I)
+_BARE_NUMBER_RE = re.compile(r"^\d{1,3}$")
+_PAGE_MARK_RE = re.compile(
+    r"^(?:page[ \t]+\d{1,4}(?:[ \t]*(?:/|sur)[ \t]*\d{1,4})?|[-–—][ \t]*\d{1,4}[ \t]*[-–—])$", re.I
+)
+_LABEL_RE = re.compile(r"^[^a-zà-ÿ]*[A-ZÀ-Þ]{2}[^a-zà-ÿ]*$")
+
+_HYPHEN_BREAK_RE = re.compile(
+    r"(?P<left>(?:[^\W\d_]{1,50}-){0,4}[^\W\d_]{1,50})-[ \t]*\n(?:[ \t]*\n)?[ \t]*"
+    r"(?P<right>[^\W\d_]\w{0,50})"
+)
+_WORD_RE = re.compile(r"[^\W\d_]{1,80}(?:-[^\W\d_]{1,80}){0,5}")
+# Hyphenated French compounds whose halves also stand alone: a line-end hyphen after them is kept.
+_COMPOUND_PREFIXES = frozenset(
+    {
+        "co",
+        "vice",
+        "sous",
+        "socio",
+        "médico",
+        "medico",
+        "pluri",
+        "mieux",
+        "non",
+        "auto",
+        "anti",
+        "ex",
+        "semi",
+        "demi",
+        "mi",
+        "quasi",
+        "néo",
+        "neo",
+        "post",
+        "pré",
+        "arrière",
+        "avant",
+        "contre",
+        "après",
+        "grand",
+        "grande",
+        "bien",
+        "extra",
+        "ultra",
+        "tiers",
+        "porte",
+        "garde",
+        "chef",
+        "eco",
+        "éco",
+        "franco",
+        "euro",
+        "inter",
+        "intra",
+        "micro",
+        "macro",
+        "multi",
+        "trans",
+        "sur",
+    }
+)
+_PRONOUN_SUFFIXES = frozenset({"il", "elle", "on", "ils", "elles", "même", "mêmes", "là", "ci", "t"})
+
+_SENTENCE_END_RE = re.compile(r"[.!?:;…][\"»”’)\]\s]*$")
+_DASH_CONTINUATION_RE = re.compile(r"^[-–—] [a-zà-ÿ]")
+_LIST_ITEM_RE = re.compile(r"^(?:[^\w\s«»“”\"'’(\[\]).,;:!?…%]|\d{1,3}[.)]|[a-z][.)])\s")
+
+
+def clean_text(text: str) -> str:
+    """Return ``text`` with layout damage repaired and its wording unchanged."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\t", " ")
+    text = _CONTROL_RE.sub("", text)
+    text = _strip_markdown(text)
+    text = _DOUBLE_APOSTROPHE_RE.sub(r"\1", text)
+    text = _OCR_ELISION_RE.sub(_elided_article, text)
+    text = _DROPPED_L_RE.sub(_elided_article, text)
+    text = _PIPE_IL_RE.sub("I", text)
+    lines = [line.strip() for line in text.split("\n")]
+    lines = _drop_furniture(lines)
+    text = _join_hyphenated("\n".join(lines))
+    text = _join_wrapped_lines(text.split("\n"))
+    text = re.sub(r"[ \t]{2,}", " ", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def strip_repeated_lines(pages: list[str]) -> list[str]:
+    """Drop running headers/footers: lines (digits ignored) at a page edge on at least half the pages."""
+    if len(pages) < 3:
+        return list(pages)
+    split_pages = [page.split("\n") for page in pages]
+    counts: Counter[str] = Counter()
+    for lines in split_pages:
+        counts.update({_furniture_key(line) for line in _edge_lines(lines)} - {""})
+    needed = max(3, math.ceil(REPEATED_MIN_SHARE * len(pages)))
+    repeated = {key for key, n in counts.items() if n >= needed}
+    if not repeated:
+        return list(pages)
+    cleaned = []
+    for lines in split_pages:
+        edges = {id(line) for line in _edge_lines(lines)}
+        kept = [line for line in lines if not (id(line) in edges and _furniture_key(line) in repeated)]
+        cleaned.append("\n".join(kept))
+    return cleaned
+
+
+def _edge_lines(lines: list[str]) -> list[str]:
+    content = [line for line in lines if line.strip()]
+    if len(content) <= 2 * EDGE_LINES:
+        return content
+    return content[:EDGE_LINES] + content[-EDGE_LINES:]
+
+
+def _furniture_key(line: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(line.split())).casefold()
+
+
+def _strip_markdown(text: str) -> str:
+    """Remove Markdown/HTML markup, keeping the visible words (link text, emphasised text, autolink URL)."""
+    text = _HTML_COMMENT_RE.sub("", text)
+    text = _IMAGE_RE.sub("", text)
+    text = _LINK_RE.sub(r"\1", text)
+    text = _AUTOLINK_RE.sub(r"\1", text)
+    text = _HTML_TAG_RE.sub("", text)
+    text = _RULE_RE.sub("", text)
+    text = _BOLD_RE.sub(lambda m: m.group(1) or m.group(2), text)
+    text = _ITALIC_RE.sub(r"\1", text)
+    text = _STRAY_MARKUP_RE.sub("", text)
+    return text.replace("\\\n", "\n")
+
+
+def _elided_article(match: re.Match[str]) -> str:
+    """``l'`` with the matched apostrophe; ``L'`` when it starts a sentence or a quotation."""
+    apostrophe = match.group(1)
+    before = match.string[max(0, match.start() - 4) : match.start()].rstrip()
+    starts_sentence = not before or before[-1] in '.!?…«“"'
+    return ("L" if starts_sentence else "l") + apostrophe
+
+
+def _drop_furniture(lines: list[str]) -> list[str]:
+    """Blank bare URL lines and page numbers (a number next to an upper-case label is a key figure)."""
+    content = [i for i, line in enumerate(lines) if line.strip()]
+    out = list(lines)
+    for pos, i in enumerate(content):
+        stripped = lines[i].strip()
+        if _URL_LINE_RE.match(stripped) or _PAGE_MARK_RE.match(stripped):
+            out[i] = ""
+        elif _BARE_NUMBER_RE.match(stripped):
+            neighbours = [lines[content[j]].strip() for j in (pos - 1, pos + 1) if 0 <= j < len(content)]
+            if not any(_LABEL_RE.match(n) for n in neighbours):
+                out[i] = ""
+    return out
+
+
+def _join_hyphenated(text: str) -> str:
+    """Undo line-end hyphenation ("dévelop-\\npement"), keeping real compounds ("co-\\nconstruire")."""
+    if "-\n" not in text:
+        return text
+    words = set()
+    compounds = set()
+    for token in _WORD_RE.findall(text):
+        token = token.lower()
+        (compounds if "-" in token else words).add(token)
+
+    def repl(match: re.Match[str]) -> str:
+        left, right = match.group("left"), match.group("right")
+        line_start = match.string.rfind("\n", 0, match.start()) + 1
+        last_token = match.string[line_start : match.start("left")].rsplit(None, 1)
+        if (
+            last_token
+            and not match.string[match.start("left") - 1].isspace()
+            and ("/" in last_token[-1] or "www." in last_token[-1])
+        ):
+            return f"{left}-{right}"  # a URL cut at a hyphen
+        head = left.rsplit("-", 1)[-1].lower()
+        joined = (head + right).lower()
+        if right[0].isupper() or right.lower() in _PRONOUN_SUFFIXES:
+            keep = True
+        elif joined in words:
+            keep = False
+        else:
+            keep = f"{head}-{right}".lower() in compounds or head in _COMPOUND_PREFIXES or "-" in left
+        return f"{left}-{right}" if keep else f"{left}{right}"
+
+    return _HYPHEN_BREAK_RE.sub(repl, text)
+
+
+def _join_wrapped_lines(lines: list[str]) -> str:
+    """Turn line wraps inside a paragraph into spaces; keep paragraph breaks, headings and list items."""
+    out: list[list[str]] = []  # output lines, each a list of joined pieces (joining stays linear)
+    hard: set[int] = set()  # indices in ``out`` of headings, which never absorb the next line
+    last = -1  # index in ``out`` of the last non-blank line
+    for line in lines:
+        if not line.strip():
+            out.append([])
+            continue
+        heading = _HEADING_RE.match(line)
+        if heading:
+            out.extend([[], [line[heading.end() :].strip()], []])
+            hard.add(len(out) - 2)
+            last = len(out) - 2
+            continue
+        if last >= 0 and last not in hard and _continues(out[last], line, gap=len(out) - 1 - last):
+            del out[last + 1 :]
+            out[last].append(line.strip())
+            continue
+        out.append([line])
+        last = len(out) - 1
+    return "\n".join(" ".join(pieces) for pieces in out)
+
+
+def _continues(previous: list[str], line: str, gap: int) -> bool:
+    """Is ``line`` the rest of the sentence ``previous`` was cut in (``gap`` blank lines between)?"""
+    stripped = line.lstrip()
+    if gap > 1 or _SENTENCE_END_RE.search(previous[-1][-12:]):
+        return False
+    if _LIST_ITEM_RE.match(stripped):
+        # "… à cette crise économique\n- sans précédent - s’ajoute": a dash inside an unfinished sentence.
+        return bool(_DASH_CONTINUATION_RE.match(stripped)) and not _LIST_ITEM_RE.match(previous[0].lstrip())
+    if stripped[0].islower():
+        return True
+    return gap == 0 and len(previous[-1].strip()) >= WRAPPED_LINE_MIN_CHARS

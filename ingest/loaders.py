@@ -1,0 +1,237 @@
+"""Read PDF, plain-text and Markdown files into raw-text Documents with a stable location.
+
+PDFs are parsed in a child process with a time and memory bound, so a hostile or broken file can
+fail one ingest but never hang or exhaust the whole run. Every failure a user can act on is raised as
+one of the ``IngestError`` subclasses with a French message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+from ingest.errors import (
+    CorruptFileError,
+    EncryptedFileError,
+    FileTooLargeError,
+    IngestError,
+    NoTextError,
+    UnsupportedFileError,
+)
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".pdf", ".txt", ".md", ".markdown"})
+
+# Documented limits. A real report is far below them; beyond them the file is refused, not truncated.
+MAX_PDF_BYTES = 200 * 1024 * 1024
+MAX_TEXT_BYTES = 50 * 1024 * 1024
+MAX_PDF_PAGES = 5000
+PDF_PARSE_TIMEOUT_S = 120.0
+# Address-space cap of the PDF child process (a decompression bomb fails there, not in our process).
+PDF_WORKER_MEMORY_BYTES = 2 * 1024 * 1024 * 1024
+# At most this many distinct pypdf warnings are relayed to our log per file.
+MAX_RELAYED_WARNINGS = 20
+
+_TEXT_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+_ATX_HEADING_RE = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_FENCE_RE = re.compile(r"^ {0,3}(```|~~~)")
+_HEADING_MARKUP_RE = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)|`|<[^<>\n]+>")
+
+
+def load_file(path: Path) -> list[Document]:
+    """Return the file's raw text as Documents: one per PDF page, per Markdown section, or one for a .txt."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnsupportedFileError(
+            f"Le fichier « {path.name} » n'est pas pris en charge : seuls les formats PDF, TXT et Markdown "
+            "sont lus."
+        )
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise CorruptFileError(f"Le fichier « {path.name} » est illisible ({exc.strerror}).") from exc
+    limit = MAX_PDF_BYTES if suffix == ".pdf" else MAX_TEXT_BYTES
+    if size > limit:
+        raise FileTooLargeError(
+            f"Le fichier « {path.name} » fait {size / 2**20:.0f} Mo, au-delà de la limite de "
+            f"{limit / 2**20:.0f} Mo."
+        )
+    if size == 0:
+        raise CorruptFileError(f"Le fichier « {path.name} » est vide (0 octet).")
+    if suffix == ".pdf":
+        return _load_pdf(path)
+    text = _read_text(path)
+    if not text.strip():
+        raise NoTextError(f"Le fichier « {path.name} » ne contient aucun texte.")
+    if suffix == ".txt":
+        return [Document(page_content=text, metadata={})]
+    return _split_markdown(text)
+
+
+def _read_text(path: Path) -> str:
+    """Decode UTF-8 (BOM accepted), else Windows-1252, else Latin-1 which accepts any byte."""
+    data = path.read_bytes()
+    for encoding in _TEXT_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding != "utf-8-sig":
+            logger.info("%s is not UTF-8, decoded as %s", path.name, encoding)
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+    raise AssertionError("latin-1 decodes any byte sequence")
+
+
+def heading_text(raw: str) -> str:
+    """Heading text without Markdown emphasis, code ticks or inline tags."""
+    return " ".join(_HEADING_MARKUP_RE.sub("", raw).split())
+
+
+def _split_markdown(text: str) -> list[Document]:
+    """One Document per ATX-heading section, prefixed with its heading as plain text to stay searchable."""
+    docs: list[Document] = []
+    section: str | None = None
+    lines: list[str] = []
+    in_fence = False
+
+    def flush() -> None:
+        body = "\n".join(lines).strip()
+        if body:
+            docs.append(Document(page_content=body, metadata={"section": section} if section else {}))
+
+    for line in text.split("\n"):
+        if _FENCE_RE.match(line):
+            in_fence = not in_fence
+        match = None if in_fence else _ATX_HEADING_RE.match(line)
+        if match is None:
+            lines.append(line)
+            continue
+        title = heading_text(match.group(2))
+        if not title:
+            continue
+        flush()
+        section = title
+        lines = [title, ""]
+    flush()
+    return docs
+
+
+def _load_pdf(path: Path) -> list[Document]:
+    """Extract page texts in a bounded child process and map its outcome to our errors."""
+    result = _run_pdf_worker(path)
+    for message in result.get("warnings", [])[:MAX_RELAYED_WARNINGS]:
+        logger.warning("pypdf on %s: %s", path.name, message)
+    error = result.get("error")
+    if error:
+        raise _worker_error(path, error, result.get("detail", ""))
+    docs = [
+        Document(page_content=text, metadata={"page": number})
+        for number, text in result["pages"]
+        if text.strip()
+    ]
+    if not docs:
+        raise NoTextError(
+            f"Le PDF « {path.name} » ne contient aucun texte extractible "
+            "(document scanné sans couche texte ?)."
+        )
+    return docs
+
+
+def _run_pdf_worker(path: Path) -> dict:
+    """Run ``_pdf_worker`` in a fresh interpreter; killed beyond ``PDF_PARSE_TIMEOUT_S``."""
+    env = dict(os.environ)
+    package_root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    cmd = [sys.executable, "-c", "from ingest.loaders import _pdf_worker; _pdf_worker()", str(path)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=PDF_PARSE_TIMEOUT_S, env=env, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise CorruptFileError(
+            f"La lecture du PDF « {path.name} » a dépassé {PDF_PARSE_TIMEOUT_S:.0f} secondes et a été "
+            "interrompue (fichier probablement malformé)."
+        ) from exc
+    try:
+        return json.loads(proc.stdout)
+    except ValueError:
+        stderr = proc.stderr[-2000:].decode(errors="replace")
+        logger.warning("PDF worker for %s exited with %s: %s", path.name, proc.returncode, stderr)
+        return {"error": "crash", "detail": f"code {proc.returncode}"}
+
+
+def _worker_error(path: Path, kind: str, detail: str) -> IngestError:
+    name = path.name
+    if kind == "encrypted":
+        return EncryptedFileError(
+            f"Le PDF « {name} » est protégé par un mot de passe : retirez la protection puis réessayez."
+        )
+    if kind == "too_many_pages":
+        return FileTooLargeError(
+            f"Le PDF « {name} » compte {detail} pages, au-delà de la limite de {MAX_PDF_PAGES} pages."
+        )
+    logger.info("PDF %s unreadable (%s): %s", name, kind, detail)
+    return CorruptFileError(
+        f"Le fichier « {name} » n'est pas un PDF lisible (fichier endommagé ou tronqué ?)."
+    )
+
+
+def _pdf_worker() -> None:
+    """Child-process entry point: print {"pages": [[n, text], ...]} or {"error": kind} as JSON on stdout."""
+    import resource
+    import warnings
+
+    from pypdf import PasswordType, PdfReader
+
+    resource.setrlimit(resource.RLIMIT_AS, (PDF_WORKER_MEMORY_BYTES, PDF_WORKER_MEMORY_BYTES))
+    collected: list[str] = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            message = record.getMessage()
+            if message not in collected:
+                collected.append(message)
+
+    logging.captureWarnings(True)
+    warnings.simplefilter("default")
+    for name in ("pypdf", "py.warnings"):
+        log = logging.getLogger(name)
+        log.addHandler(_Collect())
+        log.propagate = False
+    result: dict = {}
+    try:
+        reader = PdfReader(sys.argv[1])
+        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+            result = {"error": "encrypted"}
+        elif len(reader.pages) > MAX_PDF_PAGES:
+            result = {"error": "too_many_pages", "detail": str(len(reader.pages))}
+        else:
+            result = {"pages": list(_page_texts(reader, collected))}
+    except MemoryError:
+        result = {"error": "memory"}
+    except Exception as exc:  # noqa: BLE001 - any parser failure means the file is unreadable
+        result = {"error": "corrupt", "detail": f"{type(exc).__name__}: {exc}"[:500]}
+    result["warnings"] = collected
+    sys.stdout.write(json.dumps(result))
+
+
+def _page_texts(reader, collected: list[str]):
+    """Yield (1-based page number, text); a page that fails is skipped, not fatal."""
+    failures = 0
+    for index, page in enumerate(reader.pages):
+        try:
+            yield index + 1, page.extract_text() or ""
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one bad page must not lose the others
+            failures += 1
+            collected.append(f"page {index + 1} skipped: {type(exc).__name__}: {exc}"[:300])
+    if failures == len(reader.pages):
+        raise ValueError("no page could be read")
