@@ -63,6 +63,12 @@ def test_answer_streams_then_citation_opens_its_passage(page: Page):
     page.get_by_label("[1] Pacte ESS — p. 1").check()
     expect(page.locator("#ess-context .ess-ctx-near")).to_contain_text("La coopération territoriale")
     screenshot(page, "ui-fake-chat.png")
+    # A second answer replaces the panel; clicking the first answer brings its sources back.
+    ask(page, "Conclusion sur l'emploi local ?")
+    expect(card).to_contain_text("p. 3", timeout=15_000)
+    page.locator("#ess-chat [data-testid='bot']").first.click()
+    expect(card).to_contain_text("p. 1")
+    expect(card).to_contain_text("nouveau pacte économique et social")
 
 
 def test_markup_from_documents_and_users_stays_text(page: Page):

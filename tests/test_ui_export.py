@@ -17,6 +17,7 @@ def _turns():
         (f"Et ce document {SCRIPT} ?", Answer(text="Il reste inerte [1].", citations=[piege],
                                              warnings=["Une phrase non vérifiée a été retirée."])),
         ("Question sans réponse", Answer(text="Je n'ai pas trouvé.", abstained=True, leads=[PASSAGES[2]])),
+        ("Question en panne", None),
     ]
 
 
@@ -29,6 +30,7 @@ def test_export_lists_questions_answers_and_sources():
     assert "(fichier : `pactes.txt`)" in md
     assert "_Une phrase non vérifiée a été retirée._" in md
     assert "### Passages à consulter" in md and "Pacte ESS — CRESS Test, 2020, p. 3" in md
+    assert md.index("## Question 4") < md.index("_La réponse n'a pas pu être produite (erreur technique)._")
 
 
 def test_export_escapes_markup_from_users_and_documents():

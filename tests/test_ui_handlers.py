@@ -38,7 +38,7 @@ def test_answer_streams_then_shows_verified_text_and_sources(handlers):
     assert updates[0][1] == ""  # question box cleared at once
     assert len(turns) == 1 and turns[0][1].citations
     assert "<mark>" in sources and 'id="ess-source-1"' in sources
-    assert picks.choices[0][1] == 1 and context == ""
+    assert picks.choices[0][1] == "0:1" and context == ""
 
 
 def test_settings_filters_and_history_reach_the_answerer(handlers):
@@ -64,12 +64,16 @@ def test_failure_gives_a_french_message_and_keeps_the_conversation(handlers):
         raise RuntimeError("index corrupted: Traceback ...")
 
     ok_turns = _run(handlers, QUESTION)[-1][2]
+    fake = handlers.ask_stream
     handlers.ask_stream = broken
     chat, _, turns, *_ = _run(handlers, "Autre question ?", turns=ok_turns)[-1]
     assert chat[-1]["content"] == ERROR_ANSWER and "Traceback" not in chat[-1]["content"]
-    assert turns == ok_turns
+    assert turns == [*ok_turns, ("Autre question ?", None)]
     with pytest.raises(gr.Error, match="Désolé"):
         handlers.api_ask("Autre question ?")
+    handlers.ask_stream = fake
+    _run(handlers, "Et la coopération ?", turns=turns)
+    assert len(fake.calls[-1]["history"]) == 2  # the failed exchange is not sent as history
 
 
 def test_empty_question_is_refused_politely(handlers):
@@ -83,15 +87,25 @@ def test_empty_question_is_refused_politely(handlers):
 
 def test_context_on_demand_uses_neighbours(handlers):
     turns = _run(handlers, "coopération territoriale collectivités")[-1][2]
-    html = handlers.show_context(1, turns)
+    html = handlers.show_context("0:1", turns)
     assert "Introduction du pacte" in html and "Conclusion" in html and "<mark>" in html
 
     def down(*a, **k):
         raise ConnectionError("chroma down")
 
     handlers.neighbours = down
-    assert "Le texte voisin n'est pas disponible" in handlers.show_context(1, turns)
-    assert handlers.show_context(None, turns) == ""
+    assert "Le texte voisin n'est pas disponible" in handlers.show_context("0:1", turns)
+    assert handlers.show_context(None, turns) == "" and handlers.show_context("3:1", turns) == ""
+
+
+def test_clicking_an_older_message_shows_its_sources(handlers):
+    turns = _run(handlers, QUESTION)[-1][2]
+    turns = _run(handlers, "coopération territoriale collectivités", turns=turns)[-1][2]
+    sources, picks, _ = handlers.select_turn(turns, gr.SelectData(None, {"index": 1, "value": ""}))
+    assert "Les acteurs de l'ESS proposent" in sources
+    assert [v for _, v in picks.choices][0] == "0:1"
+    sources, picks, _ = handlers.select_turn(turns, gr.SelectData(None, {"index": 2, "value": ""}))
+    assert "La coopération territoriale réunit" in sources and picks.choices[0][1] == "1:1"
 
 
 def test_export_and_new_conversation(handlers):

@@ -92,3 +92,15 @@ def test_context_puts_neighbours_in_document_order_around_the_passage():
     i_before, i_main, i_after = (html.index(s) for s in marks)
     assert i_before < i_main < i_after
     assert "<mark>La coopération territoriale réunit collectivités et entreprises.</mark>" in html
+
+
+def test_context_drops_text_the_neighbours_share_with_the_passage():
+    shared_head = "Début commun partagé par le chunk précédent et le passage cité, assez long."
+    shared_tail = "Fin commune partagée par le passage cité et le chunk suivant, elle aussi longue."
+    main = _passage(f"{shared_head} Cœur du passage. {shared_tail}", chunk_id="d#1", position=1)
+    prev = _passage(f"Texte d'avant. {shared_head}", chunk_id="d#0", position=0)
+    nxt = _passage(f"{shared_tail} Texte d'après.", chunk_id="d#2", position=2)
+    html = context_html(Citation(1, main, "Cœur du passage."), [prev, main, nxt])
+    assert html.count("Début commun") == 1 and html.count("Fin commune") == 1
+    order = [html.index(s) for s in ("Texte d'avant.", "<mark>Cœur du passage.</mark>", "Texte d'après.")]
+    assert order == sorted(order)

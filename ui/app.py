@@ -180,8 +180,16 @@ def _filters(sources: list[str] | None, publishers: list[str] | None, years: lis
 def _history(turns: list[Turn]) -> list[dict]:
     hist: list[dict] = []
     for question, answer in turns:
-        hist += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+        if answer is not None:
+            hist += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
     return hist
+
+
+def _picks(answer: Answer | None, turn: int) -> Any:
+    """The citation picker for one exchange; values are 'turn:n' so older answers stay reachable."""
+    cites = answer.citations if answer else []
+    return gr.Radio(choices=[(citation_label(c), f"{turn}:{c.n}") for c in cites], value=None,
+                    visible=bool(cites))
 
 
 def _final_answer(events: Iterator[AnswerEvent]) -> Answer:
@@ -274,19 +282,30 @@ class ChatHandlers:
         except Exception:
             log.exception("Answering failed for question %r", question[:200])
             chat = [*chat[:-1], {"role": "assistant", "content": ERROR_ANSWER}]
-            yield chat, gr.skip(), turns, gr.skip(), gr.skip(), gr.skip()
+            yield chat, gr.skip(), [*turns, (question, None)], sources_html(None), _picks(None, 0), ""
             return
         chat = [*chat[:-1], {"role": "assistant", "content": answer_markdown(answer)}]
         turns = [*turns, (question, answer)]
-        picks = gr.Radio(choices=[(citation_label(c), c.n) for c in answer.citations], value=None,
-                         visible=bool(answer.citations))
-        yield chat, gr.skip(), turns, sources_html(answer), picks, ""
+        yield chat, gr.skip(), turns, sources_html(answer), _picks(answer, len(turns) - 1), ""
 
-    def show_context(self, n: int | None, turns: list[Turn]) -> str:
+    @staticmethod
+    def select_turn(turns: list[Turn], evt: gr.SelectData) -> tuple:
+        """Clicking a message of the chat shows the sources of that exchange in the panel."""
+        index = evt.index if isinstance(evt.index, int) else evt.index[0]
+        t = int(index) // 2  # every exchange is one user message then one assistant message
+        if not 0 <= t < len(turns):
+            return gr.skip(), gr.skip(), gr.skip()
+        answer = turns[t][1]
+        return sources_html(answer), _picks(answer, t), ""
+
+    def show_context(self, picked: str | None, turns: list[Turn]) -> str:
         """The chosen citation's passage between its neighbours (fetched only now, on demand)."""
-        if n is None or not turns:
+        try:
+            t, n = (int(x) for x in str(picked).split(":"))
+            answer = turns[t][1]
+        except (ValueError, IndexError):
             return ""
-        citation: Citation | None = next((c for c in turns[-1][1].citations if c.n == int(n)), None)
+        citation: Citation | None = next((c for c in answer.citations if c.n == n), None) if answer else None
         if citation is None:
             return ""
         try:
@@ -431,7 +450,10 @@ def build_app(
                         mode = gr.Radio(choices=modes, value="extractive", label="Mode de réponse",
                                         info=mode_info, interactive=len(modes) > 1)
                 with gr.Column(scale=2):
-                    gr.Markdown("### Sources")
+                    gr.Markdown(
+                        "### Sources\nCliquez sur une réponse de la discussion pour revoir ses sources ; "
+                        "ouvrez une source pour lire le passage, la phrase citée surlignée."
+                    )
                     sources = gr.HTML(sources_html(None), elem_id="ess-sources", js_on_load=None)
                     pick = gr.Radio(choices=[], label="Voir un passage dans son contexte", visible=False,
                                     elem_id="ess-pick")
@@ -461,6 +483,7 @@ def build_app(
             outputs=[chatbot, question, turns_state, sources, pick, context],
             api_visibility="private",
         )
+        chatbot.select(h.select_turn, turns_state, [sources, pick, context], api_visibility="private")
         pick.change(h.show_context, [pick, turns_state], context, api_visibility="private")
         reset_outputs = [chatbot, turns_state, sources, pick, context, export_file]
         new_btn.click(h.new_conversation, None, reset_outputs, api_visibility="private")

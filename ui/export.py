@@ -16,7 +16,8 @@ from pathlib import Path
 from assistant.types import Answer
 from ui.render import meta_line
 
-Turn = tuple[str, Answer]
+# One exchange of the chat; the answer is None when producing it failed (the chat showed an error).
+Turn = tuple[str, Answer | None]
 
 
 def _txt(text: str | None) -> str:
@@ -34,7 +35,11 @@ def conversation_markdown(turns: Sequence[Turn], now: datetime | None = None) ->
     if not turns:
         out += ["_Aucune question n'a encore été posée._", ""]
     for i, (question, answer) in enumerate(turns, 1):
-        out += [f"## Question {i}", "", _quote_block(question), "", "### Réponse", "", _txt(answer.text), ""]
+        out += [f"## Question {i}", "", _quote_block(question), "", "### Réponse", ""]
+        if answer is None:
+            out += ["_La réponse n'a pas pu être produite (erreur technique)._", ""]
+            continue
+        out += [_txt(answer.text), ""]
         out += [f"_{_txt(w)}_\n" for w in answer.warnings]
         if answer.citations:
             out += ["### Sources", ""]

@@ -120,6 +120,17 @@ def sources_html(answer: Answer | None) -> str:
     return '<div class="ess-empty">Aucune source pour cette réponse.</div>'
 
 
+def _without_overlap(near: str, main: str, before: bool, probe: int = 60) -> str:
+    """A neighbour's text minus what it shares with the main chunk (chunks overlap by design)."""
+    if len(main) < probe:
+        return near
+    if before:
+        i = near.find(main[:probe])
+        return near[:i] if i >= 0 else near
+    j = near.find(main[-probe:])
+    return near[j + probe:] if j >= 0 else near
+
+
 def context_html(citation: Citation, neighbours: Sequence[Passage]) -> str:
     """The cited passage between its neighbouring chunks, in document order, quote highlighted."""
     p = citation.passage
@@ -127,11 +138,13 @@ def context_html(citation: Citation, neighbours: Sequence[Passage]) -> str:
     if all(q.chunk_id != p.chunk_id for q in ordered):
         ordered = sorted([*ordered, p], key=lambda x: x.position)
     parts = []
+    seen_main = False
     for q in ordered:
         if q.chunk_id == p.chunk_id:
+            seen_main = True
             parts.append(f'<div class="ess-ctx-main">{highlight(q.text, citation.quote)}</div>')
-        else:
-            parts.append(f'<div class="ess-ctx-near">{esc(q.text)}</div>')
+        elif text := _without_overlap(q.text, p.text, before=not seen_main).strip():
+            parts.append(f'<div class="ess-ctx-near">{esc(text)}</div>')
     meta = meta_line(p)
     header = f"<p><strong>{esc(citation_label(citation))}</strong>" + (
         f"<br><span class='ess-meta'>{esc(meta)}</span></p>" if meta else "</p>"
