@@ -97,16 +97,25 @@ def heading_text(raw: str) -> str:
 
 
 def _split_markdown(text: str) -> list[Document]:
-    """One Document per ATX-heading section, prefixed with its heading as plain text to stay searchable."""
+    """One Document per ATX-heading section, prefixed with its heading as plain text to stay searchable.
+
+    A heading with no body of its own (a part title right above a chapter title) is carried into the
+    next block's prefix rather than becoming a block of its own.
+    """
     docs: list[Document] = []
     section: str | None = None
+    titles: list[str] = []  # headings not yet attached to a block
     lines: list[str] = []
     in_fence = False
 
     def flush() -> None:
         body = "\n".join(lines).strip()
         if body:
-            docs.append(Document(page_content=body, metadata={"section": section} if section else {}))
+            prefix = "\n".join(titles)
+            content = f"{prefix}\n\n{body}" if prefix else body
+            docs.append(Document(page_content=content, metadata={"section": section} if section else {}))
+            titles.clear()
+        lines.clear()
 
     for line in text.split("\n"):
         if _FENCE_RE.match(line):
@@ -120,8 +129,10 @@ def _split_markdown(text: str) -> list[Document]:
             continue
         flush()
         section = title
-        lines = [title, ""]
+        titles.append(title)
     flush()
+    if titles:
+        docs.append(Document(page_content="\n".join(titles), metadata={"section": section}))
     return docs
 
 
@@ -151,7 +162,8 @@ def _run_pdf_worker(path: Path) -> dict:
     env = dict(os.environ)
     package_root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    cmd = [sys.executable, "-c", "from ingest.loaders import _pdf_worker; _pdf_worker()", str(path)]
+    worker = "from ingest.loaders import _pdf_worker; _pdf_worker()"
+    cmd = [sys.executable, "-c", worker, str(path), str(MAX_PDF_PAGES), str(PDF_WORKER_MEMORY_BYTES)]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=PDF_PARSE_TIMEOUT_S, env=env, check=False)
     except subprocess.TimeoutExpired as exc:
@@ -184,13 +196,20 @@ def _worker_error(path: Path, kind: str, detail: str) -> IngestError:
 
 
 def _pdf_worker() -> None:
-    """Child-process entry point: print {"pages": [[n, text], ...]} or {"error": kind} as JSON on stdout."""
+    """Child-process entry point (argv: path, max pages, memory cap): print the result as JSON on stdout.
+
+    The result is {"pages": [[n, text], ...]} or {"error": kind, "detail": ...}, plus "warnings".
+    """
     import resource
     import warnings
 
     from pypdf import PasswordType, PdfReader
 
-    resource.setrlimit(resource.RLIMIT_AS, (PDF_WORKER_MEMORY_BYTES, PDF_WORKER_MEMORY_BYTES))
+    path, max_pages, memory = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    if hard != resource.RLIM_INFINITY:
+        memory = min(memory, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (memory, hard))
     collected: list[str] = []
 
     class _Collect(logging.Handler):
@@ -207,10 +226,10 @@ def _pdf_worker() -> None:
         log.propagate = False
     result: dict = {}
     try:
-        reader = PdfReader(sys.argv[1])
+        reader = PdfReader(path)
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
             result = {"error": "encrypted"}
-        elif len(reader.pages) > MAX_PDF_PAGES:
+        elif len(reader.pages) > max_pages:
             result = {"error": "too_many_pages", "detail": str(len(reader.pages))}
         else:
             result = {"pages": list(_page_texts(reader, collected))}
