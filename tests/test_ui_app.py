@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -13,7 +16,7 @@ import pytest
 from gradio_client import Client, handle_file
 
 from tests.ui_fixtures.fakes import FakeAnswerer, fake_documents, fake_ingest, fake_neighbours
-from tests.ui_fixtures.server import running
+from tests.ui_fixtures.server import free_port, running
 from ui.app import CONCURRENCY_LIMIT, build_app, launch_options
 
 QUESTION = "Que proposent les acteurs pour un nouveau pacte ?"
@@ -137,3 +140,31 @@ def test_safe_launch_defaults(served):
     config = json.loads(urllib.request.urlopen(url + "config", timeout=30).read())
     assert config["analytics_enabled"] is False
     assert _status(url + "monitoring") in (403, 404)
+
+
+def test_serve_runs_the_app_on_loopback_even_without_an_index(tmp_path):
+    """The production entry point, in its own process, over an empty index: page up, French reply."""
+    port = free_port()
+    env = {**os.environ, "ESS_INDEX_DIR": str(tmp_path / "empty-index"), "PYTHONPATH": str(Path.cwd())}
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-c", f"from ui.app import serve; serve(port={port})"],
+                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if _status(url) == 200:
+                    break
+            except urllib.error.URLError:  # not listening yet
+                pass
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.3)
+        config = json.loads(urllib.request.urlopen(url + "config", timeout=30).read())
+        assert config["title"] == "ESS Assistant" and config["analytics_enabled"] is False
+        with pytest.raises(Exception, match="lancez d'abord « ess-assistant ingest »"):
+            Client(url, verbose=False).predict("Qu'est-ce que l'ESS ?", api_name="/ask")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

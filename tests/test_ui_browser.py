@@ -33,11 +33,15 @@ def browser():
 
 @pytest.fixture()
 def page(browser, app_url) -> Page:
+    """A fresh page on the app; the page must not call anything but the app itself (local-first)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
+    elsewhere: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(app_url) else elsewhere.append(r.url))
     page.goto(app_url)
     yield page
     context.close()
+    assert elsewhere == [], f"the page called other hosts: {elsewhere}"
 
 
 def ask(page: Page, question: str) -> None:

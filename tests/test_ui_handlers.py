@@ -143,3 +143,25 @@ def test_llm_mode_offered_only_when_configured():
     assert [v for _, v in modes] == ["extractive"] and "Aucun LLM" in info
     modes, _ = _mode_choices(dataclasses.replace(base, llm_provider="ollama", llm_model="mistral"))
     assert modes[1] == ("LLM configuré (ollama, mistral)", "llm")
+
+
+def test_errors_meant_for_users_keep_their_french_message(handlers):
+    from ingest.errors import IngestError
+    from vectorstore.store import IndexMissingError
+
+    def no_index(question, history=None, **kw):
+        raise IndexMissingError("Aucun index : lancez d'abord « ess-assistant ingest ».")
+        yield  # pragma: no cover - makes this a generator like stream_ask
+
+    handlers.ask_stream = no_index
+    chat = _run(handlers, QUESTION)[-1][0]
+    assert chat[-1]["content"] == "Aucun index : lancez d'abord « ess-assistant ingest »."
+
+    def busy(paths, progress=None):
+        raise IngestError("Une autre indexation est en cours ; réessayez quand elle sera terminée.")
+
+    handlers.ingest = busy
+    note = Path(handlers.settings.index_dir.parent / "note.txt")
+    note.write_text("Texte.", encoding="utf-8")
+    with pytest.raises(gr.Error, match="Une autre indexation est en cours"):
+        handlers.add_documents([str(note)])

@@ -72,8 +72,8 @@ EXAMPLES: dict[str, list[str]] = {
         "Comment l'ESS peut-elle coopérer avec l'État et les collectivités ?",
     ],
     "rtes_rencontres-territoires-et-ess_2013.txt": [
-        "Qu'est-ce qu'un pôle territorial de coopération économique ?",
-        "Comment les collectivités peuvent-elles mieux travailler avec les acteurs de l'ESS ?",
+        "Que recouvrent les circuits courts financiers évoqués lors des rencontres ?",
+        "Comment organiser la transversalité de l'ESS au sein d'une collectivité ?",
     ],
 }
 
@@ -123,6 +123,19 @@ def _default_documents() -> list[dict]:
 # --- helpers ------------------------------------------------------------------------------------------
 
 
+def _user_message(exc: BaseException, fallback: str) -> str:
+    """The French message of errors meant for users (no index yet, bad LLM settings…), else ``fallback``."""
+    try:
+        from assistant.llm import LLMConfigError
+        from assistant.retrieval import FilterError
+        from vectorstore.store import StoreError
+    except ImportError:
+        return str(exc) if isinstance(exc, IngestError) else fallback
+    if isinstance(exc, IngestError | StoreError | LLMConfigError | FilterError):
+        return str(exc)
+    return fallback
+
+
 def _french_errors(action: str) -> Callable:
     """Turn any unexpected exception of a handler into a French gr.Error (the traceback goes to the log)."""
 
@@ -135,8 +148,9 @@ def _french_errors(action: str) -> Callable:
                 raise
             except Exception as exc:
                 log.exception("UI handler %s failed", fn.__name__)
-                raise gr.Error(f"{action} a échoué à cause d'une erreur interne. Réessayez ; "
-                               "si le problème persiste, consultez le journal du serveur.") from exc
+                raise gr.Error(_user_message(exc, f"{action} a échoué à cause d'une erreur interne. "
+                                             "Réessayez ; si le problème persiste, consultez le journal "
+                                             "du serveur.")) from exc
 
         return wrapper
 
@@ -279,9 +293,9 @@ class ChatHandlers:
                     break
             if answer is None:
                 raise RuntimeError("answer stream ended without a final event")
-        except Exception:
+        except Exception as exc:
             log.exception("Answering failed for question %r", question[:200])
-            chat = [*chat[:-1], {"role": "assistant", "content": ERROR_ANSWER}]
+            chat = [*chat[:-1], {"role": "assistant", "content": esc(_user_message(exc, ERROR_ANSWER))}]
             yield chat, gr.skip(), [*turns, (question, None)], sources_html(None), _picks(None, 0), ""
             return
         chat = [*chat[:-1], {"role": "assistant", "content": answer_markdown(answer)}]
@@ -362,10 +376,7 @@ class ChatHandlers:
                 desc = f"Indexation : {name}" if name else "Mise à jour de l'index de recherche…"
                 progress((done, total), desc=desc, unit="fichiers")
 
-            try:
-                report = self.ingest(to_ingest, progress=on_progress)
-            except IngestError as exc:  # e.g. another ingest holds the index: its message is French
-                raise gr.Error(str(exc)) from exc
+            report = self.ingest(to_ingest, progress=on_progress)
             rows += [[o.source, STATUS_FR.get(o.status, o.status), o.chunks, o.reason or ""]
                      for o in report.outcomes]
         added = sum(1 for r in rows if r[1] == STATUS_FR["ingested"])
@@ -392,7 +403,7 @@ class ChatHandlers:
                 **_filters(source, publisher, [str(y) for y in year or []])))
         except Exception as exc:
             log.exception("API answer failed")
-            raise gr.Error(ERROR_ANSWER) from exc
+            raise gr.Error(_user_message(exc, ERROR_ANSWER)) from exc
         return answer.to_dict()
 
 
