@@ -341,17 +341,26 @@ def is_duplicate(a: str, b: str) -> bool:
 
 
 def _gather(
-    topic: str, retriever: Retriever, k: int, filters: dict[str, Any]
+    topic: str, retriever: Retriever, cue_retriever: Retriever, k: int, filters: dict[str, Any]
 ) -> dict[str, dict[str, Passage]]:
-    """Passages per section, found by the topic plus each section's sub-queries."""
+    """Passages per section: the topic alone through ``retriever``, then each section's sub-queries
+    (topic + cue words) through ``cue_retriever``."""
     found: dict[str, dict[str, Passage]] = {}
     for spec in SECTIONS:
         bucket = found.setdefault(spec.key, {})
         for suffix in spec.queries:
-            query = f"{topic} {suffix}".strip()
-            for p in retriever(query, k=k, **filters):
+            search = cue_retriever if suffix else retriever
+            for p in search(f"{topic} {suffix}".strip(), k=k if suffix else 2 * k, **filters):
                 bucket.setdefault(p.chunk_id, p)
     return found
+
+
+def lexical_retrieve(query: str, k: int = 5, **filters: Any) -> list[Passage]:
+    """BM25 only, for sub-queries: their cue words (« il faut », « chiffres ») are a lexical matter, and a
+    dense encoding per sub-query would cost seconds per note on a laptop CPU."""
+    from assistant.retrieval import get_search, normalize_filters
+
+    return get_search().search(query, k, normalize_filters(filters), dense_weight=0.0)
 
 
 def _candidates(topic: str, found: dict[str, dict[str, Passage]]) -> list[_Candidate]:
@@ -518,12 +527,15 @@ def brief(
 ) -> Brief:
     """Build a sourced note on ``topic``; ``chat_model`` None means the configured LLM, if any.
 
+    ``retriever`` serves every query (default: hybrid ``retrieve`` for the topic, BM25 for sub-queries).
+
     ``extractive=True`` forces the no-LLM mode. Filters (source=, publisher=, year=) go to retrieval.
     """
     topic = _SPACE_RE.sub(" ", topic).strip()
     if not topic:
         raise ValueError("Le sujet de la note est vide.")
     filters = {k_: v for k_, v in filters.items() if v not in (None, "", [], ())}
+    cue_retriever = retriever or lexical_retrieve
     if retriever is None:
         from assistant.retrieval import retrieve as retriever
     warnings: list[str] = []
@@ -536,7 +548,7 @@ def brief(
             warnings.append(f"{exc} Note établie en mode extractif.")
     if extractive:
         chat_model = None
-    found = _gather(topic, retriever, k, filters)
+    found = _gather(topic, retriever, cue_retriever, k, filters)
     candidates = _candidates(topic, found)
     _classify(candidates)
     per_section = {s.key: (LLM_PASSAGES if chat_model else s.max_bullets) for s in SECTIONS}
