@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from docx import Document
 
 from assistant.brief import Brief, acronym_expansions, brief, figure_of, is_duplicate
+from assistant.brief_export import safe_filename, write_brief
 from assistant.extractive import analyse
 from assistant.types import Passage
 from ingest.normalize import contains_quote, normalize_for_match
@@ -300,3 +302,51 @@ def test_brief_tab_builds_inside_a_tab() -> None:
         "ess-brief-md",
         "ess-brief-docx",
     } <= ids
+
+
+# Topics officials ask about, drawn from the dev set's questions (PTCE, public procurement, rural areas,
+# health, local authorities' funding).
+DEV_TOPICS = (
+    "les PTCE",
+    "ESS et commande publique",
+    "l'ESS dans les territoires ruraux",
+    "la santé dans l'ESS",
+    "le financement de l'ESS par les collectivités",
+)
+
+
+@pytest.fixture(scope="module")
+def real_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The configured index if there is one, else the bundled corpus ingested into a temporary folder."""
+    from assistant.retrieval import retrieve
+    from vectorstore.store import IndexMissingError
+
+    with pytest.MonkeyPatch.context() as mp:
+        try:
+            retrieve("économie sociale et solidaire", k=1)
+        except IndexMissingError:
+            from ingest.pipeline import ingest_paths
+
+            mp.setenv("ESS_INDEX_DIR", str(tmp_path_factory.mktemp("index")))
+            ingest_paths()
+        yield
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("topic", DEV_TOPICS)
+def test_real_briefs_are_structured_cited_verified_and_deduplicated(
+    real_index: None, topic: str, tmp_path: Path
+) -> None:
+    b = brief(topic, extractive=True)
+    assert len(b.sections) >= 4, [s.key for s in b.sections]
+    bullets = _bullets(b)
+    for bullet in bullets:
+        assert bullet.citations, bullet.text
+        for c in bullet.citations:
+            assert contains_quote(c.passage.text, c.quote), c.quote
+            assert c.passage.title and c.passage.year
+    for x, y in itertools.combinations([bl.text for bl in bullets], 2):
+        assert not is_duplicate(x, y), (x, y)
+    assert b.sources() and [c.n for c in b.citations()] == list(range(1, len(b.citations()) + 1))
+    docx = write_brief(b, tmp_path / safe_filename(topic, ".docx"))
+    assert Document(str(docx)).paragraphs[0].text == b.title
