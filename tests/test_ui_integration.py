@@ -97,5 +97,18 @@ def test_uploads_are_reported_per_file_and_searchable_at_once(real_url, tmp_path
     assert rows["rapport-endommage.pdf"][1] == "non ajouté" and rows["rapport-endommage.pdf"][3]
     assert rows["zephyrine.txt"][1] == "ajouté" and rows["zephyrine.txt"][2] >= 1
     assert summary.startswith("**1 document(s) ajouté(s)** sur 2")
-    result = client.predict("Combien de sociétaires compte la coopérative Zéphyrine ?", api_name="/ask")
+    question = "Combien de sociétaires compte la coopérative Zéphyrine ?"
+    result = client.predict(question, api_name="/ask")
     assert any(c["source"] == "zephyrine.txt" for c in result["citations"]), result
+    # Ingestion may strip the markup or keep it; either way the browser must only show text.
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(real_url)
+        page.locator("#ess-question textarea").fill(question)
+        page.locator("#ess-send").click()
+        sources = page.locator("#ess-sources")
+        expect(sources).to_contain_text("zephyrine.txt", timeout=60_000)
+        sources.locator("summary").first.click()
+        expect(sources.locator(".ess-passage").first).to_contain_text("recopiée telle quelle")
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator("#ess-sources script").count() == 0
