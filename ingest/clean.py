@@ -130,26 +130,27 @@ def strip_repeated_lines(pages: list[str]) -> list[str]:
     if len(pages) < 3:
         return list(pages)
     split_pages = [page.split("\n") for page in pages]
+    edges = [_edge_indices(lines) for lines in split_pages]
     counts: Counter[str] = Counter()
-    for lines in split_pages:
-        counts.update({_furniture_key(line) for line in _edge_lines(lines)} - {""})
+    for lines, indices in zip(split_pages, edges, strict=True):
+        counts.update({_furniture_key(lines[i]) for i in indices})
     needed = max(3, math.ceil(REPEATED_MIN_SHARE * len(pages)))
     repeated = {key for key, n in counts.items() if n >= needed}
     if not repeated:
         return list(pages)
-    cleaned = []
-    for lines in split_pages:
-        edges = {id(line) for line in _edge_lines(lines)}
-        kept = [line for line in lines if not (id(line) in edges and _furniture_key(line) in repeated)]
-        cleaned.append("\n".join(kept))
-    return cleaned
+    return [
+        "\n".join(
+            line for i, line in enumerate(lines) if not (i in indices and _furniture_key(line) in repeated)
+        )
+        for lines, indices in zip(split_pages, edges, strict=True)
+    ]
 
 
-def _edge_lines(lines: list[str]) -> list[str]:
-    content = [line for line in lines if line.strip()]
-    if len(content) <= 2 * EDGE_LINES:
-        return content
-    return content[:EDGE_LINES] + content[-EDGE_LINES:]
+def _edge_indices(lines: list[str]) -> set[int]:
+    """Indices of the first and last non-blank lines of a page; at most a quarter of a short page per side."""
+    content = [i for i, line in enumerate(lines) if line.strip()]
+    edge = min(EDGE_LINES, max(1, len(content) // 4))
+    return set(content[:edge] + content[-edge:])
 
 
 def _furniture_key(line: str) -> str:
@@ -260,4 +261,10 @@ def _continues(previous: list[str], line: str, gap: int) -> bool:
         return bool(_DASH_CONTINUATION_RE.match(stripped)) and not _LIST_ITEM_RE.match(previous[0].lstrip())
     if stripped[0].islower():
         return True
-    return gap == 0 and len(previous[-1].strip()) >= WRAPPED_LINE_MIN_CHARS
+    if gap:
+        return False
+    # A full line was wrapped: long, or as long as the lines already joined above it (narrow column).
+    width = len(previous[-1].strip())
+    return width >= WRAPPED_LINE_MIN_CHARS or (
+        len(previous) > 1 and width >= 0.8 * max(len(piece) for piece in previous[-4:-1])
+    )

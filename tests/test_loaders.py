@@ -1,4 +1,4 @@
-"""Loaders on real sample PDFs, the bundled corpus and generated bad files: Documents or a named IngestError."""
+"""Loaders on real sample PDFs, the corpus and generated bad files: Documents or a named IngestError."""
 
 from __future__ import annotations
 
@@ -165,10 +165,11 @@ def test_pdf_without_text_layer_raises_no_text(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_truncated_pdf_raises_corrupt(tmp_path: Path) -> None:
-    data = text_pdf(["Un texte qui sera coupé"])
+@pytest.mark.parametrize("keep", [0.1, 0.5, 0.95])
+def test_truncated_pdf_raises_corrupt(tmp_path: Path, keep: float) -> None:
+    data = text_pdf(["Un texte qui sera coupé", "Deuxième page"])
     with pytest.raises(CorruptFileError, match="endommagé ou tronqué"):
-        load_file(write(tmp_path, "cut.pdf", data[:40]))
+        load_file(write(tmp_path, "cut.pdf", data[: int(len(data) * keep)]))
 
 
 @pytest.mark.timeout(60)
@@ -219,7 +220,7 @@ def test_cp1252_and_utf8_bom_txt(tmp_path: Path) -> None:
 
 
 def test_txt_crlf_normalised(tmp_path: Path) -> None:
-    docs = load_file(write(tmp_path, "dos.txt", "ligne un\r\nligne deux\r\n".encode()))
+    docs = load_file(write(tmp_path, "dos.txt", b"ligne un\r\nligne deux\r\n"))
     assert docs[0].page_content == "ligne un\nligne deux\n"
 
 
@@ -239,7 +240,9 @@ def test_text_over_size_limit_raises_too_large(tmp_path: Path, monkeypatch: pyte
 def test_huge_single_line_txt_loads_and_cleans_quickly(tmp_path: Path) -> None:
     from ingest.clean import clean_text
 
-    line = ("L'économie sociale **et** solidaire I'ESS co-\nconstruit <b>des</b> " * 60_000).replace("\n", " ")
+    line = ("L'économie sociale **et** solidaire I'ESS co-\nconstruit <b>des</b> " * 60_000).replace(
+        "\n", " "
+    )
     started = time.monotonic()
     docs = load_file(write(tmp_path, "ligne.txt", line.encode()))
     cleaned = clean_text(docs[0].page_content)
