@@ -1,0 +1,204 @@
+"""Hybrid retrieval: French BM25 and dense vectors, fused by weighted reciprocal rank.
+
+BM25 is the backbone on this corpus; dense search adds paraphrases BM25 misses. The weights and the
+candidate depth were tuned on the gold questions (benchmarks/tune_retrieval.py); near-duplicate passages
+(the same paragraph in two documents, or overlapping chunks) are collapsed to the best one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+
+from assistant.config import Settings
+from assistant.types import Passage
+from ingest.normalize import normalize_for_match
+from vectorstore.lexical import LexicalIndex
+from vectorstore.store import FILTER_FIELDS, CorpusIndex, IndexMissingError, chroma_where
+
+logger = logging.getLogger(__name__)
+
+LEXICAL_WEIGHT = 1.0
+DENSE_WEIGHT = 0.6
+RRF_K = 20
+CANDIDATES = 40
+DUPLICATE_JACCARD = 0.6
+
+
+class FilterError(ValueError):
+    """An unknown filter name (message in French)."""
+
+
+def normalize_filters(filters: dict[str, Any]) -> dict[str, list]:
+    """{name: value or list} → {name: [values]} for the known fields, years as ints."""
+    out: dict[str, list] = {}
+    for name, value in filters.items():
+        if value is None or value == [] or value == "":
+            continue
+        if name not in FILTER_FIELDS:
+            raise FilterError(f"Filtre inconnu « {name} » : les filtres possibles sont {', '.join(FILTER_FIELDS)}.")
+        values = list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
+        out[name] = [int(v) for v in values] if name == "year" else [str(v) for v in values]
+    return out
+
+
+def _shingles(text: str) -> set[str]:
+    words = normalize_for_match(text).split()
+    return {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+
+
+def collapse_near_duplicates(passages: Iterable[Passage], threshold: float = DUPLICATE_JACCARD) -> list[Passage]:
+    kept: list[tuple[Passage, set[str]]] = []
+    for passage in passages:
+        sh = _shingles(passage.text)
+        if all(len(sh & other) / max(1, len(sh | other)) < threshold for _, other in kept):
+            kept.append((passage, sh))
+    return [p for p, _ in kept]
+
+
+def passage_from(doc: Document, score: float, lexical: float | None, dense: float | None) -> Passage:
+    meta = doc.metadata
+    return Passage(
+        text=doc.page_content,
+        source=meta.get("source", ""),
+        title=meta.get("title") or meta.get("source", ""),
+        page=meta.get("page"),
+        section=meta.get("section"),
+        score=score,
+        chunk_id=meta.get("chunk_id") or doc.id or "",
+        publisher=meta.get("publisher"),
+        year=meta.get("year"),
+        position=int(meta.get("position", 0)),
+        lexical_score=lexical,
+        dense_score=dense,
+    )
+
+
+class HybridSearch:
+    """Holds one open index and its BM25; reloads BM25 when an ingest has published a new generation."""
+
+    def __init__(self, index: CorpusIndex) -> None:
+        self.index = index
+        self._lexical: LexicalIndex | None = None
+        self._generation: int | None = None
+        self._manifest_mtime = None
+        self._lock = threading.Lock()
+
+    def lexical(self) -> LexicalIndex:
+        try:
+            mtime = self.index.manifest_path.stat().st_mtime_ns
+        except FileNotFoundError:
+            raise IndexMissingError(
+                f"Aucun index dans {self.index.dir} : lancez d'abord « ess-assistant ingest »."
+            ) from None
+        with self._lock:
+            if mtime != self._manifest_mtime:
+                manifest = self.index.read_manifest()
+                self.index.check_model(manifest)
+                if manifest.get("lexical_generation") != self._generation or self._lexical is None:
+                    self._lexical = self.index.load_lexical()
+                    self._generation = manifest.get("lexical_generation")
+                self._manifest_mtime = mtime
+            return self._lexical
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        filters: dict[str, list] | None = None,
+        *,
+        lexical_weight: float = LEXICAL_WEIGHT,
+        dense_weight: float = DENSE_WEIGHT,
+        rrf_k: int = RRF_K,
+        candidates: int = CANDIDATES,
+    ) -> list[Passage]:
+        filters = filters or {}
+        lexical_hits = self.lexical().search(query, candidates, filters) if lexical_weight else []
+        dense_hits = self.index.dense_search(query, candidates, chroma_where(filters)) if dense_weight else []
+        fused: dict[str, float] = {}
+        lex_scores: dict[str, float] = {}
+        dense_scores: dict[str, float] = {}
+        docs: dict[str, Document] = {}
+        for rank, hit in enumerate(lexical_hits):
+            fused[hit.chunk_id] = fused.get(hit.chunk_id, 0.0) + lexical_weight / (rrf_k + rank + 1)
+            lex_scores[hit.chunk_id] = hit.score
+        for rank, (doc, similarity) in enumerate(dense_hits):
+            cid = doc.metadata.get("chunk_id") or doc.id
+            fused[cid] = fused.get(cid, 0.0) + dense_weight / (rrf_k + rank + 1)
+            dense_scores[cid] = similarity
+            docs[cid] = doc
+        ranked = sorted(fused, key=fused.__getitem__, reverse=True)[: max(k * 3, k + 10)]
+        docs.update(self.index.get_chunks([cid for cid in ranked if cid not in docs]))
+        passages = (
+            passage_from(docs[cid], fused[cid], lex_scores.get(cid), dense_scores.get(cid))
+            for cid in ranked
+            if cid in docs
+        )
+        return collapse_near_duplicates(passages)[:k]
+
+
+_searches: dict[tuple, HybridSearch] = {}
+_searches_lock = threading.Lock()
+
+
+def get_search(settings: Settings | None = None) -> HybridSearch:
+    """The process-wide search over the configured index (opened once, reused by every caller)."""
+    settings = settings or Settings.from_env()
+    key = (str(settings.index_dir), settings.chroma_url, settings.embedding_model)
+    with _searches_lock:
+        if key not in _searches:
+            _searches[key] = HybridSearch(CorpusIndex(settings))
+        return _searches[key]
+
+
+def retrieve(query: str, k: int = 5, **filters: Any) -> list[Passage]:
+    """The ``k`` best passages for ``query``; filters: source=, publisher=, year= (a value or a list)."""
+    if not query or not query.strip():
+        return []
+    return get_search().search(query, k, normalize_filters(filters))
+
+
+def get_neighbours(chunk_id: str, before: int = 1, after: int = 1) -> list[Passage]:
+    """The chunk and its neighbours in document order, to read a passage in context."""
+    index = get_search().index
+    doc = index.get_chunks([chunk_id]).get(chunk_id)
+    if doc is None:
+        return []
+    position = int(doc.metadata.get("position", 0))
+    where = {
+        "$and": [
+            {"source": doc.metadata["source"]},
+            {"position": {"$gte": position - before}},
+            {"position": {"$lte": position + after}},
+        ]
+    }
+    neighbours = sorted(index.get_where(where), key=lambda d: d.metadata.get("position", 0))
+    return [passage_from(d, 0.0, None, None) for d in neighbours]
+
+
+def list_documents() -> list[dict[str, Any]]:
+    """The indexed documents (source, title, publisher, year), for filters and citations."""
+    files = get_search().index.read_manifest()["files"]
+    return [
+        {"source": source, "title": e.get("title"), "publisher": e.get("publisher"), "year": e.get("year")}
+        for source, e in sorted(files.items())
+    ]
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over :func:`retrieve`, so any chain can use our search."""
+
+    k: int = 5
+    filters: dict[str, Any] = {}
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [
+            Document(page_content=p.text, metadata=p.to_dict() | {"text": None}, id=p.chunk_id)
+            for p in retrieve(query, self.k, **self.filters)
+        ]

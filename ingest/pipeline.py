@@ -1,0 +1,251 @@
+"""Incremental ingest: files → clean blocks → chunks → index, one file at a time, crash-safe.
+
+A file is identified by its name (the ``source`` shown in citations). Unchanged files (same content hash,
+same embedding model) are skipped; a changed file's new chunks are added before its stale ones are
+deleted; files gone from an ingested folder are removed. The manifest is rewritten atomically after each
+file, and a re-run first reconciles the store with it, so a killed ingest leaves nothing behind that a
+clean run would not build. One writer at a time: a second ingest on the same index fails at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from filelock import FileLock, Timeout
+from tqdm import tqdm
+
+from assistant.config import Settings
+from ingest.chunking import chunk_blocks
+from ingest.clean import clean_text, strip_repeated_lines
+from ingest.errors import IngestError
+from ingest.loaders import SUPPORTED_SUFFIXES, load_file
+from vectorstore.store import CorpusIndex
+
+logger = logging.getLogger(__name__)
+
+CATALOG_NAME = "catalog.json"
+Status = Literal["ingested", "unchanged", "removed", "failed"]
+Progress = Callable[[str, int, int], None]
+
+
+class IndexBusyError(IngestError):
+    """Another ingest holds the index."""
+
+
+@dataclass
+class FileOutcome:
+    source: str
+    status: Status
+    chunks: int = 0
+    reason: str | None = None
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    def summary(self) -> str:
+        """A French summary for the CLI and the UI."""
+        lines = [
+            f"{self.count('ingested')} fichier(s) indexé(s), {self.count('unchanged')} inchangé(s), "
+            f"{self.count('removed')} retiré(s), {self.count('failed')} en échec "
+            f"({sum(o.chunks for o in self.outcomes if o.status == 'ingested')} passages, {self.seconds:.1f} s)."
+        ]
+        lines += [f"  ✗ {o.source} : {o.reason}" for o in self.outcomes if o.status == "failed"]
+        return "\n".join(lines)
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Supported files under the given files and folders (hidden files and the catalog skipped)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SUPPORTED_SUFFIXES
+            )
+        else:
+            found.append(path)
+    return found
+
+
+@cache
+def _catalog(folder: Path) -> dict:
+    path = folder / CATALOG_NAME
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        logger.warning("Unreadable catalog %s ignored", path)
+        return {}
+
+
+def document_metadata(path: Path) -> dict:
+    """Title, publisher and year from the folder's catalog.json, else guessed from the file name."""
+    entry = _catalog(path.parent.resolve()).get(path.name, {})
+    year = entry.get("year")
+    if year is None and (m := re.search(r"(?<!\d)(19|20)\d\d(?!\d)", path.stem)):
+        year = int(m.group())
+    return {
+        "source": path.name,
+        "title": entry.get("title") or path.stem.replace("_", " ").replace("-", " ").strip(),
+        "publisher": entry.get("publisher"),
+        "year": year,
+    }
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def prepare_chunks(path: Path) -> list:
+    """Load, clean and chunk one file (raises IngestError subclasses on bad input)."""
+    blocks = load_file(path)
+    if len(blocks) > 1 and all(b.metadata.get("page") for b in blocks):
+        for block, text in zip(blocks, strip_repeated_lines([b.page_content for b in blocks]), strict=True):
+            block.page_content = text
+    for block in blocks:
+        block.page_content = clean_text(block.page_content)
+    return chunk_blocks([b for b in blocks if b.page_content.strip()], document_metadata(path))
+
+
+def ingest_paths(
+    paths: Sequence[Path] | None = None,
+    *,
+    settings: Settings | None = None,
+    index: CorpusIndex | None = None,
+    progress: Progress | None = None,
+    rebuild: bool = False,
+    show_progress: bool = False,
+) -> IngestReport:
+    """Bring the index up to date with ``paths`` (default: the bundled corpus)."""
+    settings = settings or (index.settings if index else Settings.from_env())
+    index = index or CorpusIndex(settings)
+    roots = [Path(p) for p in (paths or [settings.corpus_dir])]
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.index_dir / "ingest.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise IndexBusyError(
+            f"Une autre indexation est en cours sur {settings.index_dir} ; réessayez quand elle sera terminée."
+        ) from None
+    try:
+        return _ingest_locked(roots, index, progress, rebuild, show_progress)
+    finally:
+        lock.release()
+
+
+def _ingest_locked(
+    roots: list[Path], index: CorpusIndex, progress: Progress | None, rebuild: bool, show_progress: bool
+) -> IngestReport:
+    started = time.perf_counter()
+    report = IngestReport()
+    manifest = index.read_manifest()
+    if rebuild or (manifest["embedding_model"] and manifest["embedding_model"] != index.model_id):
+        if not rebuild:
+            index.check_model(manifest)  # raises: changing model is an explicit --rebuild
+        index.reset()
+        manifest = index.read_manifest()
+    index.check_model(manifest)
+    manifest["embedding_model"] = index.model_id
+    files: dict = manifest["files"]
+    changed = _reconcile(index, files)
+
+    found = [p for p in discover(roots) if p.exists() or p.is_symlink()]
+    bar = tqdm(found, desc="Indexation", unit="fichier", disable=not show_progress)
+    for done, path in enumerate(bar):
+        if progress:
+            progress(path.name, done, len(found))
+        outcome = _ingest_file(index, files, path)
+        report.outcomes.append(outcome)
+        if outcome.status == "ingested":
+            changed = True
+            index.write_manifest(manifest)
+    if progress:
+        progress("", len(found), len(found))
+
+    seen = {p.name for p in found}
+    for source, entry in list(files.items()):
+        gone = source not in seen and not Path(entry["path"]).exists()
+        if gone and any(_is_under(Path(entry["path"]), root) for root in roots):
+            index.delete_chunks(entry["chunk_ids"])
+            del files[source]
+            report.outcomes.append(FileOutcome(source, "removed"))
+            changed = True
+
+    if changed or manifest.get("lexical_generation") != manifest["generation"] or not index.lexical_dir.exists():
+        manifest["generation"] += 1
+        index.write_manifest(manifest)  # store first, then lexical: a crash here only forces a rebuild
+        index.rebuild_lexical()
+        manifest["lexical_generation"] = manifest["generation"]
+    index.write_manifest(manifest)
+    report.seconds = time.perf_counter() - started
+    logger.info("Ingest done: %s", report.summary())
+    return report
+
+
+def _reconcile(index: CorpusIndex, files: dict) -> bool:
+    """Make the store agree with the manifest after a crash: orphan chunks go, damaged files are redone."""
+    stored = index.stored_ids()
+    known = {cid for entry in files.values() for cid in entry["chunk_ids"]}
+    orphans = stored - known
+    if orphans:
+        logger.warning("Removing %d chunks left by an interrupted ingest", len(orphans))
+        index.delete_chunks(orphans)
+    damaged = [source for source, entry in files.items() if not set(entry["chunk_ids"]) <= stored]
+    for source in damaged:
+        files[source]["sha256"] = None  # forces a re-ingest of that file
+    return bool(orphans or damaged)
+
+
+def _ingest_file(index: CorpusIndex, files: dict, path: Path) -> FileOutcome:
+    source = path.name
+    try:
+        sha = file_sha256(path)
+        entry = files.get(source)
+        if entry and entry["sha256"] == sha:
+            return FileOutcome(source, "unchanged", len(entry["chunk_ids"]))
+        chunks = prepare_chunks(path)
+    except IngestError as exc:
+        logger.warning("Skipped %s: %s", path, exc)
+        return FileOutcome(source, "failed", reason=str(exc))
+    except OSError as exc:
+        return FileOutcome(source, "failed", reason=f"fichier illisible ({exc.strerror or exc}).")
+    except Exception as exc:  # a parser bug on one file must not stop the others
+        logger.exception("Unexpected error on %s", path)
+        return FileOutcome(source, "failed", reason=f"erreur inattendue pendant la lecture ({type(exc).__name__}).")
+    if not chunks:
+        return FileOutcome(source, "failed", reason="aucun texte exploitable dans ce fichier.")
+    old_ids = set(entry["chunk_ids"]) if entry else set()
+    new_ids = [c.metadata["chunk_id"] for c in chunks]
+    index.add_chunks([c for c in chunks if c.metadata["chunk_id"] not in old_ids])
+    index.update_metadata([c for c in chunks if c.metadata["chunk_id"] in old_ids])
+    index.delete_chunks(old_ids - set(new_ids))
+    about = {key: chunks[0].metadata[key] for key in ("title", "publisher", "year")}
+    files[source] = {"path": str(path.resolve()), "sha256": sha, "chunk_ids": new_ids, **about}
+    return FileOutcome(source, "ingested", len(chunks))
+
+
+def _is_under(path: Path, root: Path) -> bool:
+    root = root.resolve()
+    return path == root or root in path.parents

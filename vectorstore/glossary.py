@@ -1,0 +1,43 @@
+"""Acronyms of the ESS field and their expansions, so a question saying « la chambre régionale de
+l'économie sociale » finds a passage saying « la CRESS », and the reverse. General domain knowledge:
+extend it freely, it is not tuned to any question set.
+"""
+
+ACRONYMS: dict[str, str] = {
+    "ess": "économie sociale et solidaire",
+    "cress": "chambre régionale de l'économie sociale et solidaire",
+    "rtes": "réseau des collectivités territoriales pour une économie solidaire",
+    "anct": "agence nationale de la cohésion des territoires",
+    "scic": "société coopérative d'intérêt collectif",
+    "scop": "société coopérative et participative",
+    "cae": "coopérative d'activité et d'emploi",
+    "ptce": "pôle territorial de coopération économique",
+    "siae": "structure d'insertion par l'activité économique",
+    "iae": "insertion par l'activité économique",
+    "esus": "entreprise solidaire d'utilité sociale",
+    "crte": "contrat de relance et de transition écologique",
+    "qpv": "quartier prioritaire de la politique de la ville",
+    "zrr": "zone de revitalisation rurale",
+    "epci": "établissement public de coopération intercommunale",
+    "dla": "dispositif local d'accompagnement",
+    "rse": "responsabilité sociétale des entreprises",
+    "spaser": "schéma de promotion des achats socialement et écologiquement responsables",
+    "sraddet": "schéma régional d'aménagement de développement durable et d'égalité des territoires",
+    "srdeii": "schéma régional de développement économique d'innovation et d'internationalisation",
+    "cdc": "caisse des dépôts et consignations",
+    "bpi": "banque publique d'investissement",
+    "pme": "petites et moyennes entreprises",
+    "tpe": "très petites entreprises",
+    "evs": "espace de vie sociale",
+    "caf": "caisse d'allocations familiales",
+    "ape": "aide au poste d'emploi",
+    "ars": "agence régionale de santé",
+    "rsa": "revenu de solidarité active",
+    "amap": "association pour le maintien d'une agriculture paysanne",
+    "ong": "organisation non gouvernementale",
+    "pat": "projet alimentaire territorial",
+    "tzcld": "territoires zéro chômeur de longue durée",
+    "ebe": "entreprise à but d'emploi",
+    "udes": "union des employeurs de l'économie sociale et solidaire",
+    "avise": "agence de valorisation des initiatives socio-économiques",
+}

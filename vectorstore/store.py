@@ -1,0 +1,228 @@
+"""The corpus index: chunks and vectors in Chroma (through langchain-chroma), BM25 beside it, and a
+manifest recording which files, which chunk ids and which embedding model built it.
+
+Embedded Chroma (a PersistentClient in ``ESS_INDEX_DIR``) by default; a Chroma server when
+``ESS_CHROMA_URL`` is set. The manifest and the lexical index always live in ``ESS_INDEX_DIR``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+
+from assistant.config import Settings
+from vectorstore.embeddings import embedding_model_id, make_embeddings
+from vectorstore.lexical import LexicalIndex
+
+logger = logging.getLogger(__name__)
+
+COLLECTION = "ess_corpus"
+FILTER_FIELDS = ("source", "publisher", "year")
+_GET_BATCH = 5000
+
+
+class StoreError(Exception):
+    """Base class of index problems a user must act on (message in French)."""
+
+
+class IndexMismatchError(StoreError):
+    """The index was built with another embedding model than the configured one."""
+
+
+class IndexMissingError(StoreError):
+    """No index has been built yet in the configured folder."""
+
+
+def _chroma_client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "localhost",
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    path = settings.index_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def to_chroma_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Chroma metadata holds scalars only: drop None values."""
+    return {key: value for key, value in metadata.items() if value is not None}
+
+
+class CorpusIndex:
+    """One index folder. Cheap to construct: the Chroma client and the model open on first use."""
+
+    def __init__(self, settings: Settings | None = None, embeddings: Embeddings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.embeddings = embeddings or make_embeddings(self.settings.embedding_model)
+        self.model_id = embedding_model_id(self.embeddings)
+        self.dir = self.settings.index_dir
+        self.manifest_path = self.dir / "manifest.json"
+        self.lexical_dir = self.dir / "lexical"
+        self._vectorstore = None
+
+    # -- manifest -------------------------------------------------------------------------------
+    def read_manifest(self) -> dict[str, Any]:
+        if not self.manifest_path.exists():
+            return {"embedding_model": None, "generation": 0, "lexical_generation": -1, "files": {}}
+        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        _write_json_atomic(self.manifest_path, manifest)
+
+    def check_model(self, manifest: dict[str, Any] | None = None) -> None:
+        """Refuse to mix vectors of two models: their similarities mean nothing together."""
+        manifest = manifest if manifest is not None else self.read_manifest()
+        built_with = manifest.get("embedding_model")
+        if built_with is None:
+            built_with = self.collection_model()
+        if built_with and built_with != self.model_id:
+            raise IndexMismatchError(
+                f"L'index de {self.dir} a été construit avec le modèle d'embeddings « {built_with} », "
+                f"mais le modèle configuré est « {self.model_id} ». Reconstruisez l'index avec "
+                "« ess-assistant ingest --rebuild » ou configurez ESS_EMBEDDING_MODEL sur le modèle d'origine."
+            )
+
+    # -- chroma ---------------------------------------------------------------------------------
+    @property
+    def vectorstore(self):
+        if self._vectorstore is None:
+            from langchain_chroma import Chroma
+
+            self._vectorstore = Chroma(
+                collection_name=COLLECTION,
+                embedding_function=self.embeddings,
+                client=_chroma_client(self.settings),
+                collection_metadata={"embedding_model": self.model_id},
+                collection_configuration={"hnsw": {"space": "cosine"}},
+            )
+        return self._vectorstore
+
+    @property
+    def collection(self):
+        return self.vectorstore._collection
+
+    def collection_model(self) -> str | None:
+        return (self.collection.metadata or {}).get("embedding_model")
+
+    def reset(self) -> None:
+        """Drop everything (used by --rebuild and when the model changes)."""
+        self.vectorstore.delete_collection()
+        self._vectorstore = None
+        if self.manifest_path.exists():
+            self.manifest_path.unlink()
+
+    def add_chunks(self, chunks: Sequence[Document]) -> None:
+        """Embed and upsert chunks (ids are content hashes, so a repeat is harmless)."""
+        if not chunks:
+            return
+        self.vectorstore.add_documents(
+            [Document(page_content=c.page_content, metadata=to_chroma_metadata(c.metadata)) for c in chunks],
+            ids=[c.metadata["chunk_id"] for c in chunks],
+        )
+
+    def update_metadata(self, chunks: Sequence[Document]) -> None:
+        """Refresh metadata (position, page…) of chunks whose text, hence vector, did not change."""
+        if chunks:
+            self.collection.update(
+                ids=[c.metadata["chunk_id"] for c in chunks],
+                metadatas=[to_chroma_metadata(c.metadata) for c in chunks],
+            )
+
+    def delete_chunks(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        for i in range(0, len(ids), _GET_BATCH):
+            self.collection.delete(ids=ids[i : i + _GET_BATCH])
+
+    def stored_ids(self) -> set[str]:
+        return set(self.collection.get(include=[])["ids"])
+
+    def iter_all(self) -> Iterable[tuple[str, str, dict[str, Any]]]:
+        """Every stored chunk as (id, text, metadata), read in batches."""
+        offset = 0
+        while True:
+            batch = self.collection.get(include=["documents", "metadatas"], limit=_GET_BATCH, offset=offset)
+            if not batch["ids"]:
+                return
+            yield from zip(batch["ids"], batch["documents"], batch["metadatas"], strict=True)
+            offset += len(batch["ids"])
+
+    def get_chunks(self, ids: Sequence[str]) -> dict[str, Document]:
+        if not ids:
+            return {}
+        got = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
+        return {
+            cid: Document(page_content=text, metadata=meta or {}, id=cid)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        }
+
+    def get_where(self, where: dict[str, Any]) -> list[Document]:
+        got = self.collection.get(where=where, include=["documents", "metadatas"])
+        return [
+            Document(page_content=text, metadata=meta or {}, id=cid)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+
+    def dense_search(
+        self, query: str, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[Document, float]]:
+        """Nearest chunks by cosine similarity (higher is closer)."""
+        vector = self.embeddings.embed_query(query)
+        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where)
+        return [(doc, 1.0 - distance) for doc, distance in hits]
+
+    # -- lexical --------------------------------------------------------------------------------
+    def rebuild_lexical(self) -> LexicalIndex:
+        ids: list[str] = []
+        texts: list[str] = []
+        fields: dict[str, list] = {name: [] for name in FILTER_FIELDS}
+        for cid, text, meta in self.iter_all():
+            ids.append(cid)
+            texts.append(indexed_text(text, meta))
+            for name in FILTER_FIELDS:
+                fields[name].append(meta.get(name))
+        lexical = LexicalIndex.build(ids, texts, fields)
+        lexical.save(self.lexical_dir)
+        return lexical
+
+    def load_lexical(self) -> LexicalIndex:
+        return LexicalIndex.load(self.lexical_dir)
+
+
+def indexed_text(text: str, metadata: dict[str, Any]) -> str:
+    """What search sees of a chunk: its section heading and its text."""
+    section = metadata.get("section")
+    return f"{section}\n{text}" if section and section not in text[:200] else text
+
+
+def chroma_where(filters: dict[str, list]) -> dict[str, Any] | None:
+    """Filters {field: [values]} as a Chroma ``where`` clause."""
+    clauses = [{name: {"$in": list(values)}} for name, values in filters.items()]
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
