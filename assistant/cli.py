@@ -149,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("bm25s", "httpx", "chromadb"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
@@ -158,11 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         print("Interrompu.", file=sys.stderr)
         return 130
     except Exception as exc:  # a CLI user gets a sentence, not a traceback (-v shows it)
-        from ingest.errors import IngestError
-        from vectorstore.store import StoreError
-
-        if args.verbose or not isinstance(exc, IngestError | StoreError | ValueError | OSError):
-            logger.exception("Unexpected error")
+        if args.verbose:
+            logger.exception("Command failed")
         print(f"Erreur : {exc}", file=sys.stderr)
         return 1
 
