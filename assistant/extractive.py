@@ -25,11 +25,16 @@ logger = logging.getLogger(__name__)
 
 # Share of the question's (idf-weighted) terms the best sentence and its passage must cover, else we abstain.
 # Calibrated on the dev set's answerable vs unanswerable items (see assistant/answer_eval.py).
-MIN_SUPPORT = 0.2
-# A further sentence is kept only if it scores at least this share of the best one.
+MIN_SUPPORT = 0.25
+# Below this support the answer quotes a single sentence.
+CONFIDENT_SUPPORT = 0.45
+# A further sentence of the quoted passage is kept only if it scores at least this share of its best one.
 RELATIVE_KEEP = 0.62
-# ... and, when it comes from another passage than the best sentence, this share.
-OTHER_PASSAGE_KEEP = 0.85
+# Weight of the retrieval rank (hybrid lexical + dense) when choosing the passage to quote: the first passage
+# gets it whole, the second half of it...
+ANCHOR_RANK = 0.3
+# The best sentence by words alone, from another passage, is quoted too when it scores this share of the anchor's.
+SECOND_PASSAGE_KEEP = 9.0
 
 # fmt: off
 _QUESTION_WORDS = {
@@ -211,12 +216,18 @@ def split_sentences(text: str) -> list[str]:
 def question_kind(question: str) -> str:
     """What the question asks for: a figure, a date, a person, a definition, a list, an explanation."""
     q = fold(question)
-    focus = r"(?:le |la |les |l')?(?:" + "|".join(_NUMERIC_FOCUS) + r")"
+    focus = r"(?:le |la |les |l')?(?:" + "|".join(_NUMERIC_FOCUS) + r")s?"
     if re.search(r"\bcombien\b|\b(?:quel|quelle|quels|quelles)(?: est| sont| etait)? " + focus + r"\b", q):
         return NUMERIC
-    if re.search(r"\bquand\b|\bquelles? dates?\b|\ben quelle annee\b|\bdepuis quand\b|\ba quel moment\b", q):
+    # "Quand une initiative réussit, faut-il…" is a condition, not a question about a date.
+    if re.search(
+        r"^\W*quand (?!(?:un|une|le|la|les|l'|on|il|elle|ils|elles|des|ce|cette|nous|vous|j'|je)\b)"
+        r"|\b(?:jusqu'a|depuis) quand\b|\bquelles? dates?\b|\ben quelle annee\b|\ba quel moment\b",
+        q,
+    ):
         return DATE
-    if re.search(r"\bqui (?:est|etait|sont|etaient|a|ont|dirige|preside|porte)\b|^qui\b", q):
+    # Interrogative "qui" opens the question or follows a preposition; "des actions qui sont…" is relative.
+    if re.search(r"^\W*qui\b|\b(?:et|par|de|pour|avec|a|chez) qui\b", q):
         return WHO
     if re.search(
         r"qu'est-ce qu|c'est quoi|\bque (?:sont|signifie|designe|veut dire)\b|\bdefinition\b|"
@@ -231,23 +242,53 @@ def question_kind(question: str) -> str:
     return FACTUAL
 
 
-def numeric_focus(question: str) -> tuple[list[str], bool]:
-    """Stems the figure must be about, and whether the figure must count them ('combien de Scop').
+@dataclass(frozen=True)
+class NumericFocus:
+    """What a figure must be about: stems it must mention (or count), and its unit (money, share) if any."""
 
-    'quel taux d'intérêt' -> ([taux, interet], False); 'combien y a-t-il d'associations' -> ([associ], True).
-    """
-    q = _ELISION_RE.sub(" ", fold(question))
-    m = re.search(r"\bcombien\b(?: y a-t-il| (?:de|d|des))?\s+(\w+)", q)
+    stems: tuple[str, ...] = ()
+    counted: bool = False
+    unit: str | None = None
+
+    def answered_by(self, sentence: Sentence) -> bool:
+        if not _has_figure(sentence.quote):
+            return False
+        if self.unit and not _UNIT_RE[self.unit].search(fold(sentence.quote)):
+            return False
+        if self.counted:
+            return _counts(sentence.quote, list(self.stems))
+        return set(self.stems) <= sentence.terms
+
+
+_MONEY_HEADS = ("montant", "budget", "cout", "prix", "somme")
+_SHARE_HEADS = ("part", "pourcentage", "proportion", "taux")
+_UNIT_RE = {
+    "money": re.compile(r"€|\beuros?\b|\b[km]€|\bmds?\b"),
+    "share": re.compile(r"%|\bpour ?cent\b|\bmoitie\b|\btiers\b|\bquarts?\b|\bmajorite\b"),
+}
+
+
+def numeric_focus(question: str) -> NumericFocus:
+    """What the asked figure is about: 'combien de Scop' counts Scop; 'quel taux d'intérêt' is a share of
+    intérêt; 'quel montant d'aide' is money about aide; 'quels chiffres' takes any figure."""
+    q = fold(question)
+    m = re.search(r"\bcombien\b(?: y a-t-il)?(?:\s+(?:de|des|d'))?\s*(\w+)", q)
     if m and m.group(1) not in STOPWORDS:
-        return [_stem(m.group(1))], True
-    m = re.search(r"\b(" + "|".join(_NUMERIC_FOCUS) + r")\b(?: (?:de |d |des |du )?(\w+))?", q)
-    if not m:
-        return [], False
-    words = [m.group(1)] + ([m.group(2)] if m.group(2) and m.group(2) not in STOPWORDS else [])
-    # "le nombre de X" counts X; other heads (taux, budget…) are the focus themselves, with their complement.
-    if words[0] == "nombre" and len(words) > 1:
-        return [_stem(words[1])], True
-    return [_stem(w) for w in words], False
+        return NumericFocus((_stem(m.group(1)),), counted=True)
+    # The head's complement, when attached to it: "taux d'intérêt", "montant de l'aide".
+    heads = "|".join(_NUMERIC_FOCUS)
+    m = re.search(rf"\b({heads})s?\b(?:\s+(?:de|du|des|d')\s*(?:la |le |les |l')?(\w+))?", q)
+    if not m or m.group(1) == "chiffre":
+        return NumericFocus()
+    head, complement = m.group(1), m.group(2) if m.group(2) not in STOPWORDS else None
+    extra = (_stem(complement),) if complement else ()
+    if head == "nombre":
+        return NumericFocus(extra, counted=bool(extra))
+    if head in _MONEY_HEADS:
+        return NumericFocus(extra, unit="money")
+    if head in _SHARE_HEADS:
+        return NumericFocus(extra, unit="share")
+    return NumericFocus((_stem(head), *extra))
 
 
 def who_focus(question: str) -> list[str]:
@@ -304,12 +345,7 @@ def _sentences(passages: Sequence[Passage]) -> list[Sentence]:
             terms = frozenset(analyse(quote))
             # Questions in a passage (headings like "Comment renforcer… ?") ask, they do not answer.
             # Planted instructions are data to ignore, never an answer.
-            if (
-                words >= 4
-                and terms
-                and not display_text(quote).endswith("?")
-                and not is_instruction_like(quote)
-            ):
+            if words >= 4 and terms and not display_text(quote).endswith("?") and not is_instruction_like(quote):
                 out.append(Sentence(i, s, e, quote, terms))
     return out
 
@@ -322,9 +358,7 @@ def _kind_bonus(kind: str, folded: str) -> float:
     if kind == DEFINITION:
         return 0.12 if _DEFINITION_CUE.search(folded) else 0.0
     if kind == LIST:
-        return (
-            0.08 if _ITEM_RE.match(folded) or folded.count(",") >= 2 or folded.rstrip().endswith(":") else 0.0
-        )
+        return 0.08 if _ITEM_RE.match(folded) or folded.count(",") >= 2 or folded.rstrip().endswith(":") else 0.0
     return 0.0
 
 
@@ -351,16 +385,10 @@ def select(question: str, passages: Sequence[Passage]) -> ExtractiveResult:
         return sum(idf[t] for t in q_terms & s.terms) / total
 
     def score(s: Sentence) -> float:
-        rank_prior = 0.04 / (1 + s.passage_index)
+        """How well the sentence answers, from the words alone (retrieval rank left out)."""
         length = len(s.terms)
         length_penalty = 0.1 if length < 3 else (0.05 if length > 60 else 0.0)
-        return (
-            coverage(s)
-            + 0.35 * passage_cov[s.passage_index]
-            + _kind_bonus(kind, fold(s.quote))
-            + rank_prior
-            - length_penalty
-        )
+        return coverage(s) + 0.35 * passage_cov[s.passage_index] + _kind_bonus(kind, fold(s.quote)) - length_penalty
 
     ranked = sorted(sentences, key=lambda s: (-score(s), s.passage_index, s.start))
     best = ranked[0]
@@ -377,35 +405,37 @@ def select(question: str, passages: Sequence[Passage]) -> ExtractiveResult:
     if kind == NUMERIC:
         # A figure answers only if it is about the thing asked, in a passage about what the question names:
         # a figure borrowed from a neighbouring passage is the classic invented answer.
-        focus, counted = numeric_focus(question)
-        ranked = [
-            s
-            for s in ranked
-            if _has_figure(s.quote)
-            and (_counts(s.quote, focus) if counted else set(focus) <= s.terms)
-            and all(e in texts[s.passage_index] for e in entities)
-        ]
+        focus = numeric_focus(question)
+        ranked = [s for s in ranked if focus.answered_by(s) and all(e in texts[s.passage_index] for e in entities)]
         if not ranked:
             return ExtractiveResult([], support, "no-figure")
-        best = ranked[0]
     elif kind == WHO and (role := who_focus(question)):
         ranked = [s for s in ranked if set(role) <= s.terms]
         if not ranked:
             return ExtractiveResult([], support, "no-person")
-        best = ranked[0]
 
-    best_score = score(best)
-    chosen = [best]
-    for s in ranked[1:]:
-        if len(chosen) >= _MAX_SENTENCES[kind] or score(s) < RELATIVE_KEEP * best_score:
+    # The passage to quote: words and retrieval rank together (rank carries the dense, paraphrase-aware
+    # match that word overlap misses). The best passage by words alone is quoted too when it beats it.
+    best_in: dict[int, Sentence] = {}
+    for s in ranked:
+        best_in.setdefault(s.passage_index, s)
+    anchor = max(best_in, key=lambda i: (score(best_in[i]) + ANCHOR_RANK / (1 + i), -i))
+    # An answer on shaky ground quotes one sentence: fewer claims, each easier to check.
+    limit = _MAX_SENTENCES[kind] if support >= CONFIDENT_SUPPORT else 1
+    chosen = [best_in[anchor]]
+    top = score(best_in[anchor])
+    for s in ranked:
+        if len(chosen) >= limit:
             break
-        # Another passage must nearly match the best sentence to be cited too: precision over coverage.
-        if s.passage_index != best.passage_index and score(s) < OTHER_PASSAGE_KEEP * best_score:
+        if s.passage_index != anchor or s in chosen or score(s) < RELATIVE_KEEP * top:
             continue
         if any(len(s.terms & c.terms) / len(s.terms | c.terms) > 0.6 for c in chosen):
             continue
         chosen.append(s)
-    chosen = _with_list_items(chosen, sentences, _MAX_SENTENCES[kind] + 2)
+    lexical = ranked[0]
+    if lexical.passage_index != anchor and score(lexical) >= SECOND_PASSAGE_KEEP * top:
+        chosen.append(lexical)
+    chosen = _with_list_items(chosen, sentences, _MAX_SENTENCES[kind] + 2 if limit > 1 else 1)
     return ExtractiveResult(chosen, support)
 
 

@@ -25,7 +25,8 @@ MIN_TERM_SUPPORT = 0.5
 _MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _LEADING_MARKERS_RE = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 _QUOTED_RE = re.compile(r"«\s*([^»]+?)\s*»|\"([^\"]+)\"|“([^”]+)”")
-_NUMBER_RE = re.compile(r"\d+(?:[  .,]\d+)*")
+# Runs of words holding digits, once normalised: "1 000", "24 5" (24,5), "4eme", "identifie1" (a footnote call).
+_NUMBER_RE = re.compile(r"[a-z]*\d[0-9a-z]*(?: \d[0-9a-z]*)*")
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def _quoted_spans(sentence: str) -> list[str]:
 
 def _figures(sentence: str) -> list[str]:
     """Figures of a sentence (markers excluded), normalised as contains_quote sees them: '24,5' -> '24 5'."""
-    return [normalize_for_match(m.group()) for m in _NUMBER_RE.finditer(_MARKER_RE.sub(" ", sentence))]
+    return _NUMBER_RE.findall(normalize_for_match(_MARKER_RE.sub(" ", sentence)))
 
 
 def best_quote(sentence: str, passage: Passage) -> str | None:
@@ -119,6 +120,8 @@ def verify_answer(text: str, passages: Sequence[Passage]) -> Verified:
     citations: list[Citation] = []
     for sep, sentence in _sentences(text):
         shown = display_text(sentence)
+        if not re.search(r"\w", _MARKER_RE.sub("", shown)):
+            continue  # stray punctuation or markers alone carry no claim
         ns = markers(sentence)
         if not ns:
             # A short lead-in announcing a list ("Trois pistes :") carries no claim of its own.

