@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from assistant.config import Settings
-from tests.ui_fixtures.browser import chromium, screenshot
+from tests.ui_fixtures.browser import chromium, french_page, screenshot
 from tests.ui_fixtures.fakes import FakeAnswerer, fake_documents, fake_ingest, fake_neighbours
 from tests.ui_fixtures.server import running
 from ui.app import build_app
@@ -34,13 +34,12 @@ def browser():
 @pytest.fixture()
 def page(browser, app_url) -> Page:
     """A fresh page on the app; the page must not call anything but the app itself (local-first)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
+    page = french_page(browser, accept_downloads=True)
     elsewhere: list[str] = []
     page.on("request", lambda r: None if r.url.startswith(app_url) else elsewhere.append(r.url))
     page.goto(app_url)
     yield page
-    context.close()
+    page.context.close()
     assert elsewhere == [], f"the page called other hosts: {elsewhere}"
 
 
@@ -96,6 +95,7 @@ def test_corrupt_pdf_upload_is_reported_and_chat_still_works(page: Page, tmp_pat
     expect(table).to_contain_text("non ajouté", timeout=15_000)
     expect(table).to_contain_text("endommagé")
     expect(page.locator("#ess-add-summary")).to_contain_text("0 document(s) ajouté(s)")
+    screenshot(page, "ui-fake-upload.png")
     page.get_by_role("tab", name="Discussion").click()
     ask(page, QUESTION)
     expect(page.locator("#ess-source-1")).to_be_visible(timeout=15_000)

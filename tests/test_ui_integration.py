@@ -10,7 +10,7 @@ from gradio_client import Client, handle_file
 from playwright.sync_api import expect
 
 from assistant.config import BUNDLED_CORPUS
-from tests.ui_fixtures.browser import chromium, screenshot
+from tests.ui_fixtures.browser import chromium, french_page, screenshot
 from tests.ui_fixtures.server import running
 from ui.app import build_app
 
@@ -40,7 +40,7 @@ def real_url(tmp_path_factory):
 
 def test_browser_asks_sees_cited_answer_and_opens_the_passage(real_url):
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = french_page(browser)
         page.goto(real_url)
         page.locator("#ess-question textarea").fill(QUESTION)
         page.locator("#ess-send").click()
@@ -102,7 +102,7 @@ def test_uploads_are_reported_per_file_and_searchable_at_once(real_url, tmp_path
     assert any(c["source"] == "zephyrine.txt" for c in result["citations"]), result
     # Ingestion may strip the markup or keep it; either way the browser must only show text.
     with chromium() as browser:
-        page = browser.new_page()
+        page = french_page(browser)
         page.goto(real_url)
         page.locator("#ess-question textarea").fill(question)
         page.locator("#ess-send").click()

@@ -29,6 +29,12 @@ def chromium() -> Iterator:
             browser.close()
 
 
+def french_page(browser, **kwargs):
+    """A page in a fresh French-speaking context (Gradio's own labels follow the browser language)."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1400, "height": 1000}, **kwargs)
+    return context.new_page()
+
+
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / name
