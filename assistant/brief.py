@@ -33,6 +33,7 @@ DUPLICATE_RATIO = 85.0
 # PASSAGE_WEIGHT: a sentence must name part of the topic itself, its passage only tips the balance.
 MIN_RELEVANCE = 0.5
 PASSAGE_WEIGHT = 0.35
+ANAPHORA_PENALTY = 0.75
 # Passages (and candidate sentences) an LLM gets per section.
 LLM_PASSAGES = 6
 NO_ANSWER = "Le corpus ne permet pas de répondre"
@@ -146,17 +147,13 @@ SECTIONS: tuple[_SectionSpec, ...] = (
         ("chiffres", "millions d'euros", "emplois salariés", "nombre pourcentage"),
         6,
     ),
-    _SectionSpec(
-        "acteurs", "Acteurs et dispositifs", ("acteurs réseaux", "dispositif", "financement accompagnement")
-    ),
+    _SectionSpec("acteurs", "Acteurs et dispositifs", ("acteurs réseaux", "dispositif", "financement accompagnement")),
     _SectionSpec(
         "propositions",
         "Propositions et leviers d'action",
         ("propositions", "il faut", "proposer recommandations"),
     ),
-    _SectionSpec(
-        "exemples", "Exemples dans les territoires", ("exemple", "territoire commune", "expérience projet")
-    ),
+    _SectionSpec("exemples", "Exemples dans les territoires", ("exemple", "territoire commune", "expérience projet")),
     _SectionSpec("vigilance", "Points de vigilance", ("vigilance", "difficulté risque", "frein limite")),
 )
 # Tie-breaks between sections, most specific cue first: a figure, a proposal, a risk, a place, an actor.
@@ -206,14 +203,18 @@ _ACTOR_RE = re.compile(
     r"|chambre|incubateur|pole|siae|insertion|esus|tiers-lieu|pacte|contrat|convention|syndicat)"
 )
 _ACRONYM_RE = re.compile(r"\b(?!ESS\b)[A-Z]{2,}[a-z]?\b")
+# A sentence opening on a pronoun or a connector leans on the one before it: a weaker stand-alone bullet.
+_ANAPHORIC_START_RE = re.compile(
+    r"(?:Elles?|Ils?(?! faut| convient| s'agit| est (?:nécessaire|indispensable|important))|Ce|Ces|Cet|Cette"
+    r"|Ceci|Cela|Celles?|Ceux|Et|Or|Mais|Donc|En effet|Pour autant)\b"
+)
 _CONTEXT_RE = re.compile(
-    r"\b(?:est une?|sont des|designe|se definit|definition|correspond|depuis|historiquement|nee? (?:en|de)"
-    r"|crees? en|loi|contexte|enjeu|aujourd'hui|crise|represente|constitue|vise a|a pour objet)"
+    r"\b(?:est une?|sont (?:des|une?)|designe|se definit|definition|correspond|depuis (?:19|20)\d\d"
+    r"|depuis \d+ ans|historiquement|nee? (?:en|de)|crees? en|loi|contexte|enjeu|aujourd'hui|crise|represente"
+    r"|constitue|vise a|a pour objet)"
 )
 
-_LINK_WORDS = frozenset(
-    {"de", "des", "du", "d", "l", "la", "le", "les", "et", "pour", "en", "a", "au", "aux"}
-)
+_LINK_WORDS = frozenset({"de", "des", "du", "d", "l", "la", "le", "les", "et", "pour", "en", "a", "au", "aux"})
 _MARKER_RE = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
 _STATEMENT_END_RE = re.compile(r"[.!…][\s\"»”)\]]*$")
 _LEADING_JUNK_RE = re.compile(r"^[^\w«\"“(]+")
@@ -232,13 +233,23 @@ class _Candidate:
     hits: set[str] = field(default_factory=set)
 
 
+def _balanced(text: str) -> str:
+    """Drop a quotation mark the sentence split left unpaired (« … or … »), so the bullet reads cleanly."""
+    for left, right in (("“", "”"), ("«", "»"), ('"', '"')):
+        if left == right:
+            if text.count(left) % 2:
+                text = text[1:] if text.startswith(left) else text[:-1] if text.endswith(left) else text
+        elif text.count(left) != text.count(right):
+            if text.startswith(left) and text.count(left) > text.count(right):
+                text = text[1:]
+            elif text.endswith(right) and text.count(right) > text.count(left):
+                text = text[:-1]
+    return text.strip()
+
+
 def _readable(sentence: str) -> bool:
     """Reject fragments, OCR garble, URLs and tables: they make poor bullets."""
-    if (
-        not MIN_SENTENCE_CHARS <= len(sentence) <= MAX_SENTENCE_CHARS
-        or "http" in sentence
-        or "www." in sentence
-    ):
+    if not MIN_SENTENCE_CHARS <= len(sentence) <= MAX_SENTENCE_CHARS or "http" in sentence or "www." in sentence:
         return False
     first = sentence.lstrip('«"“( ')[:1]
     # A bullet is a whole statement: capitalised, closed by a full stop (no heading, question, list intro).
@@ -273,9 +284,7 @@ def figure_of(sentence: str) -> str | None:
 
 def _cues(sentence: str) -> dict[str, float]:
     folded = fold(sentence)
-    proposal = 3.0 * len(_STRONG_PROPOSAL_RE.findall(folded)) + (
-        1.5 if _INFINITIVE_START_RE.search(folded) else 0
-    )
+    proposal = 3.0 * len(_STRONG_PROPOSAL_RE.findall(folded)) + (1.5 if _INFINITIVE_START_RE.search(folded) else 0)
     examples = len(_EXAMPLE_RE.findall(folded)) + len(_PLACE_RE.findall(sentence))
     actors = 0.5 * len(_ACTOR_RE.findall(folded)) + 0.5 * len(_ACRONYM_RE.findall(sentence))
     return {
@@ -323,9 +332,7 @@ class _TopicMatcher:
         terms = set(analyse(text))
         # One word of a long form may be missing or misspelt (OCR: « Péles » for « Pôles »).
         return terms | {
-            t
-            for t, forms in self.expansions.items()
-            if any(len(f & terms) >= max(len(f) - 1, 3) for f in forms)
+            t for t, forms in self.expansions.items() if any(len(f & terms) >= max(len(f) - 1, 3) for f in forms)
         }
 
     def share(self, text: str) -> float:
@@ -376,11 +383,17 @@ def _candidates(topic: str, found: dict[str, dict[str, Passage]]) -> list[_Candi
     out: list[_Candidate] = []
     for cid, p in passages.items():
         passage_share = matcher.share(p.text)
+        previous_share = 0.0
         for quote in quotes[cid]:
-            text = _LEADING_JUNK_RE.sub("", display_text(quote))
+            text = _balanced(_LEADING_JUNK_RE.sub("", display_text(quote)))
+            share = matcher.share(quote)
+            prior, previous_share = previous_share, share
             if not _readable(text) or is_instruction_like(text) or not contains_quote(p.text, text):
                 continue
-            relevance = min(1.0, matcher.share(quote) + PASSAGE_WEIGHT * passage_share)
+            if _ANAPHORIC_START_RE.match(text):
+                # « Ces futurs pôles sont… » is about what the sentence before named.
+                share = max(share, ANAPHORA_PENALTY * prior)
+            relevance = min(1.0, share + PASSAGE_WEIGHT * passage_share)
             if relevance >= MIN_RELEVANCE:
                 out.append(_Candidate(text, quote.strip(), p, relevance, _cues(text), hits=hits[cid]))
     return out
@@ -396,6 +409,8 @@ def _classify(candidates: list[_Candidate]) -> None:
             best = "contexte" if c.relevance >= 0.99 else ""
         c.section = best
         c.score = c.relevance * (1 + 0.25 * min(boosted.get(best, 0.0), 4.0)) if best else 0.0
+        if _ANAPHORIC_START_RE.match(c.text):
+            c.score *= ANAPHORA_PENALTY
 
 
 def _select(candidates: list[_Candidate], per_section: dict[str, int]) -> dict[str, list[_Candidate]]:
@@ -454,9 +469,7 @@ def _synthesised_bullets(
     from prompts import load_prompt, passages_block
 
     passages = list({c.passage.chunk_id: c.passage for c in chosen}.values())[:LLM_PASSAGES]
-    prompt = load_prompt("brief").invoke(
-        {"topic": topic, "section": spec.title, "passages": passages_block(passages)}
-    )
+    prompt = load_prompt("brief").invoke({"topic": topic, "section": spec.title, "passages": passages_block(passages)})
     reply = message_text(chat_model.invoke(prompt))
     if fold(NO_ANSWER) in fold(reply):
         return [], []
@@ -505,9 +518,7 @@ def _scope(topic: str, sections: list[BriefSection], filters: dict[str, Any], mo
         )
         text += f" (filtres : {shown})"
     if mode == "extractive":
-        text += (
-            ". Mode extractif : chaque point reprend telle quelle une phrase d'un document, avec sa source."
-        )
+        text += ". Mode extractif : chaque point reprend telle quelle une phrase d'un document, avec sa source."
     else:
         text += (
             ". Les sections sont rédigées par un modèle de langage à partir des passages cités, "
@@ -580,9 +591,7 @@ def brief(
     sections = _renumbered(sections)
     mode = "llm" if synthesised else "extractive"
     if not sections:
-        warnings.append(
-            "Le corpus ne contient pas de passage suffisamment pertinent pour rédiger cette note."
-        )
+        warnings.append("Le corpus ne contient pas de passage suffisamment pertinent pour rédiger cette note.")
     title = f"Note de synthèse : {topic[:1].upper()}{topic[1:]}"
     log.info("brief %r (%s): %d candidates, %d sections", topic, mode, len(candidates), len(sections))
     return Brief(topic, title, _scope(topic, sections, filters, mode), sections, mode, filters, warnings)
