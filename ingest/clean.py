@@ -12,12 +12,15 @@ import math
 import re
 from collections import Counter
 
+from rapidfuzz import fuzz
+
 # Lines shorter than this are titles, captions or labels: they are not joined to a capitalised next line.
 WRAPPED_LINE_MIN_CHARS = 50
 # A header/footer must sit in the first/last EDGE_LINES lines of at least this share of the pages.
 EDGE_LINES = 3
 REPEATED_MIN_SHARE = 0.5
 
+_NON_LETTERS_RE = re.compile(r"[\W\d_]+")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _HTML_COMMENT_RE = re.compile(r"<!--.{0,5000}?-->", re.S)
 _IMAGE_RE = re.compile(r"!\[[^\]\n]{0,1000}\]\([^)\n]{0,2000}\)")
@@ -43,7 +46,8 @@ _DOUBLE_APOSTROPHE_RE = re.compile(r"(?<!\w)((?:[dlnjmtsc]|qu|lorsqu|puisqu|jusq
 _URL_LINE_RE = re.compile(r"^[ \t]*(?:[-*+•][ \t]+)?(?:https?://|www\.)\S{0,3000}[ \t]*$", re.I)
 _BARE_NUMBER_RE = re.compile(r"^\d{1,3}$")
 _PAGE_MARK_RE = re.compile(
-    r"^(?:page[ \t]+\d{1,4}(?:[ \t]*(?:/|sur)[ \t]*\d{1,4})?|[-–—][ \t]*\d{1,4}[ \t]*[-–—])$", re.I
+    r"^(?:page[ \t]+\d{1,4}(?:[ \t]*(?:/|sur)[ \t]*\d{1,4})?|[-–—][ \t]*\d{1,4}(?:[ \t]*[-–—])?|\d{1,4}[ \t]*[-–—])$",
+    re.I,
 )
 _LABEL_RE = re.compile(r"^[^a-zà-ÿ]*[A-ZÀ-Þ]{2}[^a-zà-ÿ]*$")
 
@@ -126,23 +130,23 @@ def clean_text(text: str) -> str:
 
 
 def strip_repeated_lines(pages: list[str]) -> list[str]:
-    """Drop running headers/footers: lines (digits ignored) at a page edge on at least half the pages."""
+    """Drop running headers/footers: lines at a page edge on at least half the pages.
+
+    Lines are compared without digits (page numbers change) and, when long enough, fuzzily, since OCR
+    reads the same header differently from page to page ("VICKSBURG" / "VICKSBUEG").
+    """
     if len(pages) < 3:
         return list(pages)
     split_pages = [page.split("\n") for page in pages]
     edges = [_edge_indices(lines) for lines in split_pages]
-    counts: Counter[str] = Counter()
-    for lines, indices in zip(split_pages, edges, strict=True):
-        counts.update({_furniture_key(lines[i]) for i in indices})
+    clusters = _FurnitureClusters()
+    labels = [{i: clusters.label(lines[i]) for i in indices} for lines, indices in zip(split_pages, edges, strict=True)]
+    counts = Counter(label for page_labels in labels for label in set(page_labels.values()))
     needed = max(3, math.ceil(REPEATED_MIN_SHARE * len(pages)))
-    repeated = {key for key, n in counts.items() if n >= needed}
-    if not repeated:
-        return list(pages)
+    repeated = {label for label, n in counts.items() if n >= needed}
     return [
-        "\n".join(
-            line for i, line in enumerate(lines) if not (i in indices and _furniture_key(line) in repeated)
-        )
-        for lines, indices in zip(split_pages, edges, strict=True)
+        "\n".join(line for i, line in enumerate(lines) if page_labels.get(i) not in repeated)
+        for lines, page_labels in zip(split_pages, labels, strict=True)
     ]
 
 
@@ -153,8 +157,33 @@ def _edge_indices(lines: list[str]) -> set[int]:
     return set(content[:edge] + content[-edge:])
 
 
-def _furniture_key(line: str) -> str:
-    return re.sub(r"\d+", "#", " ".join(line.split())).casefold()
+class _FurnitureClusters:
+    """Groups edge lines that are the same header up to digits and OCR noise; labels are small ints."""
+
+    MAX_FUZZY = 64  # bounded fuzzy comparisons per line keep this linear in the number of pages
+    MIN_FUZZY_CHARS = 8
+    SIMILARITY = 85
+
+    def __init__(self) -> None:
+        self._exact: dict[str, int] = {}
+        self._fuzzy: list[tuple[str, int]] = []
+
+    def label(self, line: str) -> int:
+        letters = " ".join(_NON_LETTERS_RE.sub(" ", line).split()).casefold()
+        key = letters or re.sub(r"\d+", "#", "".join(line.split()))
+        if key in self._exact:
+            return self._exact[key]
+        label = len(self._exact)
+        if len(key) >= self.MIN_FUZZY_CHARS:
+            for known, known_label in self._fuzzy:
+                if fuzz.ratio(key, known) >= self.SIMILARITY:
+                    label = known_label
+                    break
+            else:
+                if len(self._fuzzy) < self.MAX_FUZZY:
+                    self._fuzzy.append((key, label))
+        self._exact[key] = label
+        return label
 
 
 def _strip_markdown(text: str) -> str:

@@ -260,10 +260,7 @@ def page(header: str, body: str, number: int) -> str:
 
 
 def test_strip_repeated_lines_removes_running_header_and_footer() -> None:
-    pages = [
-        page("CRESS Occitanie — Rapport 2021", f"Corps {i} de la page.\nAutre ligne {i}.", i)
-        for i in range(4)
-    ]
+    pages = [page("CRESS Occitanie — Rapport 2021", f"Corps {i} de la page.\nAutre ligne {i}.", i) for i in range(4)]
     assert strip_repeated_lines(pages) == [f"Corps {i} de la page.\nAutre ligne {i}." for i in range(4)]
 
 
@@ -284,9 +281,25 @@ def test_strip_repeated_lines_needs_three_pages() -> None:
 
 
 def test_strip_repeated_lines_drops_bare_page_numbers_only_at_the_edge() -> None:
-    pages = [
-        f"{w} titre\n{w} a\n5\n{w} b\n{w} c\n{w} d\n{n}" for n, w in enumerate(["un", "deux", "trois"], 3)
+    pages = [f"{w} titre\n{w} a\n5\n{w} b\n{w} c\n{w} d\n{n}" for n, w in enumerate(["un", "deux", "trois"], 3)]
+    assert strip_repeated_lines(pages) == [f"{w} titre\n{w} a\n5\n{w} b\n{w} c\n{w} d" for w in ["un", "deux", "trois"]]
+
+
+def test_strip_repeated_lines_matches_ocr_variants_of_a_header() -> None:
+    # First lines of the six pages of pdf-samples/Seige_of_Vicksburg_Sample_OCR.pdf, as pypdf reads them.
+    headers = [
+        "THE   SIEGE   OF  VICKSBURG. 49 ",
+        "50 THE   SIEGE   OF  VICKSBUEG. ",
+        "52 THE   SIEGE   OF  VICKSBURG. ",
+        "THE   SIEGE   OP  VICKSBURG. 53 ",
+        "54 THE   SIEGE OF  VICKSBURG. ",
+        "THE   SIEGE   OF  VICKSBURG. 55 ",
     ]
-    assert strip_repeated_lines(pages) == [
-        f"{w} titre\n{w} a\n5\n{w} b\n{w} c\n{w} d" for w in ["un", "deux", "trois"]
-    ]
+    words = ["mortars", "trenches", "rations", "river", "lookout", "banner"]
+    bodies = [f"About the {w}.\nA second line.\n{w.upper()} {i * 7} ENDS" for i, w in enumerate(words)]
+    assert strip_repeated_lines([f"{h}\n{b}" for h, b in zip(headers, bodies, strict=True)]) == bodies
+
+
+@pytest.mark.parametrize("mark", ["—4", "- 12 -", "Page 3", "page 3 sur 40", "12"])
+def test_page_marks_removed(mark: str) -> None:
+    assert clean_text(f"la fin d'une page\n{mark}\nla suite") == "la fin d'une page la suite"
