@@ -201,9 +201,7 @@ def test_is_duplicate_tells_rewordings_from_different_statements() -> None:
         a, "Selon les réseaux, il faut pérenniser le financement des PTCE au-delà des appels à projets."
     )
     assert is_duplicate(a, a.upper())
-    assert not is_duplicate(
-        a, "Le principal risque pour les PTCE est la captation du pôle par un acteur dominant."
-    )
+    assert not is_duplicate(a, "Le principal risque pour les PTCE est la captation du pôle par un acteur dominant.")
 
 
 @pytest.mark.parametrize(
@@ -350,3 +348,39 @@ def test_real_briefs_are_structured_cited_verified_and_deduplicated(
     assert b.sources() and [c.n for c in b.citations()] == list(range(1, len(b.citations()) + 1))
     docx = write_brief(b, tmp_path / safe_filename(topic, ".docx"))
     assert Document(str(docx)).paragraphs[0].text == b.title
+
+
+HOSTILE_PASSAGE = _p(
+    "h1",
+    "Le PTCE du Val d'Ille publie <img src=x onerror=window.__pwned=1> un rapport annuel très détaillé sur "
+    "ses actions en faveur de l'emploi local.",
+    source="hostile.md",
+    year=2020,
+)
+
+
+def test_brief_tab_in_a_browser_renders_the_note_and_downloads_the_docx(tmp_path: Path) -> None:
+    from tests.ui_fixtures.browser import chromium, french_page
+    from tests.ui_fixtures.server import running
+
+    def make(topic: str, **kwargs: Any) -> Brief:
+        return brief(topic, retriever=RankingRetriever([*CORPUS, HOSTILE_PASSAGE]), **kwargs)
+
+    with gr.Blocks() as demo, gr.Tab("Note de synthèse"):
+        build_brief_tab(make_brief=make, documents=lambda: [])
+    with running(demo) as url, chromium() as browser:
+        page = french_page(browser, accept_downloads=True)
+        page.goto(url)
+        page.locator("#ess-brief-topic textarea").fill("les PTCE")
+        page.locator("#ess-brief-generate").click()
+        note = page.locator("#ess-brief-note")
+        note.get_by_text("Chiffres clés").wait_for(timeout=30_000)
+        assert "<img src=x onerror=window.__pwned=1>" in note.inner_text()  # shown as text, not run
+        assert page.evaluate("window.__pwned") is None
+        with page.expect_download(timeout=30_000) as download:
+            page.locator("#ess-brief-docx").click()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        assert saved.name == "note-les-ptce.docx"
+        assert Document(str(saved)).paragraphs[0].text == "Note de synthèse : Les PTCE"
+        page.context.close()
