@@ -6,15 +6,20 @@ fixed data, and record what they were given so tests can check it.
 
 from __future__ import annotations
 
+import hashlib
 import socket
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
+from assistant.config import Settings
 from assistant.types import Passage
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -149,3 +154,61 @@ def ess_passages() -> list[Passage]:
 def fake_chat() -> type[FakeChatModel]:
     """The FakeChatModel class: ``fake_chat(replies=[...])``."""
     return FakeChatModel
+
+
+class FakeEmbeddings(Embeddings):
+    """Deterministic bag-of-stems embedder: texts sharing words are close, as with a real model.
+
+    Records how many texts it embedded, so tests can check that unchanged chunks are not embedded again.
+    """
+
+    model_id = "fake/bag-of-stems-64"
+
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+        self.embedded = 0
+
+    def _vector(self, text: str) -> list[float]:
+        from vectorstore.lexical import analyze
+
+        vec = np.zeros(self.dim)
+        for term in analyze(text):
+            vec[int(hashlib.md5(term.encode()).hexdigest(), 16) % self.dim] += 1.0
+        norm = np.linalg.norm(vec)
+        return (vec / norm if norm else np.eye(self.dim)[0]).tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.embedded += len(texts)
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)
+
+
+@pytest.fixture
+def fake_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A CorpusIndex in a temp folder (embedded Chroma, fake embedder), also the configured index."""
+    from vectorstore.store import CorpusIndex
+
+    monkeypatch.setenv("ESS_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.delenv("ESS_CHROMA_URL", raising=False)
+    return CorpusIndex(Settings.from_env(), embeddings=FakeEmbeddings())
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled corpus indexed once per test session with the real default model; returns the index
+    folder. Tests set ESS_INDEX_DIR to it (monkeypatch.setenv) to use it through the public API."""
+    from ingest.pipeline import ingest_paths
+
+    folder = tmp_path_factory.mktemp("corpus-index")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ESS_INDEX_DIR", str(folder))
+        mp.delenv("ESS_CHROMA_URL", raising=False)
+        mp.delenv("ESS_EMBEDDING_MODEL", raising=False)
+        report = ingest_paths()
+    assert report.count("failed") == 0, report.summary()
+    return folder

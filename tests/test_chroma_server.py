@@ -1,0 +1,81 @@
+"""Server mode: with ESS_CHROMA_URL set, ingest and retrieve go through a real `chroma run` server that
+this test starts on a free loopback port, with the real default embedding model."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from assistant import retrieval
+from assistant.config import BUNDLED_CORPUS
+from ingest.pipeline import ingest_paths
+
+pytestmark = pytest.mark.integration
+CHROMA = Path(sys.executable).with_name("chroma")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path):
+    if not CHROMA.exists():
+        pytest.skip("the chroma CLI is not installed beside this Python")
+    port = free_port()
+    log = open(tmp_path / "chroma.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [str(CHROMA), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((tmp_path / "chroma.log").read_text(errors="replace")) from None
+                time.sleep(0.3)
+        yield url, tmp_path / "server-data"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.mark.timeout(600)
+def test_ingest_and_retrieve_through_a_chroma_server(chroma_server, tmp_path, monkeypatch):
+    url, server_data = chroma_server
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    name = "cress-occitanie_ess-nouveau-pacte-economique-et-social_2020.txt"
+    shutil.copy(BUNDLED_CORPUS / name, corpus / name)
+    shutil.copy(BUNDLED_CORPUS / "catalog.json", corpus / "catalog.json")
+    monkeypatch.setenv("ESS_CHROMA_URL", url)
+    monkeypatch.setenv("ESS_INDEX_DIR", str(tmp_path / "local"))
+    retrieval._searches.clear()
+
+    report = ingest_paths([corpus])
+    assert report.count("ingested") == 1, report.summary()
+    assert not (tmp_path / "local" / "chroma").exists(), "server mode must not create an embedded store"
+    assert any(server_data.iterdir()), "the vectors must be stored by the server"
+
+    passages = retrieval.retrieve("mobilités douces et alternatives", k=3)
+    assert passages and passages[0].source == name
+    assert passages[0].title.startswith("L'ESS, actrice d'un nouveau pacte")
+    assert any(p.dense_score is not None for p in passages), "dense search must answer through the server"
+    assert ingest_paths([corpus]).count("unchanged") == 1
+    retrieval._searches.clear()

@@ -1,0 +1,206 @@
+"""Ingest → index → retrieve with a fake embedder and a real embedded Chroma: incremental behaviour,
+crash recovery, model mismatch, filters, the public retrieve contract."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant import retrieval
+from assistant.retrieval import HybridSearch, collapse_near_duplicates, normalize_filters
+from ingest.pipeline import IndexBusyError, ingest_paths
+from tests.conftest import FakeEmbeddings, make_passage
+from vectorstore.store import CorpusIndex, IndexMismatchError
+
+CATALOG = {
+    "pacte.md": {"title": "Un pacte pour l'ESS", "publisher": "CRESS Occitanie", "year": 2020},
+    "rural.txt": {"title": "L'ESS rurale", "publisher": "RTES", "year": 2013},
+}
+PACTE = """# Santé
+
+La CRESS propose de réinvestir dans le système de soins et de développer l'hospitalisation à domicile.
+
+# Emploi
+
+Les coopératives d'activité et d'emploi accompagnent 12 000 entrepreneurs salariés en France.
+"""
+RURAL = (
+    "Dans les territoires ruraux, les épiceries solidaires maintiennent un commerce de proximité.\n\n"
+    "La communauté de communes a mis à disposition un local pour une recyclerie associative."
+)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "catalog.json").write_text(json.dumps(CATALOG), encoding="utf-8")
+    (folder / "pacte.md").write_text(PACTE, encoding="utf-8")
+    (folder / "rural.txt").write_text(RURAL, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _fresh_searches():
+    retrieval._searches.clear()
+    yield
+    retrieval._searches.clear()
+
+
+def search_over(index: CorpusIndex) -> HybridSearch:
+    retrieval._searches[(str(index.settings.index_dir), None, index.settings.embedding_model)] = HybridSearch(index)
+    return retrieval._searches[(str(index.settings.index_dir), None, index.settings.embedding_model)]
+
+
+def test_ingest_then_retrieve_returns_cited_passages(fake_index, corpus):
+    report = ingest_paths([corpus], index=fake_index)
+    assert {o.source: o.status for o in report.outcomes} == {"pacte.md": "ingested", "rural.txt": "ingested"}
+    search_over(fake_index)
+    passages = retrieval.retrieve("épicerie solidaire en milieu rural", k=3)
+    top = passages[0]
+    assert top.source == "rural.txt"
+    assert top.title == "L'ESS rurale" and top.publisher == "RTES" and top.year == 2013
+    assert top.page is None and top.chunk_id and "épiceries solidaires" in top.text
+    assert top.score > 0 and top.lexical_score is not None
+    sante = retrieval.retrieve("hospitalisation à domicile", k=1)[0]
+    assert sante.section == "Santé" and sante.source == "pacte.md"
+
+
+def test_reingest_unchanged_embeds_nothing(fake_index, corpus):
+    ingest_paths([corpus], index=fake_index)
+    before = fake_index.embeddings.embedded
+    report = ingest_paths([corpus], index=fake_index)
+    assert [o.status for o in report.outcomes] == ["unchanged", "unchanged"]
+    assert fake_index.embeddings.embedded == before
+
+
+def test_changed_file_replaces_its_chunks_and_deleted_file_is_removed(fake_index, corpus):
+    ingest_paths([corpus], index=fake_index)
+    (corpus / "rural.txt").write_text("Les tiers-lieux ruraux accueillent des ateliers partagés.", encoding="utf-8")
+    (corpus / "pacte.md").unlink()
+    report = ingest_paths([corpus], index=fake_index)
+    assert {o.source: o.status for o in report.outcomes} == {"rural.txt": "ingested", "pacte.md": "removed"}
+    texts = [text for _, text, _ in fake_index.iter_all()]
+    assert texts == ["Les tiers-lieux ruraux accueillent des ateliers partagés."]
+    manifest = fake_index.read_manifest()
+    assert list(manifest["files"]) == ["rural.txt"]
+    assert manifest["lexical_generation"] == manifest["generation"]
+    search_over(fake_index)
+    assert not any("épiceries" in p.text for p in retrieval.retrieve("épicerie solidaire", k=3))
+    assert retrieval.retrieve("tiers-lieux ateliers", k=1)[0].source == "rural.txt"
+
+
+def test_a_bad_file_is_reported_and_the_rest_ingested(fake_index, corpus):
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4\n garbage, not a pdf")
+    report = ingest_paths([corpus], index=fake_index)
+    outcome = {o.source: o for o in report.outcomes}
+    assert outcome["broken.pdf"].status == "failed" and outcome["broken.pdf"].reason
+    assert outcome["pacte.md"].status == outcome["rural.txt"].status == "ingested"
+    assert "1 en échec" in report.summary() and "broken.pdf" in report.summary()
+
+
+def test_index_built_with_another_model_is_refused(fake_index, corpus, tmp_path):
+    ingest_paths([corpus], index=fake_index)
+    other = FakeEmbeddings()
+    other.model_id = "fake/another-model"
+    with pytest.raises(IndexMismatchError, match="ess-assistant ingest --rebuild"):
+        search_over(CorpusIndex(fake_index.settings, embeddings=other)).search("coopératives", 3)
+    with pytest.raises(IndexMismatchError):
+        ingest_paths([corpus], index=CorpusIndex(fake_index.settings, embeddings=other))
+    rebuilt = ingest_paths([corpus], index=CorpusIndex(fake_index.settings, embeddings=other), rebuild=True)
+    assert rebuilt.count("ingested") == 2
+
+
+def test_crash_leftovers_are_reconciled_to_a_clean_index(fake_index, corpus, tmp_path):
+    ingest_paths([corpus], index=fake_index)
+    clean_ids = fake_index.stored_ids()
+    # An ingest killed after adding a changed file's new chunks but before writing the manifest:
+    from ingest.pipeline import prepare_chunks
+
+    (corpus / "rural.txt").write_text("Un texte tout neuf sur les recycleries.", encoding="utf-8")
+    fake_index.add_chunks(prepare_chunks(corpus / "rural.txt"))
+    (corpus / "rural.txt").write_text(RURAL, encoding="utf-8")
+    assert fake_index.stored_ids() > clean_ids
+    ingest_paths([corpus], index=fake_index)
+    assert fake_index.stored_ids() == clean_ids
+
+
+def test_second_writer_fails_fast(fake_index, corpus):
+    from filelock import FileLock
+
+    fake_index.settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(fake_index.settings.index_dir / "ingest.lock")), pytest.raises(IndexBusyError):
+        ingest_paths([corpus], index=fake_index)
+
+
+def test_filters_restrict_results(fake_index, corpus):
+    ingest_paths([corpus], index=fake_index)
+    search_over(fake_index)
+    query = "coopératives territoires ruraux épiceries entrepreneurs"
+    assert {p.source for p in retrieval.retrieve(query, k=5)} == {"pacte.md", "rural.txt"}
+    assert {p.source for p in retrieval.retrieve(query, k=5, publisher="RTES")} == {"rural.txt"}
+    assert {p.source for p in retrieval.retrieve(query, k=5, year=[2020])} == {"pacte.md"}
+    assert {p.source for p in retrieval.retrieve(query, k=5, source="rural.txt", year=2020)} == set()
+    with pytest.raises(ValueError, match="Filtre inconnu"):
+        retrieval.retrieve(query, colour="bleu")
+
+
+def test_neighbours_and_documents(fake_index, corpus):
+    ingest_paths([corpus], index=fake_index)
+    search_over(fake_index)
+    first = retrieval.retrieve("hospitalisation à domicile", k=1)[0]
+    around = retrieval.get_neighbours(first.chunk_id, before=0, after=1)
+    assert [p.position for p in around] == [first.position, first.position + 1]
+    assert {d["source"] for d in retrieval.list_documents()} == {"pacte.md", "rural.txt"}
+
+
+def test_langchain_retriever(fake_index, corpus):
+    ingest_paths([corpus], index=fake_index)
+    search_over(fake_index)
+    docs = retrieval.HybridRetriever(k=2, filters={"source": "pacte.md"}).invoke("coopératives d'activité")
+    assert docs and all(d.metadata["source"] == "pacte.md" for d in docs)
+
+
+def test_missing_index_says_how_to_build_it(fake_index):
+    search_over(fake_index)
+    with pytest.raises(Exception, match="ess-assistant ingest"):
+        retrieval.retrieve("coopératives")
+
+
+def test_near_duplicates_collapse_to_the_best():
+    text = "Les coopératives d'activité et d'emploi accompagnent des entrepreneurs salariés partout en France."
+    kept = collapse_near_duplicates(
+        [make_passage(text, 1), make_passage(text + " Voir aussi.", 2), make_passage("Autre chose entière.", 3)]
+    )
+    assert [p.chunk_id for p in kept] == ["doc.md:1", "doc.md:3"]
+
+
+def test_filter_normalisation():
+    assert normalize_filters({"year": "2021", "source": None, "publisher": ["A", "B"]}) == {
+        "year": [2021],
+        "publisher": ["A", "B"],
+    }
+
+
+def test_bundled_corpus_ships_with_catalog():
+    from assistant.config import BUNDLED_CORPUS
+
+    catalog = json.loads((BUNDLED_CORPUS / "catalog.json").read_text(encoding="utf-8"))
+    files = {p.name for p in BUNDLED_CORPUS.iterdir() if p.name != "catalog.json"}
+    assert files and files <= set(catalog)
+    assert all({"title", "publisher", "year"} <= set(catalog[f]) for f in files)
+
+
+def test_copy_of_index_folder_is_usable(fake_index, corpus, tmp_path):
+    """The index is self-contained in its folder (manifest, Chroma, BM25): a copy answers the same."""
+    ingest_paths([corpus], index=fake_index)
+    copy = tmp_path / "copy"
+    shutil.copytree(fake_index.settings.index_dir, copy)
+    from assistant.config import Settings
+
+    settings = Settings.from_env().__class__(**{**Settings.from_env().__dict__, "index_dir": copy})
+    hits = HybridSearch(CorpusIndex(settings, embeddings=FakeEmbeddings())).search("recyclerie associative", 1)
+    assert hits[0].source == "rural.txt"
