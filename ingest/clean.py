@@ -26,6 +26,7 @@ _HTML_COMMENT_RE = re.compile(r"<!--.{0,5000}?-->", re.S)
 _IMAGE_RE = re.compile(r"!\[[^\]\n]{0,1000}\]\([^)\n]{0,2000}\)")
 _LINK_RE = re.compile(r"\[([^\]\n]{1,1000})\]\([^)\n]{0,2000}\)")
 _AUTOLINK_RE = re.compile(r"<((?:https?://|www\.|mailto:)[^<>\s]{1,2000})>")
+_SUPERSCRIPT_NUMBER_RE = re.compile(r"<su[pb]>[ \t]*(\d{1,4})[ \t]*</su[pb]>", re.I)
 _HTML_TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,30}(?:\s[^<>\n]{0,500})?/?>")
 _BOLD_RE = re.compile(r"\*\*(?=[^\s*])([^*\n]{1,3000})(?<=\S)\*\*|__(?=[^\s_])([^_\n]{1,3000})(?<=\S)__")
 _ITALIC_RE = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*\n]{1,3000}?)(?<=[^\s*])\*(?![\w*])")
@@ -192,12 +193,21 @@ def _strip_markdown(text: str) -> str:
     text = _IMAGE_RE.sub("", text)
     text = _LINK_RE.sub(r"\1", text)
     text = _AUTOLINK_RE.sub(r"\1", text)
+    text = _SUPERSCRIPT_NUMBER_RE.sub(_detached_number, text)
     text = _HTML_TAG_RE.sub("", text)
     text = _RULE_RE.sub("", text)
     text = _BOLD_RE.sub(lambda m: m.group(1) or m.group(2), text)
     text = _ITALIC_RE.sub(r"\1", text)
     text = _STRAY_MARKUP_RE.sub("", text)
     return text.replace("\\\n", "\n")
+
+
+def _detached_number(match: re.Match[str]) -> str:
+    """A superscript number (footnote call, "CIVAM<sup>31</sup>") must not glue onto the word before or after."""
+    text = match.string
+    before = " " if match.start() > 0 and text[match.start() - 1].isalpha() else ""
+    after = " " if match.end() < len(text) and text[match.end()].isalpha() else ""
+    return f"{before}{match.group(1)}{after}"
 
 
 def _elided_article(match: re.Match[str]) -> str:

@@ -93,6 +93,13 @@ REAL_CASES = [
         id="html-tag",
     ),
     pytest.param(
+        "le Labo de l'ESS a identifié<sup>1</sup> « trois conditions » et CIVAM<sup>31</sup>, "
+        "CONSEIL DÉPARTEMENTAL <sup>31</sup>, est possible<sup>1</sup>, l'ESS.\n<sup>1</sup>Etude-action",
+        "le Labo de l'ESS a identifié 1 « trois conditions » et CIVAM 31, "
+        "CONSEIL DÉPARTEMENTAL 31, est possible 1, l'ESS.\n1 Etude-action",
+        id="superscript-numbers-stay-separate-words",
+    ),
+    pytest.param(
         "- Voir ce document de l'URCPIE Occitanie : <https://fr.calameo.com/read/005420131ae34ad93e57c>\n"
         "<http://www.cressoccitanie.org/ressources/>\n",
         "- Voir ce document de l'URCPIE Occitanie : https://fr.calameo.com/read/005420131ae34ad93e57c",
