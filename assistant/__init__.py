@@ -13,6 +13,12 @@ from typing import Any
 _LAZY = {
     "ask": "assistant.answer",
     "stream_ask": "assistant.answer",
+    "retrieve": "assistant.retrieval",
+    "HybridRetriever": "assistant.retrieval",
+    "Passage": "assistant.types",
+    "Answer": "assistant.types",
+    "Citation": "assistant.types",
+    "brief": "assistant.brief",
 }
 
 __all__ = sorted(_LAZY)
