@@ -33,8 +33,6 @@ RELATIVE_KEEP = 0.62
 # Weight of the retrieval rank (hybrid lexical + dense) when choosing the passage to quote: the first passage
 # gets it whole, the second half of it...
 ANCHOR_RANK = 0.3
-# The best sentence by words alone, from another passage, is quoted too when it scores this share of the anchor's.
-SECOND_PASSAGE_KEEP = 9.0
 
 # fmt: off
 _QUESTION_WORDS = {
@@ -415,7 +413,7 @@ def select(question: str, passages: Sequence[Passage]) -> ExtractiveResult:
             return ExtractiveResult([], support, "no-person")
 
     # The passage to quote: words and retrieval rank together (rank carries the dense, paraphrase-aware
-    # match that word overlap misses). The best passage by words alone is quoted too when it beats it.
+    # match that word overlap misses). Quoting a second passage was measured: it costs precision, gains nothing.
     best_in: dict[int, Sentence] = {}
     for s in ranked:
         best_in.setdefault(s.passage_index, s)
@@ -432,9 +430,6 @@ def select(question: str, passages: Sequence[Passage]) -> ExtractiveResult:
         if any(len(s.terms & c.terms) / len(s.terms | c.terms) > 0.6 for c in chosen):
             continue
         chosen.append(s)
-    lexical = ranked[0]
-    if lexical.passage_index != anchor and score(lexical) >= SECOND_PASSAGE_KEEP * top:
-        chosen.append(lexical)
     chosen = _with_list_items(chosen, sentences, _MAX_SENTENCES[kind] + 2 if limit > 1 else 1)
     return ExtractiveResult(chosen, support)
 
