@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DAMAGE = {
     "OCR I'/|' for l'": re.compile(r"(?<![\w'’|])[I|]['’][^\W\d_]"),
     "line-end hyphen": re.compile(r"[^\W\d_]-[ \t]*\n"),
+    "dropped l ('ESS)": re.compile(r"(?<=\s)['’][A-ZÀ-Ý]"),
+    "doubled apostrophe": re.compile(r"\w['’]['’]\w"),
     "markdown ** / __": re.compile(r"\*\*|__"),
     "html tag": re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>\n]*)?>"),
     "bare URL line": re.compile(r"^[ \t]*(?:https?://|www\.)\S*[ \t]*$", re.M),
@@ -34,10 +36,7 @@ def short_inner_lines(text: str, limit: int = 40) -> int:
     return sum(
         1
         for i in range(1, len(lines) - 1)
-        if lines[i].strip()
-        and len(lines[i].strip()) < limit
-        and lines[i - 1].strip()
-        and lines[i + 1].strip()
+        if lines[i].strip() and len(lines[i].strip()) < limit and lines[i - 1].strip() and lines[i + 1].strip()
     )
 
 

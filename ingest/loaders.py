@@ -36,7 +36,7 @@ MAX_TEXT_BYTES = 50 * 1024 * 1024
 MAX_PDF_PAGES = 5000
 PDF_PARSE_TIMEOUT_S = 120.0
 # Address-space cap of the PDF child process (a decompression bomb fails there, not in our process).
-PDF_WORKER_MEMORY_BYTES = 2 * 1024 * 1024 * 1024
+PDF_WORKER_MEMORY_BYTES = 4 * 1024 * 1024 * 1024
 # At most this many distinct pypdf warnings are relayed to our log per file.
 MAX_RELAYED_WARNINGS = 20
 
@@ -52,18 +52,18 @@ def load_file(path: Path) -> list[Document]:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnsupportedFileError(
-            f"Le fichier « {path.name} » n'est pas pris en charge : seuls les formats PDF, TXT et Markdown "
-            "sont lus."
+            f"Le fichier « {path.name} » n'est pas pris en charge : seuls les formats PDF, TXT et Markdown sont lus."
         )
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise CorruptFileError(f"Le fichier « {path.name} » est illisible ({exc.strerror}).") from exc
+    if not path.is_file():
+        raise CorruptFileError(f"« {path.name} » n'est pas un fichier ordinaire.")
     limit = MAX_PDF_BYTES if suffix == ".pdf" else MAX_TEXT_BYTES
     if size > limit:
         raise FileTooLargeError(
-            f"Le fichier « {path.name} » fait {size / 2**20:.0f} Mo, au-delà de la limite de "
-            f"{limit / 2**20:.0f} Mo."
+            f"Le fichier « {path.name} » fait {size / 2**20:.0f} Mo, au-delà de la limite de {limit / 2**20:.0f} Mo."
         )
     if size == 0:
         raise CorruptFileError(f"Le fichier « {path.name} » est vide (0 octet).")
@@ -79,7 +79,10 @@ def load_file(path: Path) -> list[Document]:
 
 def _read_text(path: Path) -> str:
     """Decode UTF-8 (BOM accepted), else Windows-1252, else Latin-1 which accepts any byte."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CorruptFileError(f"Le fichier « {path.name} » est illisible ({exc.strerror}).") from exc
     for encoding in _TEXT_ENCODINGS:
         try:
             text = data.decode(encoding)
@@ -144,15 +147,10 @@ def _load_pdf(path: Path) -> list[Document]:
     error = result.get("error")
     if error:
         raise _worker_error(path, error, result.get("detail", ""))
-    docs = [
-        Document(page_content=text, metadata={"page": number})
-        for number, text in result["pages"]
-        if text.strip()
-    ]
+    docs = [Document(page_content=text, metadata={"page": number}) for number, text in result["pages"] if text.strip()]
     if not docs:
         raise NoTextError(
-            f"Le PDF « {path.name} » ne contient aucun texte extractible "
-            "(document scanné sans couche texte ?)."
+            f"Le PDF « {path.name} » ne contient aucun texte extractible (document scanné sans couche texte ?)."
         )
     return docs
 
@@ -190,9 +188,7 @@ def _worker_error(path: Path, kind: str, detail: str) -> IngestError:
             f"Le PDF « {name} » compte {detail} pages, au-delà de la limite de {MAX_PDF_PAGES} pages."
         )
     logger.info("PDF %s unreadable (%s): %s", name, kind, detail)
-    return CorruptFileError(
-        f"Le fichier « {name} » n'est pas un PDF lisible (fichier endommagé ou tronqué ?)."
-    )
+    return CorruptFileError(f"Le fichier « {name} » n'est pas un PDF lisible (fichier endommagé ou tronqué ?).")
 
 
 def _pdf_worker() -> None:

@@ -240,9 +240,7 @@ def test_text_over_size_limit_raises_too_large(tmp_path: Path, monkeypatch: pyte
 def test_huge_single_line_txt_loads_and_cleans_quickly(tmp_path: Path) -> None:
     from ingest.clean import clean_text
 
-    line = ("L'économie sociale **et** solidaire I'ESS co-\nconstruit <b>des</b> " * 60_000).replace(
-        "\n", " "
-    )
+    line = ("L'économie sociale **et** solidaire I'ESS co-\nconstruit <b>des</b> " * 60_000).replace("\n", " ")
     started = time.monotonic()
     docs = load_file(write(tmp_path, "ligne.txt", line.encode()))
     cleaned = clean_text(docs[0].page_content)
@@ -256,9 +254,12 @@ def test_unknown_suffix_raises_unsupported(tmp_path: Path) -> None:
         load_file(write(tmp_path, "note.docx", b"PK\x03\x04"))
 
 
-def test_missing_file_raises_corrupt(tmp_path: Path) -> None:
-    with pytest.raises(CorruptFileError):
+def test_missing_file_or_directory_raises_corrupt(tmp_path: Path) -> None:
+    with pytest.raises(CorruptFileError, match="illisible"):
         load_file(tmp_path / "absent.txt")
+    (tmp_path / "dossier.pdf").mkdir()
+    with pytest.raises(CorruptFileError, match="pas un fichier"):
+        load_file(tmp_path / "dossier.pdf")
 
 
 def test_markdown_sections(tmp_path: Path) -> None:
