@@ -327,6 +327,8 @@ class _TopicMatcher:
         n = len(docs)
         self.weights = {t: math.log((n + 1) / (sum(t in d for d in docs) + 0.5)) + 0.1 for t in self.terms}
         self.total = sum(self.weights.values())
+        # The topic's most specific term (« commande » in « ESS et commande publique »): a sentence must name it.
+        self.key = max(sorted(self.weights), key=self.weights.__getitem__) if self.weights else None
 
     def _present(self, text: str) -> set[str]:
         terms = set(analyse(text))
@@ -336,9 +338,12 @@ class _TopicMatcher:
         }
 
     def share(self, text: str) -> float:
+        """Weighted share of the topic's terms in ``text``; 0 when its most specific term is missing."""
         if not self.total:
             return 1.0
         present = self._present(text)
+        if self.key not in present:
+            return 0.0
         return sum(w for t, w in self.weights.items() if t in present) / self.total
 
 
@@ -393,6 +398,8 @@ def _candidates(topic: str, found: dict[str, dict[str, Passage]]) -> list[_Candi
             if _ANAPHORIC_START_RE.match(text):
                 # « Ces futurs pôles sont… » is about what the sentence before named.
                 share = max(share, ANAPHORA_PENALTY * prior)
+            if not share:
+                continue
             relevance = min(1.0, share + PASSAGE_WEIGHT * passage_share)
             if relevance >= MIN_RELEVANCE:
                 out.append(_Candidate(text, quote.strip(), p, relevance, _cues(text), hits=hits[cid]))
@@ -533,7 +540,7 @@ def brief(
     retriever: Retriever | None = None,
     chat_model: Any | None = None,
     extractive: bool = False,
-    k: int = 8,
+    k: int = 12,
     **filters: Any,
 ) -> Brief:
     """Build a sourced note on ``topic``; ``chat_model`` None means the configured LLM, if any.
