@@ -213,7 +213,7 @@ def _detached_number(match: re.Match[str]) -> str:
 def _elided_article(match: re.Match[str]) -> str:
     """``l'`` with the matched apostrophe; ``L'`` when it starts a sentence or a quotation."""
     apostrophe = match.group(1)
-    before = match.string[max(0, match.start() - 4) : match.start()].rstrip()
+    before = match.string[max(0, match.start() - 40) : match.start()].rstrip()
     starts_sentence = not before or before[-1] in '.!?…«“"'
     return ("L" if starts_sentence else "l") + apostrophe
 

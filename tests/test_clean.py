@@ -194,6 +194,11 @@ def test_hyphenation_uses_the_document_vocabulary() -> None:
     assert clean_text(text) == "le porte-monnaie, un porte-monnaie."
 
 
+def test_elision_after_a_blank_line_continues_the_sentence() -> None:
+    assert clean_text("Répondre avec la voie de\n\nI'ESS et autres") == "Répondre avec la voie de l'ESS et autres"
+    assert clean_text("Fin de phrase.\n\nI'ESS commence") == "Fin de phrase.\n\nL'ESS commence"
+
+
 def test_english_and_roman_numerals_untouched() -> None:
     text = "I'm sure I'll say I've read it, I'd say. PARTIE II'A"
     assert clean_text(text) == text
