@@ -13,7 +13,9 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from langchain_core.documents import Document
 
@@ -25,6 +27,9 @@ from ingest.errors import (
     NoTextError,
     UnsupportedFileError,
 )
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +188,10 @@ def _worker_error(path: Path, kind: str, detail: str) -> IngestError:
         return EncryptedFileError(
             f"Le PDF « {name} » est protégé par un mot de passe : retirez la protection puis réessayez."
         )
+    if kind == "memory":
+        return FileTooLargeError(
+            f"La lecture du PDF « {name} » demande plus de {PDF_WORKER_MEMORY_BYTES / 2**30:.0f} Go de mémoire."
+        )
     if kind == "too_many_pages":
         return FileTooLargeError(
             f"Le PDF « {name} » compte {detail} pages, au-delà de la limite de {MAX_PDF_PAGES} pages."
@@ -211,7 +220,7 @@ def _pdf_worker() -> None:
     class _Collect(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             message = record.getMessage()
-            if message not in collected:
+            if len(collected) < MAX_RELAYED_WARNINGS and message not in collected:
                 collected.append(message)
 
     logging.captureWarnings(True)
@@ -237,7 +246,7 @@ def _pdf_worker() -> None:
     sys.stdout.write(json.dumps(result))
 
 
-def _page_texts(reader, collected: list[str]):
+def _page_texts(reader: PdfReader, collected: list[str]) -> Iterator[tuple[int, str]]:
     """Yield (1-based page number, text); a page that fails is skipped, not fatal."""
     failures = 0
     for index, page in enumerate(reader.pages):
