@@ -208,6 +208,8 @@ _ANAPHORIC_START_RE = re.compile(
     r"(?:Elles?|Ils?(?! faut| convient| s'agit| est (?:nécessaire|indispensable|important))|Ce|Ces|Cet|Cette"
     r"|Ceci|Cela|Celles?|Ceux|Et|Or|Mais|Donc|En effet|Pour autant)\b"
 )
+# Of those, the ones that refer back to a thing the previous sentence named (and so share its topic).
+_REFERRING_START_RE = re.compile(r"(?:Elles?|Ils?|Ce|Ces|Cet|Cette|Celles?|Ceux)\b")
 _CONTEXT_RE = re.compile(
     r"\b(?:est une?|sont (?:des|une?)|designe|se definit|definition|correspond|depuis (?:19|20)\d\d"
     r"|depuis \d+ ans|historiquement|nee? (?:en|de)|crees? en|loi|contexte|enjeu|aujourd'hui|crise|represente"
@@ -395,7 +397,7 @@ def _candidates(topic: str, found: dict[str, dict[str, Passage]]) -> list[_Candi
             prior, previous_share = previous_share, share
             if not _readable(text) or is_instruction_like(text) or not contains_quote(p.text, text):
                 continue
-            if _ANAPHORIC_START_RE.match(text):
+            if _REFERRING_START_RE.match(text):
                 # « Ces futurs pôles sont… » is about what the sentence before named.
                 share = max(share, ANAPHORA_PENALTY * prior)
             if not share:
