@@ -231,3 +231,44 @@ def test_chat_model_factory() -> None:
     openai_model = get_chat_model(settings)
     assert type(openai_model).__name__ == "ChatOpenAI" and openai_model.request_timeout == 7.0
     assert describe_error(ConnectionRefusedError()).startswith("Impossible de joindre le serveur")
+
+
+def test_evaluate_answers_counts_what_it_claims(ess_passages) -> None:
+    from assistant.answer_eval import evaluate_answers
+    from assistant.types import Answer, Citation
+
+    good, other = ess_passages[0], ess_passages[1]
+    replies = {
+        "q1": Answer("a [1] b [2].", [Citation(1, good, "x"), Citation(2, other, "y")]),
+        "q2": Answer(ABSTENTION_TEXT, abstained=True),
+        "q3": Answer(ABSTENTION_TEXT, abstained=True),
+        "q4": Answer("c [1].", [Citation(1, other, "z")]),
+    }
+    rows = [
+        {"id": "1", "question": "q1", "type": "numeric", "evidence": ["plus de 400 personnes en Occitanie"]},
+        {"id": "2", "question": "q2", "type": "list", "evidence": ["réserve sanitaire"]},
+        {"id": "3", "question": "q3", "type": "unanswerable", "evidence": []},
+        {"id": "4", "question": "q4", "type": "unanswerable", "evidence": []},
+    ]
+    report = evaluate_answers(rows, lambda q: replies[q])
+    assert report["citation_precision"] == 0.5  # 1 of the 2 citations of answered, answerable rows
+    assert report["answer_support"] == 0.5  # q1 supported, q2 abstained
+    assert report["abstention_rate"] == 0.5 and report["false_abstention_rate"] == 0.5
+    assert {f["id"]: f["problem"] for f in report["failures"]} == {"2": "abstained", "4": "answered"}
+    assert report["by_type"]["numeric"]["citation_precision"] == 0.5
+
+
+def test_prompts_load_with_their_variables(ess_passages) -> None:
+    from prompts import load_prompt, passages_block
+
+    block = passages_block(ess_passages)
+    assert block.count("<passage numero=") == 3 and 'titre="Document doc1.md"' in block
+    for name, variables in (
+        ("answer", {"question", "passages"}),
+        ("condense", {"question", "history"}),
+        ("brief", {"topic", "section", "passages"}),
+    ):
+        prompt = load_prompt(name)
+        assert set(prompt.input_variables) == variables
+        system = prompt.format_messages(**dict.fromkeys(variables, "…"))[0].content
+        assert "instruction" in system  # each says that data are not instructions
