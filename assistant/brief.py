@@ -585,16 +585,17 @@ def brief(
             try:
                 bullets, notes = _synthesised_bullets(topic, spec, chosen[spec.key], chat_model, numberer)
                 warnings += [f"{spec.title} : {n}" for n in notes]
-                synthesised += bool(bullets)
             except Exception as exc:  # any provider failure: say it in French and go on without the LLM
                 from assistant.llm import describe_error
 
                 log.warning("brief synthesis failed: %r", exc)
                 warnings.append(f"{describe_error(exc)} Note terminée en mode extractif.")
                 chat_model = None
-        if not bullets:
-            bullets = _extractive_bullets(spec.key, chosen[spec.key], numberer)
         bullets = _dedup(bullets, kept)
+        synthesised += bool(bullets)
+        if not bullets:
+            # The model had nothing verified and new to say: the section keeps its quoted sentences.
+            bullets = _dedup(_extractive_bullets(spec.key, chosen[spec.key], numberer), kept)
         if bullets:
             sections.append(BriefSection(spec.key, spec.title, bullets))
     sections = _renumbered(sections)

@@ -384,3 +384,18 @@ def test_brief_tab_in_a_browser_renders_the_note_and_downloads_the_docx(tmp_path
         assert saved.name == "note-les-ptce.docx"
         assert Document(str(saved)).paragraphs[0].text == "Note de synthèse : Les PTCE"
         page.context.close()
+
+
+def test_llm_repeating_itself_does_not_empty_a_section(fake_chat: Any) -> None:
+    same = "Les PTCE regroupent des entreprises de l'ESS, des PME et des collectivités locales [1]."
+    model = fake_chat(replies=[same] + [same.replace("[1]", "[1][2]")] * 5)
+    b = brief("les PTCE", retriever=RankingRetriever(CORPUS), chat_model=model)
+    assert "chiffres" in [s.key for s in b.sections]  # its synthesis repeated the context: quotes instead
+    reference = brief("les PTCE", retriever=RankingRetriever(CORPUS), extractive=True)
+    assert sum(bl.text == same[:-5] + "." for bl in _bullets(b)) == 1
+    # A section is only missing when everything it would say is already said elsewhere in the note.
+    kept = [bl.text for bl in _bullets(b)]
+    missing = [s for s in reference.sections if s.key not in {x.key for x in b.sections}]
+    assert len(b.sections) >= 5
+    for section in missing:
+        assert all(any(is_duplicate(bl.text, t) for t in kept) for bl in section.bullets), section.key
