@@ -96,7 +96,8 @@ def to_markdown(brief: Brief, *, footnotes: bool = True) -> str:
     sources = brief.sources()
     if sources:
         lines += ["## Sources", ""]
-        lines += [f"{i}. {escape_markdown(s.label())}" for i, s in enumerate(sources, start=1)]
+        # Bulleted, not numbered: the numbers belong to the notes.
+        lines += [f"- {escape_markdown(s.label())}" for s in sources]
         lines.append("")
     if notes:
         if footnotes:
@@ -182,7 +183,7 @@ def to_docx(brief: Brief) -> bytes:
     if sources:
         document.add_heading("Sources", level=1)
         for s in sources:
-            document.add_paragraph(s.label(), style="List Number")
+            document.add_paragraph(s.label(), style="List Bullet")
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
@@ -198,9 +199,7 @@ def render(brief: Brief, suffix: str) -> bytes:
     return to_docx(brief) if fmt == "docx" else to_markdown(brief).encode("utf-8")
 
 
-def write_brief(
-    brief: Brief, path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None
-) -> Path:
+def write_brief(brief: Brief, path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None) -> Path:
     """Write the note to ``path`` (format from its suffix) and return the file written.
 
     A directory gets a safe file name for the topic (Markdown). The file is written atomically, never

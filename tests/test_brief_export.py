@@ -16,10 +16,7 @@ from assistant.brief import Brief, BriefBullet, BriefSection
 from assistant.brief_export import BriefExportError, safe_filename, to_markdown, write_brief
 from assistant.types import Citation, Passage
 
-HOSTILE = (
-    "Le PTCE publie [un lien](http://mal.invalid) <script>alert(1)</script> **gras** [^9] "
-    "& <w:p> au 1er janvier."
-)
+HOSTILE = "Le PTCE publie [un lien](http://mal.invalid) <script>alert(1)</script> **gras** [^9] & <w:p> au 1er janvier."
 
 
 def _passage(cid: str, text: str, page: int | None = 4, section: str | None = None) -> Passage:
@@ -66,6 +63,12 @@ def test_markdown_has_sections_footnotes_and_sources() -> None:
     assert md.startswith("# Note de synthèse : Les PTCE\n")
     assert "## Chiffres clés" in md and "## Propositions et leviers d'action" in md and "## Sources" in md
     assert "- **2 millions d'euros (2013)** — Le premier appel" in md
+    sources = md.split("## Sources\n\n")[1].split("\n\n")[0].splitlines()
+    assert sources == [
+        "- Document a, CRESS Occitanie, 2021, p. 4",
+        "- Document b, CRESS Occitanie, 2021, Propositions",
+        "- Document c, CRESS Occitanie, 2021, p. 4",
+    ]
     assert re.findall(r"^\[\^(\d+)\]: ", md, re.M) == ["1", "2", "3"]
     assert md.count("[^1]") == 3  # two references and the definition
     assert "[^3][^1]" in md
@@ -103,11 +106,9 @@ def test_docx_reopens_with_headings_bullets_and_real_footnotes(tmp_path: Path) -
         "Sources",
     ]
     bullets = [p.text for p in doc.paragraphs if p.style.name == "List Bullet"]
-    assert len(bullets) == 3 and HOSTILE in bullets[1]
+    assert len(bullets) == 6 and HOSTILE in bullets[1]  # three points, then the three sources
     assert bullets[0].startswith("2 millions d'euros (2013) — ")
-    assert [p.text for p in doc.paragraphs if p.style.name == "List Number"][0].startswith(
-        "Document a, CRESS"
-    )
+    assert bullets[3].startswith("Document a, CRESS Occitanie, 2021, p. 4")
     assert doc.core_properties.title == "Note de synthèse : Les PTCE"
     with zipfile.ZipFile(path) as z:
         notes = z.read("word/footnotes.xml").decode()
