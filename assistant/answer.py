@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from assistant import extractive
@@ -64,9 +65,12 @@ def _gate(passages: Sequence[Passage], embedding_model: str) -> bool:
 
 def extractive_answer(question: str, passages: Sequence[Passage], warnings: Sequence[str] = ()) -> Answer:
     """The no-LLM answer: chosen sentences quoted with their citations, or an abstention."""
-    result = extractive.select(question, passages)
+    return _quoted(extractive.select(question, passages), passages, warnings)
+
+
+def _quoted(result: extractive.ExtractiveResult, passages: Sequence[Passage], warnings: Sequence[str]) -> Answer:
     if result.abstain_reason:
-        logger.info("extractive abstains (%s, support %.2f)", result.abstain_reason, result.support)
+        logger.info("abstaining (%s, support %.2f)", result.abstain_reason, result.support)
         return _abstain(passages, EXTRACTIVE, warnings)
     text, citations = extractive.compose(result.sentences, passages)
     # Quotes are spans of the passages by construction; check the invariant the reader relies on.
@@ -78,14 +82,14 @@ def _says_cannot_answer(text: str) -> bool:
     return bool(_CANNOT_ANSWER_RE.search(fold(text)))
 
 
-def _from_reply(reply: str, question: str, passages: Sequence[Passage]) -> Answer:
+def _from_reply(reply: str, found: extractive.ExtractiveResult, passages: Sequence[Passage]) -> Answer:
     """Verify a model's reply; an unusable one falls back to the extractive answer, saying so."""
     checked = verify_answer(reply, passages)
     if _says_cannot_answer(reply) and not checked.citations:
         return _abstain(passages, LLM)
     if not checked.citations:
         note = "La réponse du modèle n'a pas pu être vérifiée dans les sources ; réponse extractive à la place."
-        return extractive_answer(question, passages, [note, *checked.warnings])
+        return _quoted(found, passages, [note, *checked.warnings])
     return Answer(checked.text, checked.citations, False, LLM, [], checked.warnings)
 
 
@@ -151,8 +155,13 @@ def stream_ask(
         logger.info("abstaining: retrieval below the gate for %r", standalone)
         yield AnswerEvent("final", answer=_abstain(passages, LLM if model else EXTRACTIVE, warnings))
         return
-    if model is None:
-        answer = extractive_answer(standalone, passages, warnings)
+    found = extractive.select(standalone, passages)
+    if model is None or found.abstain_reason:
+        # Abstention is decided in code, before any model speaks: handed passages that do not answer, a small
+        # model answers anyway, with a figure taken from a neighbouring passage.
+        answer = _quoted(found, passages, warnings)
+        if model is not None:
+            answer = replace(answer, mode=LLM)
         yield AnswerEvent("token", text=answer.text)
         yield AnswerEvent("final", answer=answer)
         return
@@ -175,7 +184,7 @@ def stream_ask(
         logger.warning("chat model failed: %r", exc)
         yield AnswerEvent(
             "final",
-            answer=extractive_answer(standalone, passages, [*warnings, f"{note} Réponse extractive à la place."]),
+            answer=_quoted(found, passages, [*warnings, f"{note} Réponse extractive à la place."]),
         )
         return
-    yield AnswerEvent("final", answer=_from_reply(reply, standalone, passages))
+    yield AnswerEvent("final", answer=_from_reply(reply, found, passages))

@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 MIN_TERM_SUPPORT = 0.5
 
 _MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# Small models write "[Passage 2]" or "[source 2]" for [2].
+_WORDY_MARKER_RE = re.compile(r"\[\s*(?:passage|source|document|doc|extrait)\s*n?°?\s*(\d+)\s*\]", re.I)
 _LEADING_MARKERS_RE = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 _QUOTED_RE = re.compile(r"«\s*([^»]+?)\s*»|\"([^\"]+)\"|“([^”]+)”")
 # Runs of words holding digits, once normalised: "1 000", "24 5" (24,5), "4eme", "identifie1" (a footnote call).
@@ -113,6 +115,7 @@ def _check(sentence: str, cited: list[Passage]) -> str:
 
 def verify_answer(text: str, passages: Sequence[Passage]) -> Verified:
     """Keep the sentences of ``text`` whose citations check out, renumber them, and say what was removed."""
+    text = _WORDY_MARKER_RE.sub(r"[\1]", text)
     kept: list[tuple[str, str]] = []
     removed: list[str] = []
     reasons: list[str] = []

@@ -126,6 +126,15 @@ def test_ignore_instructions_passage_changes_nothing(ess_passages) -> None:
         assert [c.quote for c in dirty.citations] == [c.quote for c in clean.citations]
 
 
+def test_abstention_is_decided_before_the_model_speaks(ess_passages) -> None:
+    # The passages hold figures, none of them an interest rate: a model would borrow one.
+    model = FakeChatModel(replies=["Le taux d'intérêt était de 400 % [1]."])
+    question = "Quel taux d'intérêt offrait l'emprunt de la SCIC Acthar ?"
+    result = ask(question, retriever=FakeRetriever(ess_passages), chat_model=model)
+    assert result.abstained and result.text == ABSTENTION_TEXT and result.mode == "llm"
+    assert model.calls == []
+
+
 def test_model_that_says_it_cannot_answer_abstains(ess_passages) -> None:
     model = FakeChatModel(replies=["Le corpus ne permet pas de répondre à cette question."])
     result = ask(QUESTION, retriever=FakeRetriever(ess_passages), chat_model=model)

@@ -27,9 +27,7 @@ def test_marker_outside_the_passage_list_is_removed(ess_passages) -> None:
     checked = verify_answer(reply, ess_passages)
     assert checked.text == "Le Mois de l'ESS a réuni plus de 400 personnes [1]."
     assert "[7]" not in checked.text and all(c.n <= len(ess_passages) for c in checked.citations)
-    assert checked.warnings == [
-        "Retiré à la vérification : une phrase citant une source [7] qui n'existe pas."
-    ]
+    assert checked.warnings == ["Retiré à la vérification : une phrase citant une source [7] qui n'existe pas."]
 
 
 def test_invented_quote_and_invented_figure_are_removed(ess_passages) -> None:
@@ -68,14 +66,15 @@ def test_marker_after_the_full_stop_belongs_to_its_sentence(ess_passages) -> Non
 
 
 def test_claim_the_passage_does_not_make_is_removed(ess_passages) -> None:
-    checked = verify_answer(
-        "Les banques coopératives financent massivement le logement social [2].", ess_passages
-    )
+    checked = verify_answer("Les banques coopératives financent massivement le logement social [2].", ess_passages)
     assert checked.citations == []
-    assert checked.warnings == [
-        "Retiré à la vérification : une phrase dont la source indiquée ne dit pas cela."
-    ]
+    assert checked.warnings == ["Retiré à la vérification : une phrase dont la source indiquée ne dit pas cela."]
 
 
 def test_markers_parse_lists_and_repeats() -> None:
     assert markers("a [1, 3] b [2][3] c [1;4]") == [1, 3, 2, 4]
+
+
+def test_wordy_markers_are_understood(ess_passages) -> None:
+    checked = verify_answer("Le Mois de l'ESS 2020 a réuni plus de 400 personnes [Passage 1].", ess_passages)
+    assert checked.text == "Le Mois de l'ESS 2020 a réuni plus de 400 personnes [1]."
