@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# A question with at least this many content words, or that does not start like a continuation, stands alone.
-STANDALONE_MIN_TERMS = 4
+# A question with fewer content words than this, and no name of its own, continues the conversation.
+STANDALONE_MIN_TERMS = 3
 _CONTINUATION_RE = re.compile(
     r"^\s*(?:et|mais|ou|alors|puis|aussi|pareil|idem|meme chose|dans ce cas|en ce cas|et pour|et en|et si|"
     r"et dans|et a|et au|et aux|et les|et la|et le|qu'en est-il|quid)\b"
@@ -48,7 +48,10 @@ def _turns(history: Sequence[Any] | None) -> list[tuple[str, str]]:
 
 def is_follow_up(question: str) -> bool:
     """True for a question that needs the conversation to make sense ('et en Occitanie ?')."""
-    return bool(_CONTINUATION_RE.search(fold(question))) or len(analyse(question)) < STANDALONE_MIN_TERMS
+    if _CONTINUATION_RE.search(fold(question)):
+        return True
+    # A short question that names its subject ("Qu'est-ce qu'une SCIC ?") still stands alone.
+    return len(analyse(question)) < STANDALONE_MIN_TERMS and not _names(question)
 
 
 def carry_over(question: str, previous: str) -> str:
@@ -88,8 +91,7 @@ def condense(question: str, history: Sequence[Any] | None, chat_model: BaseChatM
         from prompts import escape_data, load_prompt
 
         lines = [
-            f"{'Utilisateur' if r == 'user' else 'Assistant'} : {escape_data(t)}"
-            for r, t in turns[-_HISTORY_TURNS:]
+            f"{'Utilisateur' if r == 'user' else 'Assistant'} : {escape_data(t)}" for r, t in turns[-_HISTORY_TURNS:]
         ]
         try:
             messages = load_prompt("condense").format_messages(history="\n".join(lines), question=question)

@@ -184,6 +184,8 @@ def test_follow_up_reuses_the_previous_question(ess_passages) -> None:
     assert "400 personnes" in result.text
     # A question that stands alone is left as it is.
     assert condense(QUESTION, history) == QUESTION
+    assert condense("Qu'est-ce qu'une SCIC ?", history) == "Qu'est-ce qu'une SCIC ?"
+    assert condense("Pourquoi ?", history).startswith("Combien de personnes le Mois de l'ESS")
 
 
 def test_follow_up_condensed_by_the_model(ess_passages) -> None:
