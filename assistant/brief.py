@@ -18,10 +18,13 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from assistant.answer import ABSTENTION_TEXT
 from assistant.extractive import analyse, display_text, is_instruction_like, split_sentences, split_spans
+from assistant.llm import LLMConfigError, describe_error, get_chat_model, message_text
 from assistant.types import Citation, Passage
 from assistant.verify import markers, verify_answer
 from ingest.normalize import contains_quote, fold, normalize_for_match
+from prompts import load_prompt, passages_block
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +39,6 @@ PASSAGE_WEIGHT = 0.35
 ANAPHORA_PENALTY = 0.75
 # Passages (and candidate sentences) an LLM gets per section.
 LLM_PASSAGES = 6
-NO_ANSWER = "Le corpus ne permet pas de répondre"
 MIN_SENTENCE_CHARS = 50
 MAX_SENTENCE_CHARS = 450
 
@@ -270,17 +272,21 @@ def _readable(sentence: str) -> bool:
 
 
 def figure_of(sentence: str) -> str | None:
-    """The first figure with its unit in ``sentence`` (as written), or None."""
-    folded = fold(sentence)
-    if len(folded) != len(sentence):
-        folded = fold(sentence.replace("œ", "o").replace("Œ", "O").replace("æ", "a").replace("Æ", "A"))
+    """The first figure with its unit in ``sentence``, as written there ('3 258 établissements'), or None."""
+    # Fold character by character, so a match in the folded text maps back to the original span.
+    starts, pieces = [], []
+    for i, ch in enumerate(sentence):
+        piece = fold(ch)
+        starts += [i] * len(piece)
+        pieces.append(piece)
+    folded = "".join(pieces)
+    starts.append(len(sentence))
     for m in _FIGURE_RE.finditer(folded):
         number = re.search(r"\d+", m.group())
         if number and _YEAR_RE.fullmatch(number.group()) and not re.search(r"%|€|euro|million", m.group()):
             continue
-        if len(folded) == len(sentence):
-            return sentence[m.start() : m.end()].strip()
-        return m.group().strip()
+        end = starts[m.end() - 1] + 1 if m.end() else 0
+        return sentence[starts[m.start()] : end].strip()
     return None
 
 
@@ -474,13 +480,10 @@ def _synthesised_bullets(
     Only the passages that fed the section are given; verify_answer drops any sentence whose markers,
     quotes or figures do not check out, and a sentence left without a citation is not kept.
     """
-    from assistant.llm import message_text
-    from prompts import load_prompt, passages_block
-
     passages = list({c.passage.chunk_id: c.passage for c in chosen}.values())[:LLM_PASSAGES]
     prompt = load_prompt("brief").invoke({"topic": topic, "section": spec.title, "passages": passages_block(passages)})
     reply = message_text(chat_model.invoke(prompt))
-    if fold(NO_ANSWER) in fold(reply):
+    if fold(ABSTENTION_TEXT.rstrip(".")) in fold(reply):
         return [], []
     verified = verify_answer(reply, passages)
     by_n = {c.n: c for c in verified.citations}
@@ -560,8 +563,6 @@ def brief(
         from assistant.retrieval import retrieve as retriever
     warnings: list[str] = []
     if chat_model is None and not extractive:
-        from assistant.llm import LLMConfigError, get_chat_model
-
         try:
             chat_model = get_chat_model()
         except LLMConfigError as exc:
@@ -586,8 +587,6 @@ def brief(
                 bullets, notes = _synthesised_bullets(topic, spec, chosen[spec.key], chat_model, numberer)
                 warnings += [f"{spec.title} : {n}" for n in notes]
             except Exception as exc:  # any provider failure: say it in French and go on without the LLM
-                from assistant.llm import describe_error
-
                 log.warning("brief synthesis failed: %r", exc)
                 warnings.append(f"{describe_error(exc)} Note terminée en mode extractif.")
                 chat_model = None
