@@ -117,6 +117,9 @@ def _stemmer() -> Stemmer.Stemmer:
 
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
+    # Snowball leaves some plurals alone ("emplois" vs "emploi"): drop a final s/x first, on both sides.
+    if len(word) > 3 and word[-1] in "sx" and not word[-2].isdigit():
+        word = word[:-1]
     return _stemmer().stemWord(word)
 
 
