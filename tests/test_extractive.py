@@ -136,6 +136,7 @@ def test_figures_must_have_the_unit_the_question_asks_for() -> None:
     assert "30 %" in share.sentences[0].quote
     # A count of départements is not a budget.
     counts = make_passage("Le dispositif existe depuis 2019 dans 13 départements et 40 communes.")
-    assert extractive.select("Quel budget le dispositif a-t-il ?", [counts]).abstain_reason == "no-figure"
+    question = "Quel budget le dispositif a-t-il dans les départements ?"
+    assert extractive.select(question, [counts]).abstain_reason == "no-figure"
     rate = extractive.select("Quel taux d'intérêt le fonds régional applique-t-il ?", [passage])
     assert rate.abstain_reason == "no-figure"
