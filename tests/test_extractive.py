@@ -138,5 +138,5 @@ def test_figures_must_have_the_unit_the_question_asks_for() -> None:
     counts = make_passage("Le dispositif existe depuis 2019 dans 13 départements et 40 communes.")
     question = "Quel budget le dispositif a-t-il dans les départements ?"
     assert extractive.select(question, [counts]).abstain_reason == "no-figure"
-    rate = extractive.select("Quel taux d'intérêt le fonds régional applique-t-il ?", [passage])
+    rate = extractive.select("Quel taux d'intérêt le fonds régional applique-t-il à son aide ?", [passage])
     assert rate.abstain_reason == "no-figure"
