@@ -36,7 +36,7 @@ IngestFn = Callable[..., Any]
 NeighboursFn = Callable[..., list[Passage]]
 DocumentsFn = Callable[[], list[dict]]
 
-MAX_UPLOAD = "50mb"
+MAX_UPLOAD_MB = 50
 CONCURRENCY_LIMIT = 4
 QUEUE_MAX_SIZE = 64
 DEFAULT_K = 5
@@ -472,7 +472,7 @@ def build_app(
 
             with gr.Tab("Ajouter des documents"):
                 gr.Markdown(
-                    f"Formats acceptés : PDF, TXT et Markdown ({MAX_UPLOAD.upper()} au plus par fichier). "
+                    f"Formats acceptés : PDF, TXT et Markdown ({MAX_UPLOAD_MB} Mo au plus par fichier). "
                     "Les documents ajoutés sont interrogeables dès la fin de l'indexation."
                 )
                 files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, type="filepath",
@@ -492,7 +492,7 @@ def build_app(
             [question.submit, send.click], h.respond,
             inputs=[question, chatbot, turns_state, k, mode, f_sources, f_publishers, f_years],
             outputs=[chatbot, question, turns_state, sources, pick, context],
-            api_visibility="private",
+            api_visibility="private", concurrency_id="answer",
         )
         chatbot.select(h.select_turn, turns_state, [sources, pick, context], api_visibility="private")
         pick.change(h.show_context, [pick, turns_state], context, api_visibility="private")
@@ -503,7 +503,7 @@ def build_app(
         add_btn.click(h.add_documents, files, [add_summary, add_table, f_sources, f_publishers, f_years],
                       api_name="ajouter_documents", concurrency_limit=1, concurrency_id="ingest")
         demo.load(h.refresh_filters, None, [f_sources, f_publishers, f_years], api_visibility="private")
-        gr.api(h.api_ask, api_name="ask")
+        gr.api(h.api_ask, api_name="ask", concurrency_id="answer")  # shares the chat's concurrency cap
 
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)
     return demo
@@ -527,7 +527,7 @@ def launch_options(host: str = "127.0.0.1", port: int = 7860) -> dict[str, Any]:
         "share": False,
         "inbrowser": False,
         "show_error": True,
-        "max_file_size": MAX_UPLOAD,
+        "max_file_size": f"{MAX_UPLOAD_MB}mb",
         "allowed_paths": [],
         "enable_monitoring": False,
         "mcp_server": False,
