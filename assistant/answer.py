@@ -19,7 +19,7 @@ from assistant.followup import condense
 from assistant.llm import LLMConfigError, describe_error, get_chat_model, message_text
 from assistant.types import Answer, AnswerEvent, Passage
 from assistant.verify import verify_answer
-from ingest.normalize import contains_quote, fold
+from ingest.normalize import fold
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -73,8 +73,6 @@ def _quoted(result: extractive.ExtractiveResult, passages: Sequence[Passage], wa
         logger.info("abstaining (%s, support %.2f)", result.abstain_reason, result.support)
         return _abstain(passages, EXTRACTIVE, warnings)
     text, citations = extractive.compose(result.sentences, passages)
-    # Quotes are spans of the passages by construction; check the invariant the reader relies on.
-    citations = [c for c in citations if contains_quote(c.passage.text, c.quote)]
     return Answer(text, citations, False, EXTRACTIVE, [], list(warnings))
 
 

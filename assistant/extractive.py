@@ -478,6 +478,8 @@ def compose(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> tuple
     """The answer text (one cited sentence per line group) and its citations, numbered densely from 1."""
     parts, citations = [], []
     for n, s in enumerate(_ordered(list(sentences)), start=1):
-        parts.append(_with_marker(s.display, n))
+        shown = s.display
+        # A sentence a chunk boundary cut ("soit, au total, plus de 400…") still starts like one.
+        parts.append(_with_marker(shown[:1].upper() + shown[1:], n))
         citations.append(Citation(n=n, passage=passages[s.passage_index], quote=s.quote.strip()))
     return " ".join(parts), citations
