@@ -12,7 +12,7 @@ import pytest
 from assistant.config import Settings
 from assistant.types import AnswerEvent
 from tests.ui_fixtures.fakes import FakeAnswerer, fake_documents, fake_ingest, fake_neighbours
-from ui.app import ERROR_ANSWER, ChatHandlers, _mode_choices
+from ui.app import ERROR_ANSWER, ChatHandlers, _mode_choices, build_app
 
 QUESTION = "Que proposent les acteurs pour un nouveau pacte ?"
 
@@ -165,3 +165,11 @@ def test_errors_meant_for_users_keep_their_french_message(handlers):
     note.write_text("Texte.", encoding="utf-8")
     with pytest.raises(gr.Error, match="Une autre indexation est en cours"):
         handlers.add_documents([str(note)])
+
+
+@pytest.mark.parametrize(("provider", "value", "interactive"), [(None, "extractive", False), ("openai", "llm", True)])
+def test_mode_setting_in_the_page(tmp_path, provider, value, interactive):
+    settings = dataclasses.replace(Settings.from_env(), index_dir=tmp_path, llm_provider=provider)
+    demo = build_app(FakeAnswerer(), fake_ingest, fake_neighbours, fake_documents, settings)
+    radio = next(b for b in demo.blocks.values() if getattr(b, "label", None) == "Mode de réponse")
+    assert radio.value == value and radio.interactive is interactive

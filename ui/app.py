@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 
-# Must be set before gradio is imported: its analytics module reads it at import and launch time.
+# Gradio reads this when a Blocks is created (telemetry, version check); Blocks(analytics_enabled=False)
+# below says it again, and setting it here also covers any other Blocks built in this process.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import functools
@@ -167,6 +168,7 @@ def _safe_documents(documents: DocumentsFn) -> list[dict]:
 
 
 def _filter_choices(docs: list[dict]) -> tuple[list, list, list]:
+    """Dropdown choices: (title, source) pairs, publishers, years (newest first, as strings)."""
     titles = sorted({(str(d.get("title") or d["source"]), str(d["source"])) for d in docs if d.get("source")})
     publishers = sorted({str(d["publisher"]) for d in docs if d.get("publisher")})
     years = sorted({str(d["year"]) for d in docs if d.get("year")}, reverse=True)
@@ -220,6 +222,7 @@ def _upload_name(path: Path) -> str:
 
 
 def _mode_choices(settings: Settings) -> tuple[list[tuple[str, str]], str]:
+    """Answer modes offered (the configured LLM last, and preselected) and the explanation shown."""
     if settings.llm_provider:
         model = f", {settings.llm_model}" if settings.llm_model else ""
         label = f"LLM configuré ({settings.llm_provider}{model})"
@@ -458,7 +461,7 @@ def build_app(
                         f_years = gr.Dropdown(choices=years, multiselect=True, label="Années")
                         k = gr.Slider(1, 15, value=DEFAULT_K, step=1,
                                       label="Nombre de passages consultés")
-                        mode = gr.Radio(choices=modes, value="extractive", label="Mode de réponse",
+                        mode = gr.Radio(choices=modes, value=modes[-1][1], label="Mode de réponse",
                                         info=mode_info, interactive=len(modes) > 1)
                 with gr.Column(scale=2):
                     gr.Markdown(
