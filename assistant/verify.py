@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 MIN_TERM_SUPPORT = 0.5
 
 _MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_BULLET_RE = re.compile(r"\s*[-*•–]\s")
 # Small models write "[Passage 2]" or "[source 2]" for [2].
 _WORDY_MARKER_RE = re.compile(r"\[\s*(?:passage|source|document|doc|extrait)\s*n?°?\s*(\d+)\s*\]", re.I)
 _LEADING_MARKERS_RE = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
@@ -123,6 +124,8 @@ def verify_answer(text: str, passages: Sequence[Passage]) -> Verified:
     citations: list[Citation] = []
     for sep, sentence in _sentences(text):
         shown = display_text(sentence)
+        if _BULLET_RE.match(sentence):
+            shown = "- " + shown  # a list item stays one
         if not re.search(r"\w", _MARKER_RE.sub("", shown)):
             continue  # stray punctuation or markers alone carry no claim
         ns = markers(sentence)

@@ -54,8 +54,8 @@ def test_uncited_claims_are_removed_but_a_list_lead_in_stays(ess_passages) -> No
     )
     checked = verify_answer(reply, ess_passages)
     assert checked.text == (
-        "Voici les pistes :\ndévelopper l'hospitalisation à domicile et la télémédecine [1]\n"
-        "créer une réserve sanitaire [1]"
+        "Voici les pistes :\n- développer l'hospitalisation à domicile et la télémédecine [1]\n"
+        "- créer une réserve sanitaire [1]"
     )
     assert checked.removed == ["L'ESS sauvera le système de santé."]
 
