@@ -72,6 +72,10 @@ def test_answer_streams_then_citation_opens_its_passage(page: Page):
     page.locator("#ess-chat [data-testid='bot']").first.click()
     expect(card).to_contain_text("p. 1")
     expect(card).to_contain_text("nouveau pacte économique et social")
+    # A [n] marker links to its card: the panel switches to that answer and opens the card.
+    page.locator("#ess-chat [data-testid='bot']").last.get_by_role("link", name="[1]").click()
+    expect(card).to_contain_text("p. 3")
+    expect(card.locator(".ess-passage")).to_be_visible()
 
 
 def test_markup_from_documents_and_users_stays_text(page: Page):

@@ -34,7 +34,7 @@ def test_answer_streams_then_shows_verified_text_and_sources(handlers):
     assert len(streamed[0]) < len(streamed[-1])  # the bubble grows token by token
     chat, box, turns, sources, picks, context = updates[-1]
     assert chat[0] == {"role": "user", "content": QUESTION}
-    assert "**[1]**" in chat[-1]["content"] and "▌" not in chat[-1]["content"]
+    assert "[**[1]**](#ess-source-1)" in chat[-1]["content"] and "▌" not in chat[-1]["content"]
     assert updates[0][1] == ""  # question box cleared at once
     assert len(turns) == 1 and turns[0][1].citations
     assert "<mark>" in sources and 'id="ess-source-1"' in sources

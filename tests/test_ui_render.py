@@ -78,10 +78,16 @@ def test_abstention_shows_leads_and_empty_state():
     assert "s'afficheront ici" in sources_html(None)
 
 
-def test_answer_markdown_bolds_markers_and_adds_warnings():
+def test_answer_markdown_links_markers_to_their_cards_and_adds_warnings():
     md = answer_markdown(Answer(text="Fait [1] & autre fait [2].", warnings=["Une phrase a été retirée."]))
-    assert md.startswith("Fait **[1]** &amp; autre fait **[2]**.")
+    assert md.startswith("Fait [**[1]**](#ess-source-1) &amp; autre fait [**[2]**](#ess-source-2).")
     assert "_Une phrase a été retirée._" in md
+
+
+def test_document_text_cannot_form_markdown_links():
+    md = answer_markdown(Answer(text="Voir [ici](javascript:alert(1)) et ![x](http://exemple.org/p.png) [1]."))
+    assert "\\[ici\\](javascript:alert(1))" in md and "!\\[x\\](http" in md
+    assert md.endswith("[**[1]**](#ess-source-1).")
 
 
 def test_context_puts_neighbours_in_document_order_around_the_passage():

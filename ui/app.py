@@ -28,7 +28,7 @@ from assistant.config import Settings
 from assistant.types import Answer, AnswerEvent, Citation, Passage
 from ingest.errors import IngestError
 from ui.export import Turn, write_conversation
-from ui.render import answer_markdown, citation_label, context_html, esc, sources_html
+from ui.render import answer_markdown, chat_text, citation_label, context_html, sources_html
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,26 @@ CSS = """
 .ess-quote { display: block; margin: 4px 0 0 1.2em; font-style: italic; }
 .ess-ctx-near { color: var(--body-text-color-subdued); margin: 6px 0; }
 .ess-ctx-main { border-left: 3px solid var(--color-accent); padding-left: 8px; margin: 6px 0; }
+.ess-source:target { outline: 2px solid var(--color-accent); }
 mark { background: #ffe58a; color: inherit; }
+"""
+
+# Clicking a [n] marker of an answer follows its #ess-source-n link; this also opens that source card,
+# again a moment later in case the panel was just redrawn with the clicked answer's sources.
+JS = """
+() => {
+  const openCard = (id) => {
+    const card = document.getElementById(id);
+    if (card) { card.open = true; card.scrollIntoView({block: "nearest"}); }
+  };
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest('a[href^="#ess-source-"]');
+    if (!link) return;
+    const id = link.getAttribute("href").slice(1);
+    openCard(id);
+    setTimeout(() => openCard(id), 700);
+  });
+}
 """
 
 
@@ -278,7 +297,7 @@ class ChatHandlers:
             gr.Warning("Saisissez une question avant d'envoyer.")
             yield chat, "", turns, gr.skip(), gr.skip(), gr.skip()
             return
-        chat = [*chat, {"role": "user", "content": esc(question)},
+        chat = [*chat, {"role": "user", "content": chat_text(question)},
                 {"role": "assistant", "content": "_Recherche dans les documents…_"}]
         yield chat, "", turns, gr.skip(), gr.skip(), gr.skip()
         streamed = ""
@@ -289,7 +308,7 @@ class ChatHandlers:
             for ev in events:
                 if ev.kind == "token":
                     streamed += ev.text
-                    chat = [*chat[:-1], {"role": "assistant", "content": esc(streamed) + " ▌"}]
+                    chat = [*chat[:-1], {"role": "assistant", "content": chat_text(streamed) + " ▌"}]
                     yield chat, gr.skip(), turns, gr.skip(), gr.skip(), gr.skip()
                 elif ev.kind == "final" and ev.answer is not None:
                     answer = ev.answer
@@ -298,7 +317,7 @@ class ChatHandlers:
                 raise RuntimeError("answer stream ended without a final event")
         except Exception as exc:
             log.exception("Answering failed for question %r", question[:200])
-            chat = [*chat[:-1], {"role": "assistant", "content": esc(_user_message(exc, ERROR_ANSWER))}]
+            chat = [*chat[:-1], {"role": "assistant", "content": chat_text(_user_message(exc, ERROR_ANSWER))}]
             yield chat, gr.skip(), [*turns, (question, None)], sources_html(None), _picks(None, 0), ""
             return
         chat = [*chat[:-1], {"role": "assistant", "content": answer_markdown(answer)}]
@@ -542,6 +561,7 @@ def launch_options(host: str = "127.0.0.1", port: int = 7860) -> dict[str, Any]:
         "theme": gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
                                    font_mono=["ui-monospace", "monospace"]),
         "css": CSS,
+        "js": JS,
         "quiet": True,
     }
 

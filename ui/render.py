@@ -15,12 +15,18 @@ from assistant.types import Answer, Citation, Passage
 from ingest.normalize import normalize_for_match
 
 _CHUNK_RE = re.compile(r"\S+")
-_MARKER_RE = re.compile(r"\[(\d+)\]")
+_BRACKETS_RE = re.compile(r"([\[\]])")
+_ESCAPED_MARKER_RE = re.compile(r"\\\[(\d+)\\\]")
 
 
 def esc(text: str | None) -> str:
     """Escape text for HTML (also safe inside Markdown rendered with HTML sanitising)."""
     return html.escape(text or "", quote=False)
+
+
+def chat_text(text: str | None) -> str:
+    """Text for a chat bubble (Markdown): HTML escaped and brackets escaped, so no link can be formed."""
+    return _BRACKETS_RE.sub(r"\\\1", esc(text))
 
 
 def meta_line(p: Passage) -> str:
@@ -80,9 +86,9 @@ def highlight(text: str, quote: str | None) -> str:
 
 
 def answer_markdown(answer: Answer) -> str:
-    """Chat bubble for a final answer: escaped text with bold [n] markers, then any warnings."""
-    body = _MARKER_RE.sub(r"**[\1]**", esc(answer.text))
-    notes = [f"_{esc(w)}_" for w in answer.warnings]
+    """Chat bubble for a final answer: escaped text whose [n] markers link to their source cards."""
+    body = _ESCAPED_MARKER_RE.sub(r"[**[\1]**](#ess-source-\1)", chat_text(answer.text))
+    notes = [f"_{chat_text(w)}_" for w in answer.warnings]
     if answer.abstained and answer.leads:
         notes.append("_Des pistes de lecture sont listées dans le panneau des sources._")
     return "\n\n".join([body, *notes])
