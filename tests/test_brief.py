@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -313,28 +313,12 @@ DEV_TOPICS = (
 )
 
 
-@pytest.fixture(scope="module")
-def real_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The configured index if there is one, else the bundled corpus ingested into a temporary folder."""
-    from assistant.retrieval import retrieve
-    from vectorstore.store import IndexMissingError
-
-    with pytest.MonkeyPatch.context() as mp:
-        try:
-            retrieve("économie sociale et solidaire", k=1)
-        except IndexMissingError:
-            from ingest.pipeline import ingest_paths
-
-            mp.setenv("ESS_INDEX_DIR", str(tmp_path_factory.mktemp("index")))
-            ingest_paths()
-        yield
-
-
 @pytest.mark.integration
 @pytest.mark.parametrize("topic", DEV_TOPICS)
 def test_real_briefs_are_structured_cited_verified_and_deduplicated(
-    real_index: None, topic: str, tmp_path: Path
+    corpus_index: Path, topic: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("ESS_INDEX_DIR", str(corpus_index))
     b = brief(topic, extractive=True)
     assert len(b.sections) >= 4, [s.key for s in b.sections]
     bullets = _bullets(b)
@@ -399,3 +383,12 @@ def test_llm_repeating_itself_does_not_empty_a_section(fake_chat: Any) -> None:
     assert len(b.sections) >= 5
     for section in missing:
         assert all(any(is_duplicate(bl.text, t) for t in kept) for bl in section.bullets), section.key
+
+
+def test_brief_to_dict_is_json_with_numbered_citations() -> None:
+    b = brief("les PTCE", retriever=RankingRetriever(CORPUS), extractive=True, year=2013)
+    data = json.loads(json.dumps(b.to_dict(), ensure_ascii=False))
+    assert data["topic"] == "les PTCE" and data["mode"] == "extractive" and data["filters"] == {"year": 2013}
+    numbers = [n for s in data["sections"] for bl in s["bullets"] for n in bl["citations"]]
+    assert sorted(set(numbers)) == [c["n"] for c in data["citations"]]
+    assert all(c["year"] == 2013 and c["quote"] for c in data["citations"])
