@@ -30,6 +30,7 @@ from ingest.normalize import fold, normalize_for_match
 
 log = logging.getLogger(__name__)
 
+FOOTNOTE_POINTS = 9
 FORMATS = {".md": "markdown", ".markdown": "markdown", ".docx": "docx"}
 _MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]{}<>#|~^])")
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
@@ -141,6 +142,11 @@ class _Footnotes:
         mark.append(rpr)
         mark.append(OxmlElement("w:footnoteRef"))
         body = OxmlElement("w:r")
+        body_rpr = OxmlElement("w:rPr")
+        size = OxmlElement("w:sz")
+        size.set(qn("w:val"), str(2 * FOOTNOTE_POINTS))
+        body_rpr.append(size)
+        body.append(body_rpr)
         t = OxmlElement("w:t")
         t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
         t.text = " " + text
@@ -161,6 +167,9 @@ def to_docx(brief: Brief) -> bytes:
         "ESS Assistant",
         "fr-FR",
     )
+    # French proofing language for the whole text (the template's default is English).
+    for lang in document.styles.element.findall(f"{{{_W_NS}}}docDefaults//{{{_W_NS}}}lang"):
+        lang.set(qn("w:val"), "fr-FR")
     document.add_heading(brief.title, level=0)
     scope = document.add_paragraph()
     scope.add_run(brief.scope).italic = True

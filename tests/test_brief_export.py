@@ -113,6 +113,8 @@ def test_docx_reopens_with_headings_bullets_and_real_footnotes(tmp_path: Path) -
     with zipfile.ZipFile(path) as z:
         notes = z.read("word/footnotes.xml").decode()
         body = z.read("word/document.xml").decode()
+        styles = z.read("word/styles.xml").decode()
+    assert '<w:lang w:val="fr-FR"' in styles and '<w:sz w:val="18"/>' in notes  # French, 9 pt notes
     ids = re.findall(r'<w:footnote w:id="(\d+)"', notes)
     assert ids == ["1", "2", "3"]
     assert re.findall(r'<w:footnoteReference w:id="(\d+)"/>', body) == ["1", "2", "3", "1"]
