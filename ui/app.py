@@ -122,10 +122,14 @@ def _default_ask_stream(
     return stream_ask(question, history, **kwargs)
 
 
-def _default_ingest(paths: Sequence[Path], progress: Callable[[str, int, int], None] | None = None) -> Any:
+def _default_ingest(
+    paths: Sequence[Path],
+    progress: Callable[[str, int, int], None] | None = None,
+    settings: Settings | None = None,
+) -> Any:
     from ingest.pipeline import ingest_paths
 
-    return ingest_paths(list(paths), progress=progress)
+    return ingest_paths(list(paths), settings=settings, progress=progress)
 
 
 def _default_neighbours(chunk_id: str, before: int = 1, after: int = 1) -> list[Passage]:
@@ -268,11 +272,11 @@ class ChatHandlers:
         documents: DocumentsFn | None = None,
         settings: Settings | None = None,
     ) -> None:
+        self.settings = settings or Settings.from_env()
         self.ask_stream = ask_stream or _default_ask_stream
-        self.ingest = ingest or _default_ingest
+        self.ingest = ingest or functools.partial(_default_ingest, settings=self.settings)
         self.neighbours = neighbours or _default_neighbours
         self.documents = documents or _default_documents
-        self.settings = settings or Settings.from_env()
 
     def filter_choices(self) -> tuple[list, list, list]:
         return _filter_choices(_safe_documents(self.documents))
