@@ -32,6 +32,8 @@ def real_url(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ESS_INDEX_DIR", str(tmp_path_factory.mktemp("index")))
+        mp.delenv("ESS_CHROMA_URL", raising=False)  # always the embedded store, never a shared server
+        mp.delenv("ESS_EMBEDDING_MODEL", raising=False)
         report = ingest_paths([BUNDLED_CORPUS / DOC])
         assert [o.status for o in report.outcomes] == ["ingested"]
         with running(build_app()) as url:
