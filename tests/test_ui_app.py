@@ -146,7 +146,8 @@ def test_serve_runs_the_app_on_loopback_even_without_an_index(tmp_path):
     """The production entry point, in its own process, over an empty index: page up, French reply."""
     port = free_port()
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "ESS_INDEX_DIR": str(tmp_path / "empty-index"), "PYTHONPATH": str(root)}
+    env = {k: v for k, v in os.environ.items() if k != "ESS_CHROMA_URL"}
+    env.update(ESS_INDEX_DIR=str(tmp_path / "empty-index"), PYTHONPATH=str(root))
     proc = subprocess.Popen([sys.executable, "-c", f"from ui.app import serve; serve(port={port})"],
                             cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
