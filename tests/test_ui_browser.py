@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
 import pytest
@@ -20,7 +21,8 @@ QUESTION = "Que proposent les acteurs pour un nouveau pacte ?"
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     settings = dataclasses.replace(Settings.from_env(), index_dir=tmp_path_factory.mktemp("index"))
-    demo = build_app(FakeAnswerer(token_delay=0.06), fake_ingest, fake_neighbours, fake_documents, settings)
+    slow_ingest = functools.partial(fake_ingest, delay=1.5)  # long enough to see the progress
+    demo = build_app(FakeAnswerer(token_delay=0.06), slow_ingest, fake_neighbours, fake_documents, settings)
     with running(demo) as url:
         yield url
 
@@ -95,6 +97,7 @@ def test_corrupt_pdf_upload_is_reported_and_chat_still_works(page: Page, tmp_pat
     page.locator("#ess-upload input[type=file]").set_input_files(str(bad))
     expect(page.locator("#ess-upload a")).to_have_attribute("href", re.compile(r"rapport-abime\.pdf$"))
     page.locator("#ess-add").click()
+    expect(page.get_by_text("Indexation : rapport-abime.pdf").first).to_be_visible(timeout=5_000)
     table = page.locator("#ess-add-table")
     expect(table).to_contain_text("non ajouté", timeout=15_000)
     expect(table).to_contain_text("endommagé")

@@ -136,10 +136,13 @@ class FakeReport:
     outcomes: list[FakeOutcome]
 
 
-def fake_ingest(paths: list[Path], progress: Any = None) -> FakeReport:
+def fake_ingest(paths: list[Path], progress: Any = None, delay: float = 0.0) -> FakeReport:
     """Accepts text files and PDFs that start like a PDF; reports the rest as damaged."""
     outcomes = []
     for i, path in enumerate(paths, 1):
+        if progress:
+            progress(path.name, i - 1, len(paths))
+        time.sleep(delay)
         data = path.read_bytes()
         if path.suffix == ".pdf" and not data.startswith(b"%PDF"):
             outcomes.append(FakeOutcome(path.name, "failed", 0, "Le fichier PDF est endommagé ou illisible."))
