@@ -76,12 +76,16 @@ def test_failure_gives_a_french_message_and_keeps_the_conversation(handlers):
     assert len(fake.calls[-1]["history"]) == 2  # the failed exchange is not sent as history
 
 
-def test_empty_question_is_refused_politely(handlers):
+@pytest.mark.parametrize(("question", "message"), [("   ", "Saisissez une question"),
+                                                    ("pacte " * 400, "trop longue")])
+def test_empty_or_oversized_question_is_refused_politely(handlers, question, message):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        updates = _run(handlers, "   ")
+        updates = _run(handlers, question)
     assert len(updates) == 1 and updates[0][2] == []
-    assert any("Saisissez une question" in str(w.message) for w in caught)
+    assert any(message in str(w.message) for w in caught)
+    with pytest.raises(gr.Error, match="vide" if not question.strip() else message):
+        handlers.api_ask(question)
     assert handlers.ask_stream.calls == []
 
 

@@ -41,6 +41,8 @@ MAX_UPLOAD_MB = 50
 CONCURRENCY_LIMIT = 4
 QUEUE_MAX_SIZE = 64
 DEFAULT_K = 5
+MAX_QUESTION_CHARS = 2000
+TOO_LONG = f"La question est trop longue ({MAX_QUESTION_CHARS} caractères au plus)."
 UPLOAD_TYPES = [".pdf", ".txt", ".md"]
 
 ERROR_ANSWER = (
@@ -297,9 +299,9 @@ class ChatHandlers:
         Yields (chat, question box, turns, sources panel, citation picker, context panel).
         """
         question = (question or "").strip()
-        if not question:
-            gr.Warning("Saisissez une question avant d'envoyer.")
-            yield chat, "", turns, gr.skip(), gr.skip(), gr.skip()
+        if not question or len(question) > MAX_QUESTION_CHARS:
+            gr.Warning(TOO_LONG if question else "Saisissez une question avant d'envoyer.")
+            yield chat, gr.skip(), turns, gr.skip(), gr.skip(), gr.skip()
             return
         chat = [*chat, {"role": "user", "content": chat_text(question)},
                 {"role": "assistant", "content": "_Recherche dans les documents…_"}]
@@ -423,6 +425,8 @@ class ChatHandlers:
         """Answer one question with its citations (JSON: answer, citations, abstained)."""
         if not (question or "").strip():
             raise gr.Error("La question est vide.")
+        if len(question.strip()) > MAX_QUESTION_CHARS:
+            raise gr.Error(TOO_LONG)
         try:
             answer = _final_answer(self.ask_stream(
                 question.strip(), None, k=int(k), mode=mode,
@@ -467,7 +471,7 @@ def build_app(
                     with gr.Row():
                         question = gr.Textbox(
                             show_label=False, placeholder="Votre question sur l'ESS…", scale=5,
-                            max_length=2000, elem_id="ess-question", submit_btn=False,
+                            max_length=MAX_QUESTION_CHARS, elem_id="ess-question", submit_btn=False,
                         )
                         send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="ess-send")
                     with gr.Row():
