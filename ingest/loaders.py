@@ -78,7 +78,7 @@ def load_file(path: Path) -> list[Document]:
     if not text.strip():
         raise NoTextError(f"Le fichier « {path.name} » ne contient aucun texte.")
     if suffix == ".txt":
-        return [Document(page_content=text, metadata={})]
+        return _split_plain_text(text)
     return _split_markdown(text)
 
 
@@ -97,6 +97,48 @@ def _read_text(path: Path) -> str:
             logger.info("%s is not UTF-8, decoded as %s", path.name, encoding)
         return text.replace("\r\n", "\n").replace("\r", "\n")
     raise AssertionError("latin-1 decodes any byte sequence")
+
+
+# A plain-text heading: a short line naming a proposal/part/workshop…, or a line in capitals.
+_TEXT_HEADING_RE = re.compile(
+    r"^(?:proposition|partie|chapitre|axe|titre|annexe|atelier|table[ -]ronde|objectif|mesure|priorité|enjeu|"
+    r"recommandation|préconisation|fiche|focus)s?\s*(?:n°\s*)?(?:[0-9]+|[IVX]+)?\s*[:–—-]\s*\S",
+    re.IGNORECASE,
+)
+_MAX_TEXT_HEADING = 90
+
+
+def _is_text_heading(line: str) -> bool:
+    line = line.strip()
+    if not 4 <= len(line) <= _MAX_TEXT_HEADING or line[-1] in ".,;:…!":
+        return False
+    if _TEXT_HEADING_RE.match(line):
+        return True
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 8 and len(line.split()) >= 2 and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
+
+
+def _split_plain_text(text: str) -> list[Document]:
+    """Sections of a .txt file at the headings its layout shows (see _is_text_heading), so a list is
+    found under the title that names it; text before the first heading has no section."""
+    docs: list[Document] = []
+    section: str | None = None
+    lines: list[str] = []
+    body = False  # whether the current block has text beyond its heading lines
+    for line in text.split("\n"):
+        if _is_text_heading(line):
+            heading = " ".join(line.split())
+            if body:
+                docs.append(Document(page_content="\n".join(lines), metadata={"section": section} if section else {}))
+                lines, body, section = [], False, heading
+            else:  # a heading continued on the next line, or a title right above a subtitle
+                section = f"{section} {heading}" if section and lines else heading
+        elif line.strip():
+            body = True
+        lines.append(line)
+    if any(x.strip() for x in lines):
+        docs.append(Document(page_content="\n".join(lines), metadata={"section": section} if section else {}))
+    return docs
 
 
 def heading_text(raw: str) -> str:

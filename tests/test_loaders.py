@@ -323,3 +323,35 @@ def test_worker_runs_without_inherited_pythonpath(tmp_path: Path, monkeypatch: p
     monkeypatch.chdir(tmp_path)
     assert os.getcwd() == str(tmp_path)
     assert load_file(write(tmp_path, "a.pdf", text_pdf(["Bonjour"])))[0].page_content.startswith("Bonjour")
+
+
+def test_txt_headings_become_sections(tmp_path: Path) -> None:
+    text = (
+        "Avant-propos sans titre.\n\n"
+        "UNE CRISE QUI NOUS BOULEVERSE\n\n"
+        "C'est une crise sans précédent.\n"
+        "PERIMETRES DES CONTRATS DE RELANCE ET\n"
+        "DE TRANSITION ECOLOGIQUE (CRTE)\n"
+        "Les contrats couvrent le territoire.\n"
+        "objectifs. Il suit et évalue les actions.\n"
+        "Proposition 4 : Promouvoir un « green new deal » régional\n\n"
+        "- 1. Donner aux entreprises de l'ESS les moyens d'agir\n"
+    )
+    path = tmp_path / "note.txt"
+    path.write_text(text, encoding="utf-8")
+    docs = load_file(path)
+    assert [d.metadata.get("section") for d in docs] == [
+        None,
+        "UNE CRISE QUI NOUS BOULEVERSE",
+        "PERIMETRES DES CONTRATS DE RELANCE ET DE TRANSITION ECOLOGIQUE (CRTE)",
+        "Proposition 4 : Promouvoir un « green new deal » régional",
+    ]
+    assert "\n".join(d.page_content for d in docs) == text  # nothing lost or reordered
+    assert docs[3].page_content.startswith("Proposition 4")
+
+
+def test_corpus_txt_proposals_are_sections() -> None:
+    docs = load_file(CORPUS / "cress-occitanie_ess-nouveau-pacte-economique-et-social_2020.txt")
+    sections = [d.metadata.get("section") for d in docs]
+    assert "Proposition 4 : Promouvoir un « green new deal » régional" in sections
+    assert sum(1 for s in sections if s and s.startswith("Axe ")) == 5
