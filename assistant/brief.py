@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -210,8 +211,9 @@ _ANAPHORIC_START_RE = re.compile(
     r"(?:Elles?|Ils?(?! faut| convient| s'agit| est (?:nécessaire|indispensable|important))|Ce|Ces|Cet|Cette"
     r"|Ceci|Cela|Celles?|Ceux|Et|Or|Mais|Donc|En effet|Pour autant)\b"
 )
-# Of those, the ones that refer back to a thing the previous sentence named (and so share its topic).
-_REFERRING_START_RE = re.compile(r"(?:Elles?|Ils?|Ce|Ces|Cet|Cette|Celles?|Ceux)\b")
+# Of those, demonstratives with a noun (« Ces futurs pôles… ») refer back to a thing the previous sentence
+# named, and so share its topic; a bare pronoun (« Elles peuvent… ») makes a bullet that cannot stand alone.
+_REFERRING_START_RE = re.compile(r"(?:Ces|Cet|Cette|Ce)\s+(?!qui\b|que\b|qu'|dont\b|sont\b|est\b)\w")
 _CONTEXT_RE = re.compile(
     r"\b(?:est une?|sont (?:des|une?)|designe|se definit|definition|correspond|depuis (?:19|20)\d\d"
     r"|depuis \d+ ans|historiquement|nee? (?:en|de)|crees? en|loi|contexte|enjeu|aujourd'hui|crise|represente"
@@ -325,6 +327,13 @@ def acronym_expansions(topic: str, texts: Sequence[str]) -> dict[str, set[frozen
     return out
 
 
+def _same_word(a: str, b: str) -> bool:
+    """Two stems of five letters or more that differ only in their last letter or two."""
+    if min(len(a), len(b)) < 5 or abs(len(a) - len(b)) > 1:
+        return False
+    return len(os.path.commonprefix([a, b])) >= min(len(a), len(b)) - 1
+
+
 class _TopicMatcher:
     """IDF-weighted share of the topic's terms found in a text, so 'ESS' counts less than 'PTCE'."""
 
@@ -333,15 +342,20 @@ class _TopicMatcher:
         self.expansions = acronym_expansions(topic, texts)
         docs = [self._present(t) for t in texts]
         n = len(docs)
-        self.weights = {t: math.log((n + 1) / (sum(t in d for d in docs) + 0.5)) + 0.1 for t in self.terms}
+        df = {t: sum(t in d for d in docs) for t in self.terms}
+        self.weights = {t: math.log((n + 1) / (df[t] + 0.5)) + 0.1 for t in self.terms}
         self.total = sum(self.weights.values())
-        # The topic's most specific term (« commande » in « ESS et commande publique »): a sentence must name it.
-        self.key = max(sorted(self.weights), key=self.weights.__getitem__) if self.weights else None
+        # The topic's most specific term the passages use (« commande » in « ESS et commande publique »):
+        # a sentence must name it.
+        used = sorted(t for t in self.terms if df[t])
+        self.key = max(used, key=self.weights.__getitem__) if used else None
 
     def _present(self, text: str) -> set[str]:
         terms = set(analyse(text))
+        # Stems of one word's forms may differ by their last letter (« ruraux » -> rurau, « rural » -> rural).
+        near = {t for t in self.terms - terms if any(_same_word(t, w) for w in terms)}
         # One word of a long form may be missing or misspelt (OCR: « Péles » for « Pôles »).
-        return terms | {
+        return (terms | near) | {
             t for t, forms in self.expansions.items() if any(len(f & terms) >= max(len(f) - 1, 3) for f in forms)
         }
 

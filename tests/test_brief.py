@@ -392,3 +392,17 @@ def test_brief_to_dict_is_json_with_numbered_citations() -> None:
     numbers = [n for s in data["sections"] for bl in s["bullets"] for n in bl["citations"]]
     assert sorted(set(numbers)) == [c["n"] for c in data["citations"]]
     assert all(c["year"] == 2013 and c["quote"] for c in data["citations"])
+
+
+def test_topic_words_match_their_other_forms() -> None:
+    rural = _p(
+        "r1",
+        "Les coopératives maintiennent les services de proximité dans les villages. Il faut soutenir les "
+        "services installés dans le monde rural par des aides au démarrage et un accompagnement durable.",
+    )
+    b = brief("les services ruraux", retriever=RankingRetriever([rural, CORPUS[-1]]), extractive=True)
+    texts = [bl.text for bl in _bullets(b)]
+    assert texts == [
+        "Il faut soutenir les services installés dans le monde rural par des aides au démarrage et un "
+        "accompagnement durable."
+    ]
