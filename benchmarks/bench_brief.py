@@ -48,8 +48,7 @@ def main() -> int:
             times.append(time.perf_counter() - start)
         bullets = [b for s in note.sections for b in s.bullets]
         verified = sum(
-            bool(b.citations) and all(contains_quote(c.passage.text, c.quote) for c in b.citations)
-            for b in bullets
+            bool(b.citations) and all(contains_quote(c.passage.text, c.quote) for c in b.citations) for b in bullets
         )
         dups = sum(is_duplicate(x.text, y.text) for x, y in itertools.combinations(bullets, 2))
         start = time.perf_counter()

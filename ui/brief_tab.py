@@ -91,9 +91,7 @@ def build_brief_tab(
         )
         generate = gr.Button("Générer la note", variant="primary", scale=1, elem_id="ess-brief-generate")
     with gr.Accordion("Filtres et mode", open=False):
-        f_sources = gr.Dropdown(
-            choices=titles, multiselect=True, label="Documents", info="Vide : tous les documents."
-        )
+        f_sources = gr.Dropdown(choices=titles, multiselect=True, label="Documents", info="Vide : tous les documents.")
         f_publishers = gr.Dropdown(choices=publishers, multiselect=True, label="Éditeurs")
         f_years = gr.Dropdown(choices=years, multiselect=True, label="Années")
         mode = gr.Radio(
@@ -109,9 +107,7 @@ def build_brief_tab(
     note = gr.Markdown("", sanitize_html=True, elem_id="ess-brief-note", latex_delimiters=[])
 
     @_french_errors("La note de synthèse")
-    def on_generate(
-        topic: str, sources: list[str], publishers: list[str], years: list[str], mode: str
-    ) -> tuple:
+    def on_generate(topic: str, sources: list[str], publishers: list[str], years: list[str], mode: str) -> tuple:
         shown, md, docx = generate_note(
             topic, sources, publishers, years, mode, make_brief=make_brief or _default_brief
         )
@@ -123,6 +119,4 @@ def build_brief_tab(
 
     inputs = [topic, f_sources, f_publishers, f_years, mode]
     for trigger in (generate.click, topic.submit):
-        trigger(
-            on_generate, inputs, [note, md_button, docx_button], api_visibility="private", concurrency_limit=2
-        )
+        trigger(on_generate, inputs, [note, md_button, docx_button], api_visibility="private", concurrency_limit=2)
