@@ -26,6 +26,7 @@ from assistant.types import Citation, Passage
 from assistant.verify import markers, verify_answer
 from ingest.normalize import contains_quote, fold, normalize_for_match
 from prompts import load_prompt, passages_block
+from vectorstore.glossary import ACRONYMS
 
 log = logging.getLogger(__name__)
 
@@ -308,12 +309,16 @@ def _cues(sentence: str) -> dict[str, float]:
 
 
 def acronym_expansions(topic: str, texts: Sequence[str]) -> dict[str, set[frozenset[str]]]:
-    """Long forms the corpus gives for the topic's acronyms: 'PTCE' -> {pôle territorial de coopération…}.
+    """Long forms of the topic's acronyms: 'PTCE' -> {pôle territorial de coopération économique…}.
 
     Without them a sentence about « les pôles territoriaux de coopération économique » would not count as
-    being about « les PTCE ». Found where a text writes « Long Form (ACRONYM) ».
+    being about « les PTCE ». From the field's glossary, and from the texts where they write « Long Form
+    (ACRONYM) » (OCR spellings included).
     """
     out: dict[str, set[frozenset[str]]] = {}
+    for word in fold(topic).replace("'", " ").split():
+        if word in ACRONYMS:
+            out.setdefault(analyse(word)[0], set()).add(frozenset(analyse(ACRONYMS[word])))
     for acronym in set(re.findall(r"\b([A-Z]{2,8})s?\b", topic)):
         letters = acronym.lower()
         for text in texts:
