@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -411,3 +413,18 @@ def test_topic_words_match_their_other_forms() -> None:
         "Il faut soutenir les services installés dans le monde rural par des aides au démarrage et un "
         "accompagnement durable."
     ]
+
+
+def test_brief_tab_prunes_exports_older_than_a_day(tmp_path: Path) -> None:
+    def make(topic: str, **kwargs: Any) -> Brief:
+        return brief(topic, retriever=RankingRetriever(CORPUS), **kwargs)
+
+    old = generate_note("les PTCE", [], [], [], "extractive", make_brief=make, export_root=tmp_path)[1]
+    assert old is not None
+    stale = time.time() - 2 * 24 * 3600
+    os.utime(old.parent, (stale, stale))
+    (tmp_path / "autre-dossier").mkdir()
+    os.utime(tmp_path / "autre-dossier", (stale, stale))
+    new = generate_note("les PTCE", [], [], [], "extractive", make_brief=make, export_root=tmp_path)[1]
+    assert new is not None and new.is_file() and not old.parent.exists()
+    assert (tmp_path / "autre-dossier").exists()  # only our own folders are removed

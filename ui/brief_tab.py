@@ -7,7 +7,9 @@ text cannot inject markup) and both files are written to a fresh private tempora
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,16 @@ log = logging.getLogger(__name__)
 BriefFn = Callable[..., Brief]
 MAX_TOPIC_CHARS = 300
 _EXPORT_ROOT = Path(tempfile.gettempdir()) / "ess-assistant-briefs"
+_FOLDER_PREFIX = "note-"
+KEEP_EXPORTS_S = 24 * 3600
+
+
+def _prune(export_root: Path, now: float | None = None) -> None:
+    """Delete our notes' folders older than a day, so a long-running server does not fill the disk."""
+    limit = (now or time.time()) - KEEP_EXPORTS_S
+    for folder in export_root.glob(_FOLDER_PREFIX + "*"):
+        if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < limit:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _default_brief(topic: str, **kwargs: Any) -> Brief:
@@ -60,7 +72,8 @@ def generate_note(
     if not note.sections:
         return shown, None, None
     export_root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=export_root))
+    _prune(export_root)
+    folder = Path(tempfile.mkdtemp(prefix=_FOLDER_PREFIX, dir=export_root))
     md = write_brief(note, folder / safe_filename(note.topic, ".md"), root=folder)
     docx = write_brief(note, folder / safe_filename(note.topic, ".docx"), root=folder)
     log.info("brief %r exported to %s", topic, folder)
