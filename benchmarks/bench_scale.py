@@ -208,6 +208,42 @@ def run_one(n: int, store: str, workdir: Path, base: Settings, words: list[str],
             server.wait(30)
 
 
+def run_lexical_only(n: int, workdir: Path, words: list[str], p: np.ndarray) -> dict:
+    """BM25 alone at size ``n`` (no Chroma): build, size on disk, RSS and search p50/p95 — the part of
+    retrieval whose cost grows linearly with the corpus."""
+    from vectorstore.lexical import LexicalIndex
+
+    ids: list[str] = []
+    texts: list[str] = []
+    fields: dict[str, list] = {"source": [], "publisher": [], "year": []}
+    for batch_ids, batch_texts, metas, _ in synthetic_batches(n, 5000, words, p):
+        ids += batch_ids
+        texts += batch_texts
+        for name in fields:
+            fields[name] += [m[name] for m in metas]
+    started = time.perf_counter()
+    lexical = LexicalIndex.build(ids, texts, fields)
+    build_s = time.perf_counter() - started
+    del texts
+    folder = workdir / f"lexical-{n}"
+    lexical.save(folder)
+    rng = np.random.default_rng(1)
+    top = words[50:3000]
+    queries = [" ".join(rng.choice(top, size=int(rng.integers(2, 7)))) for _ in range(QUERIES)]
+    lex_ms = timed(lambda q: lexical.search(q, 40), queries)
+    filtered_ms = timed(lambda q: lexical.search(q, 40, {"publisher": ["RTES"]}), queries)
+    return {
+        "store": "lexical-only",
+        "chunks": n,
+        "lexical_build_s": round(build_s, 1),
+        "disk_mb": round(du_mb(folder)),
+        "bench_rss_mb": round(rss_mb()),
+        "lexical_p50_ms": round(statistics.median(lex_ms), 1),
+        "lexical_p95_ms": round(pct(lex_ms, 0.95), 1),
+        "lexical_filtered_p95_ms": round(pct(filtered_ms, 0.95), 1),
+    }
+
+
 def embedding_rate(settings: Settings, sample: int) -> dict:
     """The configured model's own rate on real chunks of the bundled corpus."""
     from vectorstore.embeddings import make_embeddings
@@ -224,7 +260,9 @@ def embedding_rate(settings: Settings, sample: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
-    parser.add_argument("--stores", nargs="+", choices=["embedded", "server"], default=["embedded", "server"])
+    parser.add_argument(
+        "--stores", nargs="+", choices=["embedded", "server", "lexical-only"], default=["embedded", "server"]
+    )
     parser.add_argument("--workdir", type=Path, help="where indexes are built (default: a temp folder, removed)")
     parser.add_argument("--keep", action="store_true", help="keep the built indexes")
     parser.add_argument("--embed-sample", type=int, default=300, help="real chunks to time the model on (0: skip)")
@@ -249,9 +287,14 @@ def main() -> None:
     try:
         for n in args.sizes:
             for store in args.stores:
-                emit(run_one(n, store, workdir, base, words, p))
+                if store == "lexical-only":
+                    emit(run_lexical_only(n, workdir, words, p))
+                    folder = workdir / f"lexical-{n}"
+                else:
+                    emit(run_one(n, store, workdir, base, words, p))
+                    folder = workdir / f"{store}-{n}"
                 if not args.keep:
-                    shutil.rmtree(workdir / f"{store}-{n}", ignore_errors=True)
+                    shutil.rmtree(folder, ignore_errors=True)
     finally:
         if not args.keep and not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
