@@ -8,7 +8,6 @@ passages do not answer, because an extractive answer can only be honest if it ca
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 from collections.abc import Sequence
@@ -20,8 +19,6 @@ from bm25s.stopwords import STOPWORDS_FRENCH
 
 from assistant.types import Citation, Passage
 from ingest.normalize import fold, normalize_for_match
-
-logger = logging.getLogger(__name__)
 
 # Share of the question's (idf-weighted) terms the best sentence and its passage must cover, else we abstain.
 # Calibrated on dev.jsonl with the hybrid retriever (two index builds, k=5): unanswerable questions are caught
