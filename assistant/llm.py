@@ -46,8 +46,7 @@ def _build(settings: Settings) -> BaseChatModel:
         )
     if not model:
         raise LLMConfigError(
-            "ESS_LLM_MODEL n'est pas défini : indiquez le nom du modèle "
-            "(ou, pour gguf, le chemin du fichier)."
+            "ESS_LLM_MODEL n'est pas défini : indiquez le nom du modèle (ou, pour gguf, le chemin du fichier)."
         )
     logger.info("chat model: provider=%s model=%s base_url=%s", provider, model, settings.llm_base_url)
     if provider == "openai":
@@ -154,10 +153,7 @@ def describe_error(exc: BaseException, timeout: float | None = None) -> str:
         delay = f" ({timeout:g} s)" if timeout else ""
         return f"Le modèle de langage n'a pas répondu dans le délai imparti{delay}."
     if isinstance(exc, openai.APIConnectionError | httpx.ConnectError | ConnectionError):
-        return (
-            "Impossible de joindre le serveur du modèle de langage : "
-            "vérifiez ESS_LLM_BASE_URL et qu'il est démarré."
-        )
+        return "Impossible de joindre le serveur du modèle de langage : vérifiez ESS_LLM_BASE_URL et qu'il est démarré."
     status = getattr(exc, "status_code", None)
     if status in (401, 403):
         return "Le serveur du modèle de langage a refusé l'accès : vérifiez la clé ESS_LLM_API_KEY."

@@ -52,7 +52,6 @@ def passages_block(passages: Sequence[Passage]) -> str:
     for n, p in enumerate(passages, start=1):
         where = f' localisation="{_attribute(p.location())}"' if p.location() else ""
         items.append(
-            f'<passage numero="{n}" titre="{_attribute(p.title)}"{where}>\n'
-            f"{escape_data(p.text.strip())}\n</passage>"
+            f'<passage numero="{n}" titre="{_attribute(p.title)}"{where}>\n{escape_data(p.text.strip())}\n</passage>'
         )
     return "\n".join(items)

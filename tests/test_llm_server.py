@@ -24,10 +24,7 @@ from tests.conftest import FakeRetriever
 pytestmark = pytest.mark.integration
 
 QUESTION = "Combien de personnes le Mois de l'ESS 2020 a-t-il réunies en Occitanie ?"
-GOOD = (
-    "Le Mois de l'ESS 2020 a réuni plus de 400 personnes en Occitanie [1]. "
-    "Les Agoras ont eu lieu en distanciel [1]."
-)
+GOOD = "Le Mois de l'ESS 2020 a réuni plus de 400 personnes en Occitanie [1]. Les Agoras ont eu lieu en distanciel [1]."
 TIMEOUT = 1.0
 
 
@@ -78,9 +75,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         for i, word in enumerate(text.split(" ")):
             delta = {"content": word if i == 0 else " " + word}
-            self.wfile.write(
-                f"data: {json.dumps(_completion(model, {'delta': delta}, chunk=True))}\n\n".encode()
-            )
+            self.wfile.write(f"data: {json.dumps(_completion(model, {'delta': delta}, chunk=True))}\n\n".encode())
             self.wfile.flush()
         last = _completion(model, {"delta": {}, "finish_reason": "stop"}, chunk=True)
         self.wfile.write(f"data: {json.dumps(last)}\n\ndata: [DONE]\n\n".encode())
@@ -151,9 +146,7 @@ def test_follow_up_condensed_then_answered(server: _Server, model: Any, ess_pass
 
 
 def test_invented_citation_from_the_server_is_removed(server: _Server, model: Any, ess_passages) -> None:
-    server.script = [
-        ("ok", "Le Mois de l'ESS a réuni plus de 400 personnes [1]. Il a coûté 2 millions d'euros [7].")
-    ]
+    server.script = [("ok", "Le Mois de l'ESS a réuni plus de 400 personnes [1]. Il a coûté 2 millions d'euros [7].")]
     result = ask(QUESTION, retriever=FakeRetriever(ess_passages), chat_model=model)
     assert result.text == "Le Mois de l'ESS a réuni plus de 400 personnes [1]."
     assert "[7]" in result.warnings[0]
