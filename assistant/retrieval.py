@@ -25,9 +25,9 @@ from vectorstore.store import FILTER_FIELDS, CorpusIndex, IndexMissingError, chr
 logger = logging.getLogger(__name__)
 
 LEXICAL_WEIGHT = 1.0
-DENSE_WEIGHT = 0.6
-RRF_K = 20
-CANDIDATES = 40
+DENSE_WEIGHT = 0.7
+RRF_K = 10
+CANDIDATES = 60
 DUPLICATE_JACCARD = 0.6
 
 

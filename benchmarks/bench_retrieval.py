@@ -62,7 +62,8 @@ def main() -> None:
         print(f"embedding only             {embed_only:8.1f} s")
         print(f"ingest (clean index)       {report.seconds:8.1f} s   ratio {report.seconds / embed_only:.2f}")
         print(f"re-ingest, unchanged       {reingest:8.2f} s")
-        print(f"retrieve warm p50 / p95    {statistics.median(latencies):6.1f} / {p95:.1f} ms ({len(latencies)} queries)")
+        p50 = statistics.median(latencies)
+        print(f"retrieve warm p50 / p95    {p50:6.1f} / {p95:.1f} ms ({len(latencies)} queries)")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ def main() -> None:
     lexical_index.search = lambda q, n, f: lexical_search(q, n)  # type: ignore[method-assign]
     search.index.dense_search = lambda q, n, w: dense_search(q, n)  # type: ignore[method-assign]
     settings = [(1.0, 0.0, 60, 40), (0.0, 1.0, 60, 40)] + list(
-        itertools.product([1.0], [0.3, 0.5, 0.6, 0.8, 1.0], [5, 10, 20, 60], [40])
+        itertools.product([1.0], [0.5, 0.7, 0.85, 1.0], [5, 10, 20], [30, 60])
     )
     print("lex  dense rrf cand |  R@1   R@5   R@10  MRR   cov")
     for lw, dw, rrf, cand in settings:
