@@ -18,7 +18,7 @@ _LAZY = {
     "Passage": "assistant.types",
     "Answer": "assistant.types",
     "Citation": "assistant.types",
-    "brief": "assistant.brief",
+    "brief": "assistant.briefing",
 }
 
 __all__ = sorted(_LAZY)

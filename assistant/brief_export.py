@@ -24,7 +24,7 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
-from assistant.brief import Brief, BriefBullet
+from assistant.briefing import Brief, BriefBullet
 from assistant.types import Citation
 from ingest.normalize import fold, normalize_for_match
 

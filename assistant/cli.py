@@ -47,7 +47,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.answer import ask
 
-    answer = ask(args.question, k=args.k, **_filters(args))
+    answer = ask(args.question, k=args.k, mode="extractive" if args.extractive else None, **_filters(args))
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -62,10 +62,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_brief(args: argparse.Namespace) -> int:
-    from assistant.brief import brief
-    from assistant.brief_export import to_markdown, write_brief
+    from assistant.brief_export import FORMATS, to_markdown, write_brief
+    from assistant.briefing import brief
 
-    note = brief(args.topic, **_filters(args))
+    if args.output and Path(args.output).suffix.lower() not in FORMATS:
+        raise ValueError(f"Format de sortie non pris en charge : choisissez {', '.join(sorted(FORMATS))}.")
+    note = brief(args.topic, extractive=args.extractive, **_filters(args))
     if args.output:
         print(f"Note écrite dans {write_brief(note, Path(args.output))}")
     else:
@@ -125,12 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("-k", type=int, default=None)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--extractive", action="store_true", help="sans LLM, même si un LLM est configuré")
     _add_filters(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("brief", help="rédiger une note de synthèse sourcée")
     p.add_argument("topic")
     p.add_argument("-o", "--output", help="fichier .md ou .docx")
+    p.add_argument("--extractive", action="store_true", help="sans LLM, même si un LLM est configuré")
     _add_filters(p)
     p.set_defaults(func=cmd_brief)
 

@@ -14,7 +14,7 @@ import statistics
 import sys
 import time
 
-from assistant.brief import brief, is_duplicate
+from assistant.briefing import brief, is_duplicate
 from assistant.brief_export import to_docx, to_markdown
 from assistant.retrieval import retrieve
 from ingest.normalize import contains_quote

@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -114,8 +115,15 @@ def _is_text_heading(line: str) -> bool:
         return False
     if _TEXT_HEADING_RE.match(line):
         return True
-    letters = [c for c in line if c.isalpha()]
-    return len(letters) >= 8 and len(line.split()) >= 2 and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
+    # A line in capitals, whole words of it (OCR debris such as "Eﬁ" or "(Dl)" is not a title).
+    words = unicodedata.normalize("NFKC", line).split()
+    return (
+        len(words) >= 2
+        and sum(c.isalpha() for c in line) >= 8
+        and line[0].isalnum()
+        and (line[-1].isalnum() or line[-1] in ")?»")
+        and not any(c.islower() for w in words if len(w) > 1 for c in w)
+    )
 
 
 def _split_plain_text(text: str) -> list[Document]:

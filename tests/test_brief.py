@@ -14,7 +14,7 @@ import gradio as gr
 import pytest
 from docx import Document
 
-from assistant.brief import Brief, acronym_expansions, brief, figure_of, is_duplicate
+from assistant.briefing import Brief, acronym_expansions, brief, figure_of, is_duplicate
 from assistant.brief_export import safe_filename, write_brief
 from assistant.extractive import analyse
 from assistant.types import Passage

@@ -12,7 +12,7 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 
-from assistant.brief import Brief, BriefBullet, BriefSection
+from assistant.briefing import Brief, BriefBullet, BriefSection
 from assistant.brief_export import BriefExportError, safe_filename, to_markdown, write_brief
 from assistant.types import Citation, Passage
 

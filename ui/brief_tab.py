@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.brief import Brief
+from assistant.briefing import Brief
 from assistant.brief_export import safe_filename, to_markdown, write_brief
 from assistant.config import Settings
 from ui.app import (
@@ -46,7 +46,7 @@ def _prune(export_root: Path, now: float | None = None) -> None:
 
 
 def _default_brief(topic: str, **kwargs: Any) -> Brief:
-    from assistant.brief import brief
+    from assistant.briefing import brief
 
     return brief(topic, **kwargs)
 
