@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test install browser lint bench
+.PHONY: run test install system-deps lint bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,14 +21,16 @@ run: $(STAMP)
 	$(BIN)/ess-assistant ingest
 	$(BIN)/ess-assistant serve
 
-# Debian's Chromium for the browser test (Playwright must not download its own browser).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium absent: the browser test will be skipped"; fi; }
+# Debian's Chromium for the browser tests (Playwright must not download its own browser) and
+# LibreOffice to check that exported notes convert to PDF. Without root/apt those tests are skipped.
+system-deps:
+	@if command -v chromium >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium libreoffice-writer-nogui >/dev/null; \
+	else echo "chromium/libreoffice absent: browser and PDF conversion tests will be skipped"; fi
 
-test: $(STAMP) browser
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -ra
 
 lint: $(STAMP)
