@@ -199,6 +199,6 @@ class HybridRetriever(BaseRetriever):
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [
-            Document(page_content=p.text, metadata=p.to_dict() | {"text": None}, id=p.chunk_id)
+            Document(page_content=p.text, metadata={k: v for k, v in p.to_dict().items() if k != "text"}, id=p.chunk_id)
             for p in retrieve(query, self.k, **self.filters)
         ]
