@@ -106,7 +106,7 @@ class Sentence:
 
     @property
     def display(self) -> str:
-        return display_text(self.quote)
+        return display_text(_SOURCE_MARK_RE.sub("", self.quote))
 
 
 @lru_cache(maxsize=1)
@@ -142,6 +142,16 @@ _ABBREVIATIONS = frozenset({
 _END_RE = re.compile(r"[.!?…]+[\"»”)\]*]*(?=\s)|\n\s*\n|\n(?=\s*(?:[-*•–]\s|\d+[.)]\s|#))")
 _MARKUP_RE = re.compile(r"\*\*|__|<sup>.*?</sup>|<[^>]+>|^\s*(?:#+|[-*•–]|\d+[.)])\s+", re.M)
 _SPACE_RE = re.compile(r"\s+")
+# Markdown images go, links keep their text: an answer carries no address it could load or send data to.
+_IMAGE_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+# Addresses and code: a sentence carrying them is never quoted; split_spans cuts them out of sentences.
+_ACTIVE_RE = re.compile(r"(?:https?|ftp|javascript|data|vbscript):|www\.|document\.cookie|<\s*/?\s*script", re.I)
+_ACTIVE_TOKEN_RE = re.compile(
+    r"\S*(?:(?:https?|ftp|javascript|data|vbscript):|www\.|document\.cookie)\S*|<\s*/?\s*script[^>]*>", re.I
+)
+# A source's own reference calls ("rapport [7]", "2022[^1]") would read as our markers in an answer.
+_SOURCE_MARK_RE = re.compile(r"\s?\[\^?\d+\]")
 _ITEM_RE = re.compile(r"\s*(?:[-*•–]|\d+[.)])\s")
 # Sentences that address the reader's assistant rather than inform: planted instructions are never quoted.
 _INSTRUCTION_RE = re.compile(
@@ -157,8 +167,9 @@ _INSTRUCTION_RE = re.compile(
 
 
 def display_text(quote: str) -> str:
-    """The quote as shown in an answer: markdown/HTML marks and hard line breaks removed."""
-    return _SPACE_RE.sub(" ", _MARKUP_RE.sub(" ", quote)).strip()
+    """The text as shown in an answer: markdown/HTML marks, images, link targets and line breaks removed."""
+    text = _LINK_RE.sub(r"\1", _IMAGE_RE.sub(" ", quote))
+    return _SPACE_RE.sub(" ", _MARKUP_RE.sub(" ", text)).strip()
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
@@ -196,8 +207,30 @@ def split_spans(text: str) -> list[tuple[int, int]]:
             while s < e and text[s].isspace():
                 s += 1
         if e > s:
-            out.append((s, e))
+            out.extend(_isolate_active(text, s, e))
     return out
+
+
+def _isolate_active(text: str, s: int, e: int) -> list[tuple[int, int]]:
+    """The span [s, e) without its addresses and code (left over from HTML or scripts), in pieces."""
+    out: list[tuple[int, int]] = []
+    start = s
+    for m in _ACTIVE_TOKEN_RE.finditer(text, s, e):
+        out.append((start, m.start()))
+        start = m.end()
+    out.append((start, e))
+    pieces = []
+    for a, b in out:
+        piece = text[a:b]
+        a, b = a + len(piece) - len(piece.lstrip()), a + len(piece.rstrip())
+        if re.search(r"\w", text[a:b]):
+            pieces.append((a, b))
+    return pieces
+
+
+def is_quotable(sentence: str) -> bool:
+    """A sentence an answer may quote: not a planted instruction, a heading, or a line of addresses/code."""
+    return not (is_instruction_like(sentence) or sentence.lstrip().startswith("#") or _ACTIVE_RE.search(sentence))
 
 
 def is_instruction_like(sentence: str) -> bool:
@@ -345,7 +378,7 @@ def _sentences(passages: Sequence[Passage]) -> list[Sentence]:
             terms = frozenset(analyse(quote))
             # Questions in a passage (headings like "Comment renforcer… ?") ask, they do not answer.
             # Planted instructions are data to ignore, never an answer.
-            if words >= 4 and terms and not display_text(quote).endswith("?") and not is_instruction_like(quote):
+            if words >= 4 and terms and not display_text(quote).endswith("?") and is_quotable(quote):
                 out.append(Sentence(i, s, e, quote, terms))
     return out
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from assistant.extractive import analyse, display_text, is_instruction_like, split_spans
+from assistant.extractive import analyse, display_text, is_instruction_like, is_quotable, split_spans
 from assistant.types import Citation, Passage
 from ingest.normalize import contains_quote, normalize_for_match
 
@@ -85,7 +85,7 @@ def _figures(sentence: str) -> list[str]:
 def best_quote(sentence: str, passage: Passage) -> str | None:
     """The sentence of ``passage`` that best supports ``sentence`` (a quoted span's host first), or None."""
     candidates = [passage.text[s:e].strip() for s, e in split_spans(passage.text)]
-    candidates = [c for c in candidates if not is_instruction_like(c)]
+    candidates = [c for c in candidates if is_quotable(c)]
     if not candidates:
         return None
     for span in _quoted_spans(sentence):
@@ -98,24 +98,34 @@ def best_quote(sentence: str, passage: Passage) -> str | None:
     return quote if overlap else None
 
 
+def _evidence(passage: Passage) -> str:
+    """What a passage attests: its text without the instructions planted in it (those are not evidence)."""
+    spans = split_spans(passage.text)
+    return " ".join(passage.text[s:e] for s, e in spans if not is_instruction_like(passage.text[s:e]))
+
+
 def _check(sentence: str, cited: list[Passage]) -> str:
     """Why ``sentence`` is not supported by the ``cited`` passages ('' when it is)."""
+    evidence = [_evidence(p) for p in cited]
     for span in _quoted_spans(sentence):
-        if not any(contains_quote(p.text, span) for p in cited):
-            return f"la citation « {span} » ne figure pas dans la source indiquée"
-    hay = " ".join(normalize_for_match(p.text) for p in cited)
+        if not any(contains_quote(text, span) for text in evidence):
+            return "la citation ne figure pas dans la source indiquée"
+    hay = " ".join(normalize_for_match(text) for text in evidence)
     for fig in _figures(sentence):
         if fig and f" {fig} " not in f" {hay} ":
-            return f"le chiffre {fig} ne figure pas dans la source indiquée"
+            return "un chiffre ne figure pas dans la source indiquée"
     terms = set(analyse(_MARKER_RE.sub(" ", sentence)))
-    source_terms = set().union(*(analyse(p.text) for p in cited))
+    source_terms = set().union(*(analyse(text) for text in evidence))
     if terms and len(terms & source_terms) / len(terms) < MIN_TERM_SUPPORT:
         return "la source indiquée ne dit pas cela"
     return ""
 
 
 def verify_answer(text: str, passages: Sequence[Passage]) -> Verified:
-    """Keep the sentences of ``text`` whose citations check out, renumber them, and say what was removed."""
+    """Keep the sentences of ``text`` whose citations check out, renumber them, and say what was removed.
+
+    The notes name the kind of failure, never the removed text: a planted payload must not come back that way.
+    """
     text = _WORDY_MARKER_RE.sub(r"[\1]", text)
     kept: list[tuple[str, str]] = []
     removed: list[str] = []
@@ -140,7 +150,7 @@ def verify_answer(text: str, passages: Sequence[Passage]) -> Verified:
         bad = [n for n in ns if not 1 <= n <= len(passages)]
         if bad:
             removed.append(shown)
-            reasons.append(f"une phrase citant une source [{bad[0]}] qui n'existe pas")
+            reasons.append("une phrase citant une source qui n'existe pas")
             continue
         cited = [passages[n - 1] for n in ns]
         reason = _check(sentence, cited)

