@@ -59,6 +59,20 @@ def _chroma_client(settings: Settings):
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
+def _drop_cached_system(client) -> None:
+    """Make the next client on this path load the store afresh from disk.
+
+    Chroma shares one System per path within a process (chromadb.api.shared_system_client); closing our
+    client stops it only if no other client holds it, so we also forget it: later clients, old ones
+    included, then resolve the path to a new System. The old one is left running for in-flight queries.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    identifier = client._identifier
+    client.close()
+    SharedSystemClient._identifier_to_system.pop(identifier, None)
+
+
 def _write_json_atomic(path: Path, data: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
@@ -84,6 +98,7 @@ class CorpusIndex:
         self.manifest_path = self.dir / "manifest.json"
         self.lexical_dir = self.dir / "lexical"
         self._vectorstore = None
+        self._seen_manifest: int | None = None  # manifest mtime when we last looked
 
     # -- manifest -------------------------------------------------------------------------------
     def read_manifest(self) -> dict[str, Any]:
@@ -93,7 +108,22 @@ class CorpusIndex:
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        _write_json_atomic(self.manifest_path, manifest)
+        _write_json_atomic(self.manifest_path, manifest | {"writer_pid": os.getpid()})
+        self._seen_manifest = self._manifest_mtime()
+
+    def _manifest_mtime(self) -> int | None:
+        try:
+            return self.manifest_path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+
+    def _written_by_another_process(self) -> bool:
+        """True once after another process (a CLI ingest beside a running server) rewrote the index."""
+        mtime = self._manifest_mtime()
+        if mtime == self._seen_manifest:
+            return False
+        self._seen_manifest = mtime
+        return mtime is not None and self.read_manifest().get("writer_pid") != os.getpid()
 
     def check_model(self, manifest: dict[str, Any] | None = None) -> None:
         """Refuse to mix vectors of two models: their similarities mean nothing together."""
@@ -111,7 +141,13 @@ class CorpusIndex:
     # -- chroma ---------------------------------------------------------------------------------
     @property
     def vectorstore(self):
+        if self._vectorstore is not None and not self.settings.chroma_url and self._written_by_another_process():
+            # An embedded Chroma caches its vector index per process: reopen to see the other writer's vectors.
+            logger.info("Index %s changed in another process: reopening the store", self.dir)
+            _drop_cached_system(self._vectorstore._client)
+            self._vectorstore = None
         if self._vectorstore is None:
+            self._seen_manifest = self._manifest_mtime()
             from langchain_chroma import Chroma
 
             self._vectorstore = Chroma(
