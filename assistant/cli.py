@@ -52,6 +52,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
     print(answer.text)
+    if answer.mode == "extractive" and not answer.abstained:
+        print("\n(Réponse extractive : phrases citées telles quelles, sans reformulation par un LLM.)")
+    for warning in answer.warnings:
+        print(f"Attention : {warning}")
     for c in answer.citations:
         p = c.passage
         print(f"\n[{c.n}] {p.title} ({p.publisher or '?'}, {p.year or 's.d.'}) {p.location()} — {p.source}")
