@@ -40,6 +40,8 @@ SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".pdf", ".txt", ".md", ".markdow
 MAX_PDF_BYTES = 200 * 1024 * 1024
 MAX_TEXT_BYTES = 50 * 1024 * 1024
 MAX_PDF_PAGES = 5000
+# A plain-text heading names at most this much of the text after it.
+MAX_TEXT_SECTION_CHARS = 6000
 PDF_PARSE_TIMEOUT_S = 120.0
 # Address-space cap of the PDF child process (a decompression bomb fails there, not in our process).
 PDF_WORKER_MEMORY_BYTES = 4 * 1024 * 1024 * 1024
@@ -128,24 +130,34 @@ def _is_text_heading(line: str) -> bool:
 
 def _split_plain_text(text: str) -> list[Document]:
     """Sections of a .txt file at the headings its layout shows (see _is_text_heading), so a list is
-    found under the title that names it; text before the first heading has no section."""
+    found under the title that names it. Text before the first heading, and text more than
+    MAX_TEXT_SECTION_CHARS past a heading (OCR misses most headings), gets no section rather than a wrong one."""
     docs: list[Document] = []
     section: str | None = None
     lines: list[str] = []
+    size = 0
     body = False  # whether the current block has text beyond its heading lines
+
+    def flush() -> None:
+        docs.append(Document(page_content="\n".join(lines), metadata={"section": section} if section else {}))
+
     for line in text.split("\n"):
         if _is_text_heading(line):
             heading = " ".join(line.split())
             if body:
-                docs.append(Document(page_content="\n".join(lines), metadata={"section": section} if section else {}))
-                lines, body, section = [], False, heading
+                flush()
+                lines, size, body, section = [], 0, False, heading
             else:  # a heading continued on the next line, or a title right above a subtitle
                 section = f"{section} {heading}" if section and lines else heading
         elif line.strip():
+            if section and size > MAX_TEXT_SECTION_CHARS and not line[:1].islower():
+                flush()
+                lines, size, section = [], 0, None
             body = True
         lines.append(line)
+        size += len(line) + 1
     if any(x.strip() for x in lines):
-        docs.append(Document(page_content="\n".join(lines), metadata={"section": section} if section else {}))
+        flush()
     return docs
 
 

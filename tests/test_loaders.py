@@ -355,3 +355,14 @@ def test_corpus_txt_proposals_are_sections() -> None:
     sections = [d.metadata.get("section") for d in docs]
     assert "Proposition 4 : Promouvoir un « green new deal » régional" in sections
     assert sum(1 for s in sections if s and s.startswith("Axe ")) == 5
+
+
+def test_txt_heading_does_not_label_the_rest_of_a_long_document(tmp_path: Path) -> None:
+    paragraph = "Les acteurs de l'ESS coopèrent avec les collectivités du territoire.\n"
+    path = tmp_path / "long.txt"
+    path.write_text("Table ronde : Coopérer\n" + paragraph * 200, encoding="utf-8")
+    docs = load_file(path)
+    assert docs[0].metadata["section"] == "Table ronde : Coopérer"
+    assert len(docs[0].page_content) <= loaders.MAX_TEXT_SECTION_CHARS + 2 * len(paragraph)
+    assert all("section" not in d.metadata for d in docs[1:]) and len(docs) == 2
+    assert "\n".join(d.page_content for d in docs) == path.read_text(encoding="utf-8")
