@@ -162,6 +162,9 @@ def main() -> None:
         print(json.dumps(figures, ensure_ascii=False))
         for error in errors[:10]:
             print("error:", error)
+        if errors:  # the server's side of the story (tracebacks are logged there, not sent to clients)
+            log = (tmp / "server.log").read_text(encoding="utf-8", errors="replace").splitlines()
+            print("\n".join(line for line in log if "DEBUG" not in line)[-6000:])
         if args.json:
             args.json.write_text(json.dumps(figures, ensure_ascii=False), encoding="utf-8")
         if errors:

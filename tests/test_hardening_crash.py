@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -274,3 +275,28 @@ def test_a_long_running_reader_sees_all_vectors_after_another_process_ingests(fo
     stale = {q: len(reader.index.dense_search(q, 40)) for q in QUERIES}
     assert stale == dict.fromkeys(QUERIES, min(40, count)), f"dense hits out of 40 after the ingest: {stale}"
     assert NEW_FILE in {p.source for p in reader.search("tiers-lieux ruraux ateliers partagés", 5)}
+
+
+@pytest.mark.timeout(120)
+def test_first_queries_arriving_together_all_open_the_store(folders):
+    """A server's first questions arrive at once: every thread must get answers, none a Chroma start-up error."""
+    proc = child(folders["corpus"])  # built by another process: this one has never opened the folder
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    index = CorpusIndex(Settings.from_env(), embeddings=FakeEmbeddings())
+    barrier, errors, answered = threading.Barrier(8), [], []
+
+    def first_query() -> None:
+        barrier.wait()
+        try:
+            answered.append(len(index.dense_search(QUERIES[0], 5)))
+        except Exception as error:  # noqa: BLE001 - collected and reported below
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=first_query) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors[:3]
+    assert answered == [5] * 8

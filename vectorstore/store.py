@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ logger = logging.getLogger(__name__)
 COLLECTION = "ess_corpus"
 FILTER_FIELDS = ("source", "publisher", "year")
 _GET_BATCH = 5000
+# Chroma's per-process registry of open stores is not thread-safe: the first queries of a server, arriving
+# together, would each open the store and one could tear down the store another is starting.
+_OPEN_LOCK = threading.Lock()
 
 
 class StoreError(Exception):
@@ -141,6 +145,10 @@ class CorpusIndex:
     # -- chroma ---------------------------------------------------------------------------------
     @property
     def vectorstore(self):
+        with _OPEN_LOCK:
+            return self._open_vectorstore()
+
+    def _open_vectorstore(self):
         if self._vectorstore is not None and not self.settings.chroma_url and self._written_by_another_process():
             # An embedded Chroma caches its vector index per process: reopen to see the other writer's vectors.
             logger.info("Index %s changed in another process: reopening the store", self.dir)
