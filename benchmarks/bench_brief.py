@@ -14,8 +14,8 @@ import statistics
 import sys
 import time
 
-from assistant.briefing import brief, is_duplicate
 from assistant.brief_export import to_docx, to_markdown
+from assistant.briefing import brief, is_duplicate
 from assistant.retrieval import retrieve
 from ingest.normalize import contains_quote
 

@@ -38,7 +38,9 @@ _HEADING_RE = re.compile(r"^ {0,3}#{1,6}[ \t]+")
 # apostrophe ("I’'ESS"); English "I'm/I'll/I've/I'd" and roman numerals ("II'") are left alone.
 _OCR_ELISION_RE = re.compile(r"(?<![\w'’|])[I|](['’])['’]?(?=[^\W\d_])(?!(?:m|ll|ve|d|re|s)\b)")
 # OCR also drops the l altogether: "de 'ESS", "de ’ANCT", "fait 'objet".
-_DROPPED_L_RE = re.compile(r"(?<=[ \t\n(])(['’])(?=[A-ZÀÂÉÈÊÎÔÛ]|[aeiouyhàâéèêîôû]\w)(?!\w{0,40}['’](?!\w))")
+_DROPPED_L_RE = re.compile(
+    r"(?<=[ \t\n(])(['’])(?!https?:|www\.)(?=[A-ZÀÂÉÈÊÎÔÛ]|[aeiouyhàâéèêîôû]\w)(?!\w{0,40}['’](?!\w))"
+)
 # "|l" read for "Il"/"Ils".
 _PIPE_IL_RE = re.compile(r"(?<![\w|])\|(?=ls?\b)")
 # Doubled apostrophe after an elided word: "d’'un" -> "d’un".

@@ -71,7 +71,7 @@ def load_file(path: Path) -> list[Document]:
     limit = MAX_PDF_BYTES if suffix == ".pdf" else MAX_TEXT_BYTES
     if size > limit:
         raise FileTooLargeError(
-            f"Le fichier « {path.name} » fait {size / 2**20:.0f} Mo, au-delà de la limite de {limit / 2**20:.0f} Mo."
+            f"Le fichier « {path.name} » fait {size / 2**20:.1f} Mo, au-delà de la limite de {limit / 2**20:.0f} Mo."
         )
     if size == 0:
         raise CorruptFileError(f"Le fichier « {path.name} » est vide (0 octet).")

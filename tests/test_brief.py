@@ -14,8 +14,8 @@ import gradio as gr
 import pytest
 from docx import Document
 
-from assistant.briefing import Brief, acronym_expansions, brief, figure_of, is_duplicate
 from assistant.brief_export import safe_filename, write_brief
+from assistant.briefing import Brief, acronym_expansions, brief, figure_of, is_duplicate
 from assistant.extractive import analyse
 from assistant.types import Passage
 from ingest.normalize import contains_quote, normalize_for_match

@@ -12,8 +12,8 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 
-from assistant.briefing import Brief, BriefBullet, BriefSection
 from assistant.brief_export import BriefExportError, safe_filename, to_markdown, write_brief
+from assistant.briefing import Brief, BriefBullet, BriefSection
 from assistant.types import Citation, Passage
 
 HOSTILE = "Le PTCE publie [un lien](http://mal.invalid) <script>alert(1)</script> **gras** [^9] & <w:p> au 1er janvier."

@@ -10,7 +10,6 @@ import random
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from pypdf import PdfWriter
 from ingest import loaders
 from ingest.pipeline import discover, ingest_paths
 from tests.conftest import SHARED
-from tests.test_loaders import encrypted_pdf, text_pdf
+from tests.pdfs import encrypted_pdf, pdf_with_stream, text_pdf
 
 SAMPLES = SHARED / "pdf-samples"
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,29 +28,6 @@ GOOD_MD = """# Les coopératives
 Les sociétés coopératives d'intérêt collectif associent salariés, usagers et collectivités locales.
 """
 LATIN1 = "Les mutuelles de Besançon : économie sociale, « été » solidaire, où ça ?\n"
-
-
-def pdf_with_stream(content: bytes) -> bytes:
-    """A one-page PDF whose page content is ``content``, Flate-compressed (small on disk whatever it holds)."""
-    stream = zlib.compress(content, 9)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
-        b"/Contents 5 0 R >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream),
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 def slow_pdf() -> bytes:

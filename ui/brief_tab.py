@@ -16,8 +16,8 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.briefing import Brief
 from assistant.brief_export import safe_filename, to_markdown, write_brief
+from assistant.briefing import Brief
 from assistant.config import Settings
 from ui.app import (
     _default_documents,
