@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from assistant import extractive
@@ -108,18 +106,17 @@ def test_planted_instruction_is_never_quoted() -> None:
     assert not extractive.is_instruction_like("Les acteurs répondent aux appels d'offres en consortium.")
 
 
-def test_deterministic_and_fast() -> None:
+def test_deterministic() -> None:
+    """Same passages, same answer (its speed is measured by `ess-assistant eval --answers`, not asserted here)."""
     base = (
         "Les collectivités peuvent soutenir l'ESS par la commande publique, des locaux et du foncier. "
         "La coopération entre acteurs publics et ESS passe par la co-construction des politiques. "
     )
     passages = [make_passage(base * 6 + f"Le territoire {i} compte {i * 10} structures.", i) for i in range(1, 9)]
     question = "Comment une collectivité peut-elle soutenir les structures de l'ESS sur son territoire ?"
-    start = time.perf_counter()
     first = extractive.select(question, passages)
-    elapsed = time.perf_counter() - start
+    assert first.sentences
     assert extractive.select(question, passages) == first
-    assert elapsed < 0.3
 
 
 def test_figures_must_have_the_unit_the_question_asks_for() -> None:
