@@ -161,12 +161,10 @@ def _ingest_locked(
     started = time.perf_counter()
     report = IngestReport()
     manifest = index.read_manifest()
-    if rebuild or (manifest["embedding_model"] and manifest["embedding_model"] != index.model_id):
-        if not rebuild:
-            index.check_model(manifest)  # raises: changing model is an explicit --rebuild
+    if rebuild:
         index.reset()
         manifest = index.read_manifest()
-    index.check_model(manifest)
+    index.check_model(manifest)  # changing the model takes an explicit --rebuild
     manifest["embedding_model"] = index.model_id
     files: dict = manifest["files"]
     changed = _reconcile(index, files)

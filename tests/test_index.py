@@ -3,6 +3,7 @@ crash recovery, model mismatch, filters, the public retrieve contract."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -51,8 +52,10 @@ def _fresh_searches():
 
 
 def search_over(index: CorpusIndex) -> HybridSearch:
-    retrieval._searches[(str(index.settings.index_dir), None, index.settings.embedding_model)] = HybridSearch(index)
-    return retrieval._searches[(str(index.settings.index_dir), None, index.settings.embedding_model)]
+    """Make ``index`` (with its fake embedder) the one the public retrieve() uses."""
+    key = (str(index.settings.index_dir), None, index.settings.embedding_model)
+    retrieval._searches[key] = HybridSearch(index)
+    return retrieval._searches[key]
 
 
 def test_ingest_then_retrieve_returns_cited_passages(fake_index, corpus):
@@ -199,8 +202,6 @@ def test_copy_of_index_folder_is_usable(fake_index, corpus, tmp_path):
     ingest_paths([corpus], index=fake_index)
     copy = tmp_path / "copy"
     shutil.copytree(fake_index.settings.index_dir, copy)
-    from assistant.config import Settings
-
-    settings = Settings.from_env().__class__(**{**Settings.from_env().__dict__, "index_dir": copy})
+    settings = dataclasses.replace(fake_index.settings, index_dir=copy)
     hits = HybridSearch(CorpusIndex(settings, embeddings=FakeEmbeddings())).search("recyclerie associative", 1)
     assert hits[0].source == "rural.txt"
