@@ -91,12 +91,9 @@ class HybridSearch:
         self._lock = threading.Lock()
 
     def lexical(self) -> LexicalIndex:
-        try:
-            mtime = self.index.manifest_path.stat().st_mtime_ns
-        except FileNotFoundError:
-            raise IndexMissingError(
-                f"Aucun index dans {self.index.dir} : lancez d'abord « ess-assistant ingest »."
-            ) from None
+        mtime = self.index.manifest_mtime()
+        if mtime is None:
+            raise IndexMissingError(f"Aucun index dans {self.index.dir} : lancez d'abord « ess-assistant ingest ».")
         with self._lock:
             if mtime != self._manifest_mtime:
                 manifest = self.index.read_manifest()

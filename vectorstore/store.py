@@ -113,9 +113,9 @@ class CorpusIndex:
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         _write_json_atomic(self.manifest_path, manifest | {"writer_pid": os.getpid()})
-        self._seen_manifest = self._manifest_mtime()
+        self._seen_manifest = self.manifest_mtime()
 
-    def _manifest_mtime(self) -> int | None:
+    def manifest_mtime(self) -> int | None:
         try:
             return self.manifest_path.stat().st_mtime_ns
         except FileNotFoundError:
@@ -123,7 +123,7 @@ class CorpusIndex:
 
     def _written_by_another_process(self) -> bool:
         """True once after another process (a CLI ingest beside a running server) rewrote the index."""
-        mtime = self._manifest_mtime()
+        mtime = self.manifest_mtime()
         if mtime == self._seen_manifest:
             return False
         self._seen_manifest = mtime
@@ -155,7 +155,7 @@ class CorpusIndex:
             _drop_cached_system(self._vectorstore._client)
             self._vectorstore = None
         if self._vectorstore is None:
-            self._seen_manifest = self._manifest_mtime()
+            self._seen_manifest = self.manifest_mtime()
             from langchain_chroma import Chroma
 
             self._vectorstore = Chroma(
