@@ -183,13 +183,18 @@ def _ingest_locked(
         progress("", len(found), len(found))
 
     seen = {p.name for p in found}
+    removed_roots: set[Path] = set()
     for source, entry in list(files.items()):
         gone = source not in seen and not Path(entry["path"]).exists()
         if gone and any(_is_under(Path(entry["path"]), root) for root in roots):
             index.delete_chunks(entry["chunk_ids"])
             del files[source]
             report.outcomes.append(FileOutcome(source, "removed"))
+            removed_roots.update(root for root in roots if _is_under(Path(entry["path"]), root))
             changed = True
+    for root in roots:
+        if root not in removed_roots and not (root.exists() or root.is_symlink()):
+            report.outcomes.append(FileOutcome(root.name, "failed", reason="fichier ou dossier introuvable."))
 
     if changed or manifest.get("lexical_generation") != manifest["generation"] or not index.lexical_dir.exists():
         manifest["generation"] += 1

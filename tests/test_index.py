@@ -105,6 +105,17 @@ def test_a_bad_file_is_reported_and_the_rest_ingested(fake_index, corpus):
     assert "1 en échec" in report.summary() and "broken.pdf" in report.summary()
 
 
+def test_a_path_that_does_not_exist_is_reported_not_dropped(fake_index, corpus):
+    ingest_paths([corpus / "pacte.md"], index=fake_index)
+    (corpus / "pacte.md").unlink()
+    report = ingest_paths([corpus / "pacte.md", corpus / "typo.pdf", corpus / "rural.txt"], index=fake_index)
+    outcome = {o.source: o for o in report.outcomes}
+    assert outcome["pacte.md"].status == "removed"  # an indexed file given by name and now gone is a deletion
+    assert outcome["typo.pdf"].status == "failed" and "introuvable" in outcome["typo.pdf"].reason
+    assert outcome["rural.txt"].status == "ingested"
+    assert "typo.pdf" in report.summary()
+
+
 def test_index_built_with_another_model_is_refused(fake_index, corpus, tmp_path):
     ingest_paths([corpus], index=fake_index)
     other = FakeEmbeddings()
