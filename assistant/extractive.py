@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-import Stemmer
 from bm25s.stopwords import STOPWORDS_FRENCH
 
 from assistant.types import Citation, Passage
 from ingest.normalize import fold, normalize_for_match
+from vectorstore.lexical import french_terms
 
 # Share of the question's (idf-weighted) terms the best sentence and its passage must cover, else we abstain.
 # Calibrated on dev.jsonl with the hybrid retriever (two index builds, k=5): unanswerable questions are caught
@@ -109,23 +109,16 @@ class Sentence:
         return display_text(_SOURCE_MARK_RE.sub("", self.quote))
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("french")
-
-
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    # Snowball leaves some plurals alone ("emplois" vs "emploi"): drop a final s/x first, on both sides.
-    if len(word) > 3 and word[-1] in "sx" and not word[-2].isdigit():
-        word = word[:-1]
-    return _stemmer().stemWord(word)
+    """One word as the term ``analyse`` makes of it."""
+    terms = french_terms(word, frozenset())
+    return terms[0] if terms else word
 
 
 def analyse(text: str) -> list[str]:
-    """Folded, stemmed content words of ``text`` (stopwords and one-letter words dropped)."""
-    words = _WORD_RE.findall(_ELISION_RE.sub(" ", fold(text)))
-    return [_stem(w) for w in words if len(w) > 1 and w not in STOPWORDS]
+    """The search index's terms of ``text``, with question words dropped as well."""
+    return french_terms(text, STOPWORDS)
 
 
 # --- sentence splitting --------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from langchain_core.retrievers import BaseRetriever
 from assistant.config import Settings
 from assistant.types import Passage
 from ingest.normalize import normalize_for_match
-from vectorstore.lexical import LexicalIndex
+from vectorstore.lexical import ANALYZER_VERSION, LexicalIndex
 from vectorstore.store import FILTER_FIELDS, CorpusIndex, IndexMissingError, chroma_where
 
 logger = logging.getLogger(__name__)
@@ -99,10 +99,18 @@ class HybridSearch:
                 manifest = self.index.read_manifest()
                 self.index.check_model(manifest)
                 if manifest.get("lexical_generation") != self._generation or self._lexical is None:
-                    self._lexical = self.index.load_lexical()
+                    self._lexical = self._current_lexical(manifest)
                     self._generation = manifest.get("lexical_generation")
                 self._manifest_mtime = mtime
             return self._lexical
+
+    def _current_lexical(self, manifest: dict) -> LexicalIndex:
+        """The persisted BM25 index, or one built in memory from the store when it was made by another
+        version of the analyzer (its terms would not match the queries'); the next ingest persists it."""
+        if manifest.get("lexical_analyzer") == ANALYZER_VERSION:
+            return self.index.load_lexical()
+        logger.warning("Lexical index built by another analyzer version: rebuilding it in memory")
+        return self.index.build_lexical()
 
     def search(
         self,

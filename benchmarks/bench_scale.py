@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from assistant.config import Settings  # noqa: E402
 from assistant.retrieval import HybridSearch  # noqa: E402
 from ingest.pipeline import discover, prepare_chunks  # noqa: E402
-from vectorstore.lexical import _TOKEN_RE  # noqa: E402
+from vectorstore.lexical import _TOKEN_RE, ANALYZER_VERSION  # noqa: E402
 from vectorstore.store import CorpusIndex  # noqa: E402
 
 DIM = 384
@@ -171,7 +171,13 @@ def run_one(n: int, store: str, workdir: Path, base: Settings, words: list[str],
             index.collection.add(ids=ids, documents=texts, metadatas=metas, embeddings=vectors)
         write_s = time.perf_counter() - started
         count = index.collection.count()
-        manifest = {"embedding_model": index.model_id, "generation": 1, "lexical_generation": 1, "files": {}}
+        manifest = {
+            "embedding_model": index.model_id,
+            "generation": 1,
+            "lexical_generation": 1,
+            "lexical_analyzer": ANALYZER_VERSION,
+            "files": {},
+        }
         index.write_manifest(manifest)
         started = time.perf_counter()
         index.rebuild_lexical()

@@ -28,6 +28,7 @@ from ingest.chunking import chunk_blocks
 from ingest.clean import clean_text, strip_repeated_lines
 from ingest.errors import IngestError
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file
+from vectorstore.lexical import ANALYZER_VERSION
 from vectorstore.store import CorpusIndex
 
 logger = logging.getLogger(__name__)
@@ -196,11 +197,17 @@ def _ingest_locked(
         if root not in removed_roots and not (root.exists() or root.is_symlink()):
             report.outcomes.append(FileOutcome(root.name, "failed", reason="fichier ou dossier introuvable."))
 
-    if changed or manifest.get("lexical_generation") != manifest["generation"] or not index.lexical_dir.exists():
+    lexical_stale = (
+        manifest.get("lexical_generation") != manifest["generation"]
+        or manifest.get("lexical_analyzer") != ANALYZER_VERSION
+        or not index.lexical_dir.exists()
+    )
+    if changed or lexical_stale:
         manifest["generation"] += 1
         index.write_manifest(manifest)  # store first, then lexical: a crash here only forces a rebuild
         index.rebuild_lexical()
         manifest["lexical_generation"] = manifest["generation"]
+        manifest["lexical_analyzer"] = ANALYZER_VERSION
     index.write_manifest(manifest)
     report.seconds = time.perf_counter() - started
     logger.info("Ingest done: %s", report.summary())

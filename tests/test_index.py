@@ -14,7 +14,8 @@ from assistant import retrieval
 from assistant.retrieval import HybridSearch, collapse_near_duplicates, normalize_filters
 from ingest.pipeline import IndexBusyError, ingest_paths
 from tests.conftest import FakeEmbeddings, make_passage
-from vectorstore.store import CorpusIndex, IndexMismatchError
+from vectorstore.lexical import ANALYZER_VERSION, LexicalIndex
+from vectorstore.store import FILTER_FIELDS, CorpusIndex, IndexMismatchError
 
 CATALOG = {
     "pacte.md": {"title": "Un pacte pour l'ESS", "publisher": "CRESS Occitanie", "year": 2020},
@@ -114,6 +115,24 @@ def test_a_path_that_does_not_exist_is_reported_not_dropped(fake_index, corpus):
     assert outcome["typo.pdf"].status == "failed" and "introuvable" in outcome["typo.pdf"].reason
     assert outcome["rural.txt"].status == "ingested"
     assert "typo.pdf" in report.summary()
+
+
+def test_lexical_index_of_an_older_analyzer_is_rebuilt(fake_index, corpus, monkeypatch):
+    ingest_paths([corpus], index=fake_index)
+    manifest = fake_index.read_manifest()
+    manifest["lexical_analyzer"] = ANALYZER_VERSION - 1
+    fake_index.write_manifest(manifest)
+    # An old BM25 index with other terms: what it holds must not be what search uses.
+    LexicalIndex.build(["x"], ["rien à voir"], {name: [None] for name in FILTER_FIELDS}).save(fake_index.lexical_dir)
+    search_over(fake_index)
+    hit = retrieval.retrieve("coopératives d'activité et d'emploi", k=1)[0]
+    assert hit.source == "pacte.md" and hit.lexical_score  # found by BM25, not by the dense half alone
+    assert LexicalIndex.load(fake_index.lexical_dir).ids == ["x"]  # readers rebuild in memory, never write
+
+    report = ingest_paths([corpus], index=fake_index)
+    assert {o.status for o in report.outcomes} == {"unchanged"}
+    assert fake_index.read_manifest()["lexical_analyzer"] == ANALYZER_VERSION
+    assert len(LexicalIndex.load(fake_index.lexical_dir)) == len(fake_index.stored_ids())
 
 
 def test_index_built_with_another_model_is_refused(fake_index, corpus, tmp_path):

@@ -11,6 +11,12 @@ def test_elisions_accents_and_ocr_variants_meet():
     assert analyze("réponse à des besoins") == analyze("reponse a des besoins")
 
 
+def test_plurals_the_stemmer_keeps_meet_their_singular():
+    assert analyze("emplois") == analyze("emploi")
+    assert analyze("des lieux partagés") == analyze("un lieu partagé")
+    assert analyze("en 2015") == ["2015"]
+
+
 def test_stop_words_and_question_words_are_dropped():
     assert analyze("Comment et pourquoi les collectivités ?") == analyze("collectivité")
 

@@ -33,23 +33,33 @@ _STOPWORDS = frozenset(fold(w) for w in STOPWORDS_FRENCH) | {
 }  # fmt: skip
 
 
+# Bump when what analyze() returns changes: an index built with another version is rebuilt from the store.
+ANALYZER_VERSION = 2
+
+
 @cache
 def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("french")
 
 
-def _terms(text: str) -> list[str]:
+def french_terms(text: str, stopwords: frozenset[str] = _STOPWORDS) -> list[str]:
+    """Lower-case words without elisions and ``stopwords`` (folded forms), stemmed, then accents folded."""
     text = text.lower().replace("œ", "oe").replace("æ", "ae")
     # Elided article/pronoun before an apostrophe (l', d', qu', I' from OCR) is dropped by the tokenizer,
     # as one-letter tokens are not kept.
     words = [w for w in _TOKEN_RE.findall(text) if len(w) > 1 or w.isdigit()]
-    words = [w for w in words if fold(w) not in _STOPWORDS]
+    words = [_singular(w) for w in words if fold(w) not in stopwords]
     return [fold(s) for s in _stemmer().stemWords(words)]
+
+
+def _singular(word: str) -> str:
+    """Snowball's French stemmer keeps some plurals (« emplois », « lieux ») apart from their singular."""
+    return word[:-1] if len(word) > 3 and word[-1] in "sx" and not word[-2].isdigit() else word
 
 
 @cache
 def _expansions() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    return tuple((acronym, tuple(_terms(expansion))) for acronym, expansion in ACRONYMS.items())
+    return tuple((acronym, tuple(french_terms(expansion))) for acronym, expansion in ACRONYMS.items())
 
 
 def _spelled_out(terms: list[str], expansion: tuple[str, ...], slack: int = 3) -> bool:
@@ -72,7 +82,7 @@ def _spelled_out(terms: list[str], expansion: tuple[str, ...], slack: int = 3) -
 def analyze(text: str) -> list[str]:
     """Text → search terms: lower-case words, elisions and stop words dropped, stemmed, accents folded;
     a spelled-out acronym of the field also yields the acronym, so both spellings match each other."""
-    terms = _terms(text)
+    terms = french_terms(text)
     present = set(terms)
     extra = [
         acronym

@@ -242,6 +242,12 @@ class CorpusIndex:
 
     # -- lexical --------------------------------------------------------------------------------
     def rebuild_lexical(self) -> LexicalIndex:
+        """Build the BM25 index from the stored chunks and persist it (ingest's job)."""
+        lexical = self.build_lexical()
+        lexical.save(self.lexical_dir)
+        return lexical
+
+    def build_lexical(self) -> LexicalIndex:
         ids: list[str] = []
         texts: list[str] = []
         fields: dict[str, list] = {name: [] for name in FILTER_FIELDS}
@@ -250,9 +256,7 @@ class CorpusIndex:
             texts.append(indexed_text(text, meta))
             for name in FILTER_FIELDS:
                 fields[name].append(meta.get(name))
-        lexical = LexicalIndex.build(ids, texts, fields)
-        lexical.save(self.lexical_dir)
-        return lexical
+        return LexicalIndex.build(ids, texts, fields)
 
     def load_lexical(self) -> LexicalIndex:
         return LexicalIndex.load(self.lexical_dir)
