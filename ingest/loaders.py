@@ -210,7 +210,7 @@ def _load_pdf(path: Path) -> list[Document]:
     """Extract page texts in a bounded child process and map its outcome to our errors."""
     result = _run_pdf_worker(path)
     for message in result.get("warnings", [])[:MAX_RELAYED_WARNINGS]:
-        logger.warning("pypdf on %s: %s", path.name, message)
+        logger.info("pypdf on %s: %s", path.name, message)  # -v shows them; the outcome says what matters
     error = result.get("error")
     if error:
         raise _worker_error(path, error, result.get("detail", ""))

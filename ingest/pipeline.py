@@ -237,7 +237,7 @@ def _ingest_file(index: CorpusIndex, files: dict, path: Path) -> FileOutcome:
             return FileOutcome(source, "unchanged", len(entry["chunk_ids"]))
         chunks = prepare_chunks(path)
     except IngestError as exc:
-        logger.warning("Skipped %s: %s", path, exc)
+        logger.info("Skipped %s: %s", path, exc)  # the report tells the user, in French
         return FileOutcome(source, "failed", reason=str(exc))
     except OSError as exc:
         return FileOutcome(source, "failed", reason=f"fichier illisible ({exc.strerror or exc}).")

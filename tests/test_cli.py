@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from assistant import retrieval
 from assistant.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -33,15 +38,23 @@ def test_brief_refuses_an_unknown_output_format_before_working(tmp_path, monkeyp
 
 
 @pytest.mark.integration
-def test_ingest_reports_each_file(tmp_path, monkeypatch, capsys):
+def test_ingest_reports_each_file(tmp_path, monkeypatch):
     monkeypatch.setenv("ESS_INDEX_DIR", str(tmp_path / "index"))
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "note.md").write_text("# Emploi\n\nLes SCOP emploient 60 000 salariés en France.\n", encoding="utf-8")
     (docs / "cassé.pdf").write_bytes(b"%PDF-1.7 truncated")
-    assert main(["ingest", "-q", str(docs)]) == 0
-    out = capsys.readouterr().out
-    assert "1 fichier(s) indexé(s)" in out and "1 en échec" in out and "cassé.pdf" in out
+    # In a process of its own, as a user runs it: pytest's log capture would hide what logging prints.
+    run = subprocess.run(
+        [sys.executable, "-c", "from assistant.cli import main; raise SystemExit(main())", "ingest", "-q", str(docs)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "1 fichier(s) indexé(s)" in run.stdout and "1 en échec" in run.stdout and "cassé.pdf" in run.stdout
+    assert run.stderr == ""  # -q: no progress bar, no library's debug chatter
 
 
 @pytest.mark.integration

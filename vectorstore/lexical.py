@@ -25,6 +25,7 @@ from ingest.normalize import fold
 from vectorstore.glossary import ACRONYMS
 
 logger = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its logger to DEBUG when imported
 
 _TOKEN_RE = re.compile(r"[0-9a-zà-öø-ÿœæ]+", re.IGNORECASE)
 _STOPWORDS = frozenset(fold(w) for w in STOPWORDS_FRENCH) | {
@@ -53,8 +54,11 @@ def french_terms(text: str, stopwords: frozenset[str] = _STOPWORDS) -> list[str]
 
 
 def _singular(word: str) -> str:
-    """Snowball's French stemmer keeps some plurals (« emplois », « lieux ») apart from their singular."""
-    return word[:-1] if len(word) > 3 and word[-1] in "sx" and not word[-2].isdigit() else word
+    """Snowball's French stemmer keeps some plurals (« emplois », « lieux ») apart from their singular;
+    « -aux » it maps to « -al » itself (« régionaux » → « régional »)."""
+    if len(word) > 3 and word[-1] in "sx" and not word[-2].isdigit() and not word.endswith("aux"):
+        return word[:-1]
+    return word
 
 
 @cache
