@@ -12,7 +12,8 @@ import pytest
 from assistant.config import Settings
 from assistant.types import AnswerEvent
 from tests.ui_fixtures.fakes import FakeAnswerer, fake_documents, fake_ingest, fake_neighbours
-from ui.app import ERROR_ANSWER, ChatHandlers, _mode_choices, build_app
+from ui.app import ERROR_ANSWER, ChatHandlers, build_app
+from ui.common import mode_choices
 
 QUESTION = "Que proposent les acteurs pour un nouveau pacte ?"
 
@@ -143,9 +144,9 @@ def test_upload_reports_each_file_and_refreshes_filters(handlers, tmp_path):
 
 def test_llm_mode_offered_only_when_configured():
     base = Settings.from_env()
-    modes, info = _mode_choices(dataclasses.replace(base, llm_provider=None))
+    modes, info = mode_choices(dataclasses.replace(base, llm_provider=None))
     assert [v for _, v in modes] == ["extractive"] and "Aucun LLM" in info
-    modes, _ = _mode_choices(dataclasses.replace(base, llm_provider="ollama", llm_model="mistral"))
+    modes, _ = mode_choices(dataclasses.replace(base, llm_provider="ollama", llm_model="mistral"))
     assert modes[1] == ("LLM configuré (ollama, mistral)", "llm")
 
 

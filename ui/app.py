@@ -8,12 +8,6 @@ functions are injectable so the UI can be tested with fakes; by default they are
 
 from __future__ import annotations
 
-import os
-
-# Gradio reads this when a Blocks is created (telemetry, version check); Blocks(analytics_enabled=False)
-# below says it again, and setting it here also covers any other Blocks built in this process.
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-
 import functools
 import logging
 import re
@@ -26,7 +20,17 @@ import gradio as gr
 
 from assistant.config import Settings
 from assistant.types import Answer, AnswerEvent, Citation, Passage
-from ingest.errors import IngestError
+from ui.brief_tab import build_brief_tab
+from ui.common import (
+    DocumentsFn,
+    default_documents,
+    filter_choices,
+    filter_kwargs,
+    french_errors,
+    mode_choices,
+    safe_documents,
+    user_message,
+)
 from ui.export import Turn, write_conversation
 from ui.render import answer_markdown, chat_text, citation_label, context_html, sources_html
 
@@ -35,7 +39,6 @@ log = logging.getLogger(__name__)
 AskStream = Callable[..., Iterator[AnswerEvent]]
 IngestFn = Callable[..., Any]
 NeighboursFn = Callable[..., list[Passage]]
-DocumentsFn = Callable[[], list[dict]]
 
 MAX_UPLOAD_MB = 50
 CONCURRENCY_LIMIT = 4
@@ -140,82 +143,13 @@ def _default_neighbours(chunk_id: str, before: int = 1, after: int = 1) -> list[
     return get_neighbours(chunk_id, before=before, after=after)
 
 
-def _default_documents() -> list[dict]:
-    from assistant.retrieval import list_documents
-
-    return list_documents()
-
-
 # --- helpers ------------------------------------------------------------------------------------------
-
-
-def _user_message(exc: BaseException, fallback: str) -> str:
-    """The French message of errors meant for users (no index yet, bad LLM settings…), else ``fallback``."""
-    try:
-        from assistant.llm import LLMConfigError
-        from assistant.retrieval import FilterError
-        from vectorstore.store import StoreError
-    except ImportError:
-        return str(exc) if isinstance(exc, IngestError) else fallback
-    if isinstance(exc, IngestError | StoreError | LLMConfigError | FilterError):
-        return str(exc)
-    return fallback
-
-
-def _french_errors(action: str) -> Callable:
-    """Turn any unexpected exception of a handler into a French gr.Error (the traceback goes to the log)."""
-
-    def deco(fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except gr.Error:
-                raise
-            except Exception as exc:
-                log.exception("UI handler %s failed", fn.__name__)
-                raise gr.Error(_user_message(exc, f"{action} a échoué à cause d'une erreur interne. "
-                                             "Réessayez ; si le problème persiste, consultez le journal "
-                                             "du serveur.")) from exc
-
-        return wrapper
-
-    return deco
-
-
-def _safe_documents(documents: DocumentsFn) -> list[dict]:
-    """Indexed documents, or none when the index is missing or unreadable (the UI still loads)."""
-    try:
-        return list(documents())
-    except Exception:
-        log.warning("Could not list indexed documents", exc_info=True)
-        return []
-
-
-def _filter_choices(docs: list[dict]) -> tuple[list, list, list]:
-    """Dropdown choices: (title, source) pairs, publishers, years (newest first, as strings)."""
-    titles = sorted({(str(d.get("title") or d["source"]), str(d["source"])) for d in docs if d.get("source")})
-    publishers = sorted({str(d["publisher"]) for d in docs if d.get("publisher")})
-    years = sorted({str(d["year"]) for d in docs if d.get("year")}, reverse=True)
-    return titles, publishers, years
 
 
 def _example_questions(docs: list[dict]) -> list[str]:
     present = {d.get("source") for d in docs}
     chosen = [q for src, qs in EXAMPLES.items() if src in present for q in qs]
     return chosen or [q for qs in EXAMPLES.values() for q in qs]
-
-
-def _filters(sources: list[str] | None, publishers: list[str] | None, years: list[str] | None) -> dict:
-    """Filter kwargs for stream_ask; empty selections mean no filter."""
-    out: dict[str, Any] = {}
-    if sources:
-        out["source"] = list(sources)
-    if publishers:
-        out["publisher"] = list(publishers)
-    if years:
-        out["year"] = [int(y) for y in years]
-    return out
 
 
 def _history(turns: list[Turn]) -> list[dict]:
@@ -246,20 +180,6 @@ def _upload_name(path: Path) -> str:
     return f"{stem[:120]}{path.suffix.lower()}"
 
 
-def _mode_choices(settings: Settings) -> tuple[list[tuple[str, str]], str]:
-    """Answer modes offered (the configured LLM last, and preselected) and the explanation shown."""
-    if settings.llm_provider:
-        model = f", {settings.llm_model}" if settings.llm_model else ""
-        label = f"LLM configuré ({settings.llm_provider}{model})"
-        return [("Extractif (sans LLM)", "extractive"), (label, "llm")], (
-            "Le mode LLM reformule à partir des passages ; chaque phrase reste vérifiée contre ses sources."
-        )
-    return [("Extractif (sans LLM)", "extractive")], (
-        "Aucun LLM n'est configuré (variables ESS_LLM_PROVIDER et ESS_LLM_MODEL) : les réponses sont "
-        "composées de phrases extraites des documents."
-    )
-
-
 # --- event handlers -----------------------------------------------------------------------------------
 
 
@@ -278,10 +198,10 @@ class ChatHandlers:
         self.ask_stream = ask_stream or _default_ask_stream
         self.ingest = ingest or functools.partial(_default_ingest, settings=self.settings)
         self.neighbours = neighbours or _default_neighbours
-        self.documents = documents or _default_documents
+        self.documents = documents or default_documents
 
     def filter_choices(self) -> tuple[list, list, list]:
-        return _filter_choices(_safe_documents(self.documents))
+        return filter_choices(safe_documents(self.documents))
 
     def respond(
         self,
@@ -310,7 +230,7 @@ class ChatHandlers:
         answer: Answer | None = None
         try:
             events = self.ask_stream(question, _history(turns), k=int(k), mode=mode or "extractive",
-                                     **_filters(f_sources, f_publishers, f_years))
+                                     **filter_kwargs(f_sources, f_publishers, f_years))
             for ev in events:
                 if ev.kind == "token":
                     streamed += ev.text
@@ -323,7 +243,7 @@ class ChatHandlers:
                 raise RuntimeError("answer stream ended without a final event")
         except Exception as exc:
             log.exception("Answering failed for question %r", question[:200])
-            chat = [*chat[:-1], {"role": "assistant", "content": chat_text(_user_message(exc, ERROR_ANSWER))}]
+            chat = [*chat[:-1], {"role": "assistant", "content": chat_text(user_message(exc, ERROR_ANSWER))}]
             yield chat, gr.skip(), [*turns, (question, None)], sources_html(None), _picks(None, 0), ""
             return
         chat = [*chat[:-1], {"role": "assistant", "content": answer_markdown(answer)}]
@@ -366,7 +286,7 @@ class ChatHandlers:
         )
 
     @staticmethod
-    @_french_errors("L'export de la conversation")
+    @french_errors("L'export de la conversation")
     def export(turns: list[Turn]) -> Any:
         if not turns:
             gr.Warning("La conversation est vide : posez d'abord une question.")
@@ -377,7 +297,7 @@ class ChatHandlers:
         t, p, y = self.filter_choices()
         return gr.Dropdown(choices=t), gr.Dropdown(choices=p), gr.Dropdown(choices=y)
 
-    @_french_errors("L'ajout des documents")
+    @french_errors("L'ajout des documents")
     def add_documents(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
         """Copy uploads into the index's uploads folder, ingest them, report one line per file.
 
@@ -430,10 +350,10 @@ class ChatHandlers:
         try:
             answer = _final_answer(self.ask_stream(
                 question.strip(), None, k=int(k), mode=mode,
-                **_filters(source, publisher, [str(y) for y in year or []])))
+                **filter_kwargs(source, publisher, [str(y) for y in year or []])))
         except Exception as exc:
             log.exception("API answer failed")
-            raise gr.Error(_user_message(exc, ERROR_ANSWER)) from exc
+            raise gr.Error(user_message(exc, ERROR_ANSWER)) from exc
         return answer.to_dict()
 
 
@@ -449,9 +369,9 @@ def build_app(
 ) -> gr.Blocks:
     """Build the Blocks app; pass fakes for ``ask_stream`` etc. in tests, defaults use the real pipeline."""
     h = ChatHandlers(ask_stream, ingest, neighbours, documents, settings)
-    docs = _safe_documents(h.documents)
-    titles, publishers, years = _filter_choices(docs)
-    modes, mode_info = _mode_choices(h.settings)
+    docs = safe_documents(h.documents)
+    titles, publishers, years = filter_choices(docs)
+    modes, mode_info = mode_choices(h.settings)
 
     with gr.Blocks(title="ESS Assistant", analytics_enabled=False, fill_width=True) as demo:
         turns_state = gr.State([])
@@ -513,10 +433,8 @@ def build_app(
                                          datatype=["str", "str", "number", "str"], interactive=False,
                                          wrap=True, elem_id="ess-add-table")
 
-            brief_tab = _brief_tab_builder()
-            if brief_tab is not None:
-                with gr.Tab("Note de synthèse"):
-                    brief_tab()
+            with gr.Tab("Note de synthèse"):
+                build_brief_tab()
 
         gr.on(
             [question.submit, send.click], h.respond,
@@ -537,16 +455,6 @@ def build_app(
 
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)
     return demo
-
-
-def _brief_tab_builder() -> Callable[[], None] | None:
-    """The brief tab's builder when its module is available (it is developed separately)."""
-    try:
-        from ui.brief_tab import build_brief_tab
-    except ImportError:
-        log.info("ui.brief_tab not available; the brief tab is not shown", exc_info=True)
-        return None
-    return build_brief_tab
 
 
 def launch_options(host: str = "127.0.0.1", port: int = 7860) -> dict[str, Any]:

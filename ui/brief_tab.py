@@ -19,14 +19,7 @@ import gradio as gr
 from assistant.brief_export import safe_filename, to_markdown, write_brief
 from assistant.briefing import Brief
 from assistant.config import Settings
-from ui.app import (
-    _default_documents,
-    _filter_choices,
-    _filters,
-    _french_errors,
-    _mode_choices,
-    _safe_documents,
-)
+from ui.common import default_documents, filter_choices, filter_kwargs, french_errors, mode_choices, safe_documents
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +60,7 @@ def generate_note(
         raise gr.Error("Indiquez le sujet de la note, par exemple « les PTCE ».")
     if len(topic) > MAX_TOPIC_CHARS:
         raise gr.Error(f"Le sujet est trop long (plus de {MAX_TOPIC_CHARS} caractères) : résumez-le.")
-    note = make_brief(topic, extractive=mode != "llm", **_filters(sources, publishers, years))
+    note = make_brief(topic, extractive=mode != "llm", **filter_kwargs(sources, publishers, years))
     shown = to_markdown(note, footnotes=False)
     if not note.sections:
         return shown, None, None
@@ -87,8 +80,8 @@ def build_brief_tab(
 ) -> None:
     """Lay out the tab's components (inside the caller's gr.Tab) and wire the generate button."""
     settings = settings or Settings.from_env()
-    titles, publishers, years = _filter_choices(_safe_documents(documents or _default_documents))
-    modes, mode_info = _mode_choices(settings)
+    titles, publishers, years = filter_choices(safe_documents(documents or default_documents))
+    modes, mode_info = mode_choices(settings)
     gr.Markdown(
         "Une note structurée sur un sujet (contexte, chiffres clés, acteurs, propositions, exemples, points "
         "de vigilance), où chaque point renvoie à sa source. Téléchargeable en Markdown et en Word."
@@ -119,7 +112,7 @@ def build_brief_tab(
         docx_button = gr.DownloadButton("Télécharger (.docx)", visible=False, elem_id="ess-brief-docx")
     note = gr.Markdown("", sanitize_html=True, elem_id="ess-brief-note", latex_delimiters=[])
 
-    @_french_errors("La note de synthèse")
+    @french_errors("La note de synthèse")
     def on_generate(topic: str, sources: list[str], publishers: list[str], years: list[str], mode: str) -> tuple:
         shown, md, docx = generate_note(
             topic, sources, publishers, years, mode, make_brief=make_brief or _default_brief
