@@ -51,6 +51,7 @@ def ask(page: Page, question: str) -> None:
 
 
 def test_answer_streams_then_citation_opens_its_passage(page: Page):
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
     ask(page, QUESTION)
     expect(page.locator("#ess-chat")).to_contain_text("▌", timeout=10_000)  # still streaming
     card = page.locator("#ess-source-1")

@@ -97,10 +97,12 @@ CSS = """
 mark { background: #ffe58a; color: inherit; }
 """
 
+# The page is French (Gradio's template says "en": screen readers and hyphenation would read it as English).
 # Clicking a [n] marker of an answer follows its #ess-source-n link; this also opens that source card,
 # again a moment later in case the panel was just redrawn with the clicked answer's sources.
 JS = """
 () => {
+  document.documentElement.lang = "fr";
   const openCard = (id) => {
     const card = document.getElementById(id);
     if (card) { card.open = true; card.scrollIntoView({block: "nearest"}); }
