@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from vectorstore.lexical import LexicalIndex, analyze
+import numpy as np
+
+from vectorstore import lexical
+from vectorstore.lexical import ChunkTerms, LexicalIndex, analyze
 
 
 def test_elisions_accents_and_ocr_variants_meet():
@@ -54,3 +57,34 @@ def test_empty_index_searches_nothing(tmp_path):
     assert index.search("coopérative", 5) == []
     index.save(tmp_path / "lex")
     assert LexicalIndex.load(tmp_path / "lex").search("coopérative", 5) == []
+
+
+def test_a_rebuild_analyzes_only_new_texts_and_scores_like_a_fresh_build(tmp_path, monkeypatch):
+    texts = [f"Le projet {n} réunit {n % 7} coopératives et une épicerie solidaire n°{n}." for n in range(400)]
+    fields = {"source": ["a.md"] * 400}
+    LexicalIndex.build([str(n) for n in range(400)], texts, fields).save(tmp_path / "lex")
+    previous = ChunkTerms.load(tmp_path / "lex")
+    analyzed: list[str] = []
+    real_analyze = lexical.analyze
+    monkeypatch.setattr(lexical, "analyze", lambda text: analyzed.append(text) or real_analyze(text))
+
+    again = LexicalIndex.build([str(n) for n in range(400)], texts, fields, previous=previous)
+    assert analyzed == []  # among 400 texts, digests ending in a NUL byte (once dropped by numpy) still match
+
+    changed = [*texts[1:], "Une recyclerie associative dans un tiers-lieu rural."]  # first text gone, one new
+    rebuilt = LexicalIndex.build([str(n) for n in range(1, 401)], changed, fields, previous=previous)
+    assert analyzed == ["Une recyclerie associative dans un tiers-lieu rural."]
+    fresh = LexicalIndex.build([str(n) for n in range(1, 401)], changed, fields)
+    for query in ["recyclerie tiers-lieu", "épicerie solidaire coopératives", "projet 17"]:
+        terms = real_analyze(query)
+        assert np.allclose(rebuilt._bm25.get_scores(terms), fresh._bm25.get_scores(terms))
+    assert set(rebuilt.terms.vocab) == set(fresh.terms.vocab)  # terms of removed texts are dropped
+    assert [h.chunk_id for h in again.search("projet 17", 1)] == ["17"]
+
+
+def test_saved_terms_of_another_analyzer_version_are_not_reused(tmp_path, monkeypatch):
+    LexicalIndex.build(["a"], ["Les circuits courts."], {"source": ["a.md"]}).save(tmp_path / "lex")
+    assert ChunkTerms.load(tmp_path / "lex") is not None
+    monkeypatch.setattr(lexical, "ANALYZER_VERSION", lexical.ANALYZER_VERSION + 1)
+    assert ChunkTerms.load(tmp_path / "lex") is None
+    assert ChunkTerms.load(tmp_path / "missing") is None

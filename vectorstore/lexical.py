@@ -7,6 +7,7 @@ Snowball stemming, then accents folded so OCR's « a » for « à » or « role 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -20,6 +21,7 @@ import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_FRENCH
+from bm25s.tokenization import Tokenized
 
 from ingest.normalize import fold
 from vectorstore.glossary import ACRONYMS
@@ -102,22 +104,110 @@ class LexicalHit:
     score: float
 
 
+_EMPTY = "\u2205"  # the term of a chunk with no searchable word, so every chunk has a row
+
+
+def _saved(folder: Path) -> Path:
+    """Where the saved index is: ``folder``, or its ``.old`` after a crash between the two renames of save()."""
+    old = folder.with_name(folder.name + ".old")
+    return old if not folder.exists() and old.exists() else folder
+
+
+class ChunkTerms:
+    """Each chunk's analyzed terms (ids into one vocabulary), keyed by a hash of the text analyzed and saved
+    beside the BM25 index: a rebuild analyzes only the texts it has not seen — analysis is most of a build
+    (about 5 of 9 minutes at a million chunks)."""
+
+    FILE = "terms.npz"
+
+    def __init__(self, keys: np.ndarray, vocab: list[str], flat: np.ndarray, offsets: np.ndarray) -> None:
+        self.keys, self.vocab, self.flat, self.offsets = keys, vocab, flat, offsets
+        self._rows = {key: row for row, key in enumerate(keys.tolist())}
+
+    @staticmethod
+    def key(text: str) -> bytes:
+        # Hex, not raw bytes: numpy's fixed-width bytes would drop a digest's trailing NULs.
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest().encode()
+
+    @classmethod
+    def analyze_all(cls, texts: Iterable[str], previous: ChunkTerms | None = None) -> ChunkTerms:
+        """Terms of ``texts`` in order, reusing ``previous`` for texts it holds; unused terms are dropped."""
+        vocab = {term: i for i, term in enumerate(previous.vocab)} if previous else {}
+        keys, rows, fresh = [], [], 0
+        for text in texts:
+            key = cls.key(text)
+            row = previous.row(key) if previous else None
+            if row is None:
+                row = np.fromiter((vocab.setdefault(t, len(vocab)) for t in analyze(text) or [_EMPTY]), np.int32)
+                fresh += 1
+            keys.append(key)
+            rows.append(row)
+        logger.info("Lexical build: %d texts analyzed, %d reused", fresh, len(rows) - fresh)
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([len(r) for r in rows], out=offsets[1:])
+        flat = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int32)
+        used = np.unique(flat)
+        words = list(vocab)
+        return cls(
+            np.array(keys, dtype="S32"),
+            [words[i] for i in used],
+            np.searchsorted(used, flat).astype(np.int32),
+            offsets,
+        )
+
+    def row(self, key: bytes) -> np.ndarray | None:
+        at = self._rows.get(key)
+        return None if at is None else self.flat[self.offsets[at] : self.offsets[at + 1]]
+
+    def tokenized(self) -> Tokenized:
+        return Tokenized(
+            ids=[self.flat[a:b].tolist() for a, b in zip(self.offsets[:-1], self.offsets[1:], strict=True)],
+            vocab={term: i for i, term in enumerate(self.vocab)},
+        )
+
+    def save(self, folder: Path) -> None:
+        np.savez(folder / self.FILE, keys=self.keys, flat=self.flat, offsets=self.offsets)
+        (folder / "vocab.json").write_text(
+            json.dumps({"analyzer": ANALYZER_VERSION, "vocab": self.vocab}), encoding="utf-8"
+        )
+
+    @classmethod
+    def load(cls, folder: Path) -> ChunkTerms | None:
+        """The saved terms, or None when absent, unreadable or made by another analyzer version."""
+        folder = _saved(folder)
+        try:
+            meta = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
+            if meta.get("analyzer") != ANALYZER_VERSION:
+                return None
+            with np.load(folder / cls.FILE) as data:
+                return cls(data["keys"], meta["vocab"], data["flat"], data["offsets"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+
 class LexicalIndex:
     """BM25 over chunk texts, with per-chunk source/publisher/year kept for filtering."""
 
-    def __init__(self, ids: list[str], fields: dict[str, list], bm25: bm25s.BM25 | None) -> None:
+    def __init__(
+        self, ids: list[str], fields: dict[str, list], bm25: bm25s.BM25 | None, terms: ChunkTerms | None = None
+    ) -> None:
         self.ids = ids
         self.fields = {name: np.asarray(values, dtype=object) for name, values in fields.items()}
         self._bm25 = bm25
+        self.terms = terms
 
     @classmethod
-    def build(cls, ids: Sequence[str], texts: Iterable[str], fields: dict[str, list]) -> LexicalIndex:
+    def build(
+        cls, ids: Sequence[str], texts: Iterable[str], fields: dict[str, list], previous: ChunkTerms | None = None
+    ) -> LexicalIndex:
+        """BM25 over ``texts``; with ``previous`` (the terms saved by the last build) only new texts are analyzed."""
         ids = list(ids)
-        bm25 = None
-        if ids:
-            bm25 = bm25s.BM25(k1=1.2, b=0.75)
-            bm25.index([analyze(t) or ["\u2205"] for t in texts], show_progress=False)
-        return cls(ids, fields, bm25)
+        if not ids:
+            return cls(ids, fields, None)
+        terms = ChunkTerms.analyze_all(texts, previous)
+        bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        bm25.index(terms.tokenized(), show_progress=False)
+        return cls(ids, fields, bm25, terms)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -151,6 +241,8 @@ class LexicalIndex:
         tmp.mkdir(parents=True)
         if self._bm25 is not None:
             self._bm25.save(str(tmp / "bm25"), show_progress=False)
+        if self.terms is not None:
+            self.terms.save(tmp)
         fields = {name: values.tolist() for name, values in self.fields.items()}
         (tmp / "chunks.json").write_text(json.dumps({"ids": self.ids, "fields": fields}), encoding="utf-8")
         old = folder.with_name(folder.name + ".old")
@@ -162,9 +254,7 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        if not folder.exists():
-            old = folder.with_name(folder.name + ".old")  # a crash between the two renames of save()
-            folder = old if old.exists() else folder
+        folder = _saved(folder)
         data = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
         bm25 = bm25s.BM25.load(str(folder / "bm25")) if data["ids"] else None
         return cls(data["ids"], data["fields"], bm25)

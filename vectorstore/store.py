@@ -21,7 +21,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.config import Settings
 from vectorstore.embeddings import embedding_model_id, make_embeddings
-from vectorstore.lexical import LexicalIndex
+from vectorstore.lexical import ChunkTerms, LexicalIndex
 
 logger = logging.getLogger(__name__)
 
@@ -248,6 +248,7 @@ class CorpusIndex:
         return lexical
 
     def build_lexical(self) -> LexicalIndex:
+        """BM25 over every stored chunk, reusing the analyzed terms the persisted index kept."""
         ids: list[str] = []
         texts: list[str] = []
         fields: dict[str, list] = {name: [] for name in FILTER_FIELDS}
@@ -256,7 +257,7 @@ class CorpusIndex:
             texts.append(indexed_text(text, meta))
             for name in FILTER_FIELDS:
                 fields[name].append(meta.get(name))
-        return LexicalIndex.build(ids, texts, fields)
+        return LexicalIndex.build(ids, texts, fields, previous=ChunkTerms.load(self.lexical_dir))
 
     def load_lexical(self) -> LexicalIndex:
         return LexicalIndex.load(self.lexical_dir)
