@@ -187,11 +187,12 @@ def _ingest_locked(
     removed_roots: set[Path] = set()
     for source, entry in list(files.items()):
         gone = source not in seen and not Path(entry["path"]).exists()
-        if gone and any(_is_under(Path(entry["path"]), root) for root in roots):
+        under = [root for root in roots if _is_under(Path(entry["path"]), root)] if gone else []
+        if under:
             index.delete_chunks(entry["chunk_ids"])
             del files[source]
             report.outcomes.append(FileOutcome(source, "removed"))
-            removed_roots.update(root for root in roots if _is_under(Path(entry["path"]), root))
+            removed_roots.update(under)
             changed = True
     for root in roots:
         if root not in removed_roots and not (root.exists() or root.is_symlink()):
