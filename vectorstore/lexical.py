@@ -14,7 +14,7 @@ import re
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import bm25s
@@ -122,7 +122,11 @@ class ChunkTerms:
 
     def __init__(self, keys: np.ndarray, vocab: list[str], flat: np.ndarray, offsets: np.ndarray) -> None:
         self.keys, self.vocab, self.flat, self.offsets = keys, vocab, flat, offsets
-        self._rows = {key: row for row, key in enumerate(keys.tolist())}
+
+    @cached_property
+    def _rows(self) -> dict[bytes, int]:
+        """Row of each key; built only when a later build looks texts up, not for the index just built."""
+        return {key: row for row, key in enumerate(self.keys.tolist())}
 
     @staticmethod
     def key(text: str) -> bytes:
