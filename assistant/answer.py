@@ -14,12 +14,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from assistant import extractive
-from assistant.config import Settings
 from assistant.followup import condense
 from assistant.llm import LLMConfigError, describe_error, get_chat_model, message_text
 from assistant.types import Answer, AnswerEvent, Passage
 from assistant.verify import verify_answer
-from ingest.normalize import fold
+from vectorstore.settings import Settings
+from vectorstore.text import fold
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from assistant.types import Answer
-from ingest.normalize import contains_quote
+from vectorstore.text import contains_quote
 
 logger = logging.getLogger(__name__)
 

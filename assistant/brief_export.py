@@ -26,7 +26,7 @@ from docx.text.paragraph import Paragraph
 
 from assistant.briefing import Brief, BriefBullet
 from assistant.types import Citation
-from ingest.normalize import fold, normalize_for_match
+from vectorstore.text import fold, normalize_for_match
 
 log = logging.getLogger(__name__)
 

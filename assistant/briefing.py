@@ -20,13 +20,13 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from assistant.answer import ABSTENTION_TEXT
-from assistant.extractive import analyse, display_text, is_instruction_like, split_sentences, split_spans
+from assistant.extractive import display_text, is_instruction_like
 from assistant.llm import LLMConfigError, describe_error, get_chat_model, message_text
 from assistant.types import Citation, Passage
 from assistant.verify import markers, verify_answer
-from ingest.normalize import contains_quote, fold, normalize_for_match
 from prompts import load_prompt, passages_block
 from vectorstore.glossary import ACRONYMS
+from vectorstore.text import contains_quote, fold, normalize_for_match, question_terms, split_sentences, split_spans
 
 log = logging.getLogger(__name__)
 
@@ -318,7 +318,7 @@ def acronym_expansions(topic: str, texts: Sequence[str]) -> dict[str, set[frozen
     out: dict[str, set[frozenset[str]]] = {}
     for word in fold(topic).replace("'", " ").split():
         if word in ACRONYMS:
-            out.setdefault(analyse(word)[0], set()).add(frozenset(analyse(ACRONYMS[word])))
+            out.setdefault(question_terms(word)[0], set()).add(frozenset(question_terms(ACRONYMS[word])))
     for acronym in set(re.findall(r"\b([A-Z]{2,8})s?\b", topic)):
         letters = acronym.lower()
         for text in texts:
@@ -328,7 +328,7 @@ def acronym_expansions(topic: str, texts: Sequence[str]) -> dict[str, set[frozen
                 if len(significant) >= len(letters):
                     tail = significant[-len(letters) :]
                     if "".join(fold(w)[0] for w in tail) == letters:
-                        out.setdefault(analyse(acronym)[0], set()).add(frozenset(analyse(" ".join(tail))))
+                        out.setdefault(question_terms(acronym)[0], set()).add(frozenset(question_terms(" ".join(tail))))
     return out
 
 
@@ -343,7 +343,7 @@ class _TopicMatcher:
     """IDF-weighted share of the topic's terms found in a text, so 'ESS' counts less than 'PTCE'."""
 
     def __init__(self, topic: str, texts: Sequence[str]) -> None:
-        self.terms = set(analyse(topic))
+        self.terms = set(question_terms(topic))
         self.expansions = acronym_expansions(topic, texts)
         docs = [self._present(t) for t in texts]
         n = len(docs)
@@ -356,7 +356,7 @@ class _TopicMatcher:
         self.key = max(used, key=self.weights.__getitem__) if used else None
 
     def _present(self, text: str) -> set[str]:
-        terms = set(analyse(text))
+        terms = set(question_terms(text))
         # Stems of one word's forms may differ by their last letter (« ruraux » -> rurau, « rural » -> rural).
         near = {t for t in self.terms - terms if any(_same_word(t, w) for w in terms)}
         # One word of a long form may be missing or misspelt (OCR: « Péles » for « Pôles »).

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.types import Passage
-from ingest.normalize import contains_quote
+from vectorstore.text import contains_quote
 
 SearchFn = Callable[[str, int], list[Passage]]
 

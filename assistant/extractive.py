@@ -12,13 +12,16 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-
-from bm25s.stopwords import STOPWORDS_FRENCH
 
 from assistant.types import Citation, Passage
-from ingest.normalize import fold, normalize_for_match
-from vectorstore.lexical import french_terms
+from vectorstore.text import (
+    QUESTION_STOPWORDS,
+    fold,
+    normalize_for_match,
+    question_terms,
+    split_spans,
+    stem_word,
+)
 
 # Share of the question's (idf-weighted) terms the best sentence and its passage must cover, else we abstain.
 # Calibrated on dev.jsonl with the hybrid retriever (two index builds, k=5): unanswerable questions are caught
@@ -32,20 +35,6 @@ RELATIVE_KEEP = 0.62
 # Weight of the retrieval rank (hybrid lexical + dense) when choosing the passage to quote: the first passage
 # gets it whole, the second half of it...
 ANCHOR_RANK = 0.2
-
-# fmt: off
-_QUESTION_WORDS = {
-    "quel", "quelle", "quels", "quelles", "comment", "pourquoi", "combien", "qui", "quoi", "quand",
-    "lequel", "laquelle", "lesquels", "lesquelles", "est", "sont", "peut", "peuvent", "faut", "fait",
-    "faire", "etre", "existe", "il", "y", "a", "t", "cette", "ces", "cet", "dont", "leur", "leurs", "plus",
-    "tout", "tous", "toutes", "elles", "ils", "on", "au", "juste", "c", "concretement", "notamment",
-    "exemple", "aussi", "selon", "ainsi", "donc", "comme", "entre", "sur", "sous", "par", "pour", "vers",
-    "chez", "sans", "avec", "ont", "ete", "etait", "avait", "moins", "tres", "bien", "si", "ou", "mais",
-    "ni", "car", "dit", "quelqu", "cela", "ceci", "celle", "celui", "ceux", "celles", "autre", "autres",
-    "meme", "memes", "deux",
-}
-# fmt: on
-STOPWORDS = frozenset(fold(w) for w in STOPWORDS_FRENCH) | _QUESTION_WORDS
 
 _WORD_RE = re.compile(r"[a-z0-9]+")
 _ELISION_RE = re.compile(r"\b(?:qu|[cdjlmnst])'")
@@ -109,30 +98,8 @@ class Sentence:
         return display_text(_SOURCE_MARK_RE.sub("", self.quote))
 
 
-@lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    """One word as the term ``analyse`` makes of it."""
-    terms = french_terms(word, frozenset())
-    return terms[0] if terms else word
-
-
-def analyse(text: str) -> list[str]:
-    """The search index's terms of ``text``, with question words dropped as well."""
-    return french_terms(text, STOPWORDS)
-
-
 # --- sentence splitting --------------------------------------------------------------------------------
 
-# fmt: off
-_ABBREVIATIONS = frozenset({
-    "m", "mm", "mme", "mmes", "mlle", "dr", "pr", "st", "ste", "p", "pp", "cf", "etc", "ex", "art", "al",
-    "env", "vol", "no", "nos", "chap", "fig", "hab", "md", "mds", "m€", "md€", "av", "apr", "bd", "inf",
-    "sup", "coll", "dir", "ed", "op",
-})
-# fmt: on
-# A sentence ends after . ! ? … (optionally closed by a quote/bracket) followed by space; or at a blank line;
-# or before a line that starts a list item or a heading.
-_END_RE = re.compile(r"[.!?…]+[\"»”)\]*]*(?=\s)|\n\s*\n|\n(?=\s*(?:[-*•–]\s|\d+[.)]\s|#))")
 _MARKUP_RE = re.compile(r"\*\*|__|<sup>.*?</sup>|<[^>]+>|^\s*(?:#+|[-*•–]|\d+[.)])\s+", re.M)
 _SPACE_RE = re.compile(r"\s+")
 # Markdown images go, links keep their text: an answer carries no address it could load or send data to.
@@ -140,9 +107,6 @@ _IMAGE_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 # Addresses and code: a sentence carrying them is never quoted; split_spans cuts them out of sentences.
 _ACTIVE_RE = re.compile(r"(?:https?|ftp|javascript|data|vbscript):|www\.|document\.cookie|<\s*/?\s*script", re.I)
-_ACTIVE_TOKEN_RE = re.compile(
-    r"\S*(?:(?:https?|ftp|javascript|data|vbscript):|www\.|document\.cookie)\S*|<\s*/?\s*script[^>]*>", re.I
-)
 # A source's own reference calls ("rapport [7]", "2022[^1]") would read as our markers in an answer.
 _SOURCE_MARK_RE = re.compile(r"\s?\[\^?\d+\]")
 _ITEM_RE = re.compile(r"\s*(?:[-*•–]|\d+[.)])\s")
@@ -165,62 +129,6 @@ def display_text(quote: str) -> str:
     return _SPACE_RE.sub(" ", _MARKUP_RE.sub(" ", text)).strip()
 
 
-def _is_abbreviation(text: str, dot: int) -> bool:
-    """True when the dot at ``dot`` closes an abbreviation, an initial or a list number, not a sentence."""
-    m = re.search(r"(\S+)$", text[:dot])
-    if not m:
-        return False
-    word = fold(m.group(1)).strip("(«\"'")
-    if word.isdigit() and not text[: m.start()].rsplit("\n", 1)[-1].strip():
-        return True
-    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
-
-
-def split_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of French ``text`` (whitespace trimmed, empty pieces dropped)."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _END_RE.finditer(text):
-        if m.group().startswith(".") and len(m.group()) == 1 and _is_abbreviation(text, m.start()):
-            continue
-        end = m.end() if not m.group().isspace() else m.start()
-        spans.append((start, end))
-        start = m.end()
-    spans.append((start, len(text)))
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        # A markdown heading is a sentence of its own, ending with its line.
-        while s < e and text[s] == "#" and (nl := text.find("\n", s, e)) >= 0:
-            out.append((s, nl))
-            s = nl + 1
-            while s < e and text[s].isspace():
-                s += 1
-        if e > s:
-            out.extend(_isolate_active(text, s, e))
-    return out
-
-
-def _isolate_active(text: str, s: int, e: int) -> list[tuple[int, int]]:
-    """The span [s, e) without its addresses and code (left over from HTML or scripts), in pieces."""
-    out: list[tuple[int, int]] = []
-    start = s
-    for m in _ACTIVE_TOKEN_RE.finditer(text, s, e):
-        out.append((start, m.start()))
-        start = m.end()
-    out.append((start, e))
-    pieces = []
-    for a, b in out:
-        piece = text[a:b]
-        a, b = a + len(piece) - len(piece.lstrip()), a + len(piece.rstrip())
-        if re.search(r"\w", text[a:b]):
-            pieces.append((a, b))
-    return pieces
-
-
 def is_quotable(sentence: str) -> bool:
     """A sentence an answer may quote: not a planted instruction, a heading, or a line of addresses/code."""
     return not (is_instruction_like(sentence) or sentence.lstrip().startswith("#") or _ACTIVE_RE.search(sentence))
@@ -229,11 +137,6 @@ def is_quotable(sentence: str) -> bool:
 def is_instruction_like(sentence: str) -> bool:
     """True for a sentence that gives orders to an assistant ('Ignorez les instructions précédentes…')."""
     return bool(_INSTRUCTION_RE.search(fold(sentence)))
-
-
-def split_sentences(text: str) -> list[str]:
-    """The sentences of French ``text``, each an exact substring of it."""
-    return [text[s:e] for s, e in split_spans(text)]
 
 
 # --- question analysis --------------------------------------------------------------------------------
@@ -299,35 +202,35 @@ def numeric_focus(question: str) -> NumericFocus:
     intérêt; 'quel montant d'aide' is money about aide; 'quels chiffres' takes any figure."""
     q = fold(question)
     m = re.search(r"\bcombien\b(?: y a-t-il)?(?:\s+(?:de|des|d'))?\s*(\w+)", q)
-    if m and m.group(1) not in STOPWORDS:
-        return NumericFocus((_stem(m.group(1)),), counted=True)
+    if m and m.group(1) not in QUESTION_STOPWORDS:
+        return NumericFocus((stem_word(m.group(1)),), counted=True)
     # The head's complement, when attached to it: "taux d'intérêt", "montant de l'aide".
     heads = "|".join(_NUMERIC_FOCUS)
     m = re.search(rf"\b({heads})s?\b(?:\s+(?:de|du|des|d')\s*(?:la |le |les |l')?(\w+))?", q)
     if not m or m.group(1) == "chiffre":
         return NumericFocus()
-    head, complement = m.group(1), m.group(2) if m.group(2) not in STOPWORDS else None
-    extra = (_stem(complement),) if complement else ()
+    head, complement = m.group(1), m.group(2) if m.group(2) not in QUESTION_STOPWORDS else None
+    extra = (stem_word(complement),) if complement else ()
     if head == "nombre":
         return NumericFocus(extra, counted=bool(extra))
     if head in _MONEY_HEADS:
         return NumericFocus(extra, unit="money")
     if head in _SHARE_HEADS:
         return NumericFocus(extra, unit="share")
-    return NumericFocus((_stem(head), *extra))
+    return NumericFocus((stem_word(head), *extra))
 
 
 def who_focus(question: str) -> list[str]:
     """The role a 'qui' question asks about: 'Qui était le ministre délégué…' -> [ministr]."""
     m = re.search(r"\bqui (?:est|etait|sont|etaient|fut)\s+(?:le|la|les|l')\s*(\w+)", fold(question))
-    return [_stem(m.group(1))] if m and m.group(1) not in STOPWORDS else []
+    return [stem_word(m.group(1))] if m and m.group(1) not in QUESTION_STOPWORDS else []
 
 
 def _counts(sentence: str, stems: list[str]) -> bool:
     """True when a figure stands within three words before a ``stems`` word ('400 personnes')."""
     words = _WORD_RE.findall(_ELISION_RE.sub(" ", fold(sentence)))
     for i, w in enumerate(words):
-        if _stem(w) in stems:
+        if stem_word(w) in stems:
             window = " ".join(words[max(0, i - 3) : i])
             if _DIGIT_RE.search(window) or _NUMBER_WORDS.search(window):
                 return True
@@ -345,7 +248,7 @@ def named_entities(question: str) -> list[str]:
         if _SENTENCE_START_RE.search(question[: m.start()]):
             continue
         name = normalize_for_match(m.group())
-        if name and name not in STOPWORDS and name not in out:
+        if name and name not in QUESTION_STOPWORDS and name not in out:
             out.append(name)
     return out
 
@@ -368,7 +271,7 @@ def _sentences(passages: Sequence[Passage]) -> list[Sentence]:
         for s, e in split_spans(p.text):
             quote = p.text[s:e]
             words = len(display_text(quote).split())
-            terms = frozenset(analyse(quote))
+            terms = frozenset(question_terms(quote))
             # Questions in a passage (headings like "Comment renforcer… ?") ask, they do not answer.
             # Planted instructions are data to ignore, never an answer.
             if words >= 4 and terms and not display_text(quote).endswith("?") and is_quotable(quote):
@@ -396,14 +299,14 @@ def _has_figure(text: str) -> bool:
 def select(question: str, passages: Sequence[Passage]) -> ExtractiveResult:
     """Pick the sentences of ``passages`` that answer ``question``, or say why none does."""
     sentences = _sentences(passages)
-    q_terms = set(analyse(question))
+    q_terms = set(question_terms(question))
     if not sentences or not q_terms:
         return ExtractiveResult([], 0.0, "no-sentence")
     n = len(sentences)
     df = {t: sum(1 for s in sentences if t in s.terms) for t in q_terms}
     idf = {t: math.log((n + 1) / (df[t] + 0.5)) + 0.1 for t in q_terms}
     total = sum(idf.values())
-    passage_terms = [frozenset(analyse(p.text + " " + p.title)) for p in passages]
+    passage_terms = [frozenset(question_terms(p.text + " " + p.title)) for p in passages]
     passage_cov = [sum(idf[t] for t in q_terms & terms) / total for terms in passage_terms]
     kind = question_kind(question)
 

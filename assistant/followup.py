@@ -11,8 +11,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from assistant.extractive import STOPWORDS, analyse, named_entities
-from ingest.normalize import fold, normalize_for_match
+from assistant.extractive import named_entities
+from vectorstore.text import QUESTION_STOPWORDS, fold, normalize_for_match, question_terms
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -51,7 +51,7 @@ def is_follow_up(question: str) -> bool:
     if _CONTINUATION_RE.search(fold(question)):
         return True
     # A short question that names its subject ("Qu'est-ce qu'une SCIC ?") still stands alone.
-    return len(analyse(question)) < STANDALONE_MIN_TERMS and not _names(question)
+    return len(question_terms(question)) < STANDALONE_MIN_TERMS and not _names(question)
 
 
 def carry_over(question: str, previous: str) -> str:
@@ -68,7 +68,7 @@ def carry_over(question: str, previous: str) -> str:
     replaced = (places or old_names[-1:]) if new_names else []
     for i, old in enumerate(replaced):
         base = re.sub(rf"(?<![\w-]){re.escape(old)}(?![\w-])", new_text if i == 0 else "", base)
-    extra = [w for w in re.findall(r"[\w'’-]+", question) if fold(w) not in STOPWORDS and len(w) > 1]
+    extra = [w for w in re.findall(r"[\w'’-]+", question) if fold(w) not in QUESTION_STOPWORDS and len(w) > 1]
     base_folded = normalize_for_match(base)
     missing = [w for w in extra if normalize_for_match(w) not in base_folded.split()]
     return " ".join([" ".join(base.split()), *missing]).strip()

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from assistant.config import Settings
+from vectorstore.settings import Settings
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

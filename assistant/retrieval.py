@@ -16,11 +16,11 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from assistant.config import Settings
 from assistant.types import Passage
-from ingest.normalize import normalize_for_match
 from vectorstore.lexical import ANALYZER_VERSION, LexicalIndex
+from vectorstore.settings import Settings
 from vectorstore.store import FILTER_FIELDS, CorpusIndex, IndexMissingError, chroma_where
+from vectorstore.text import normalize_for_match
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from assistant.extractive import analyse, display_text, is_instruction_like, is_quotable, split_spans
+from assistant.extractive import display_text, is_instruction_like, is_quotable
 from assistant.types import Citation, Passage
-from ingest.normalize import contains_quote, normalize_for_match
+from vectorstore.text import contains_quote, normalize_for_match, question_terms, split_spans
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +92,8 @@ def best_quote(sentence: str, passage: Passage) -> str | None:
         for c in candidates:
             if contains_quote(c, span):
                 return c
-    terms = set(analyse(_MARKER_RE.sub(" ", sentence)))
-    scored = [(len(terms & set(analyse(c))), -i, c) for i, c in enumerate(candidates)]
+    terms = set(question_terms(_MARKER_RE.sub(" ", sentence)))
+    scored = [(len(terms & set(question_terms(c))), -i, c) for i, c in enumerate(candidates)]
     overlap, _, quote = max(scored)
     return quote if overlap else None
 
@@ -114,8 +114,8 @@ def _check(sentence: str, cited: list[Passage]) -> str:
     for fig in _figures(sentence):
         if fig and f" {fig} " not in f" {hay} ":
             return "un chiffre ne figure pas dans la source indiquée"
-    terms = set(analyse(_MARKER_RE.sub(" ", sentence)))
-    source_terms = set().union(*(analyse(text) for text in evidence))
+    terms = set(question_terms(_MARKER_RE.sub(" ", sentence)))
+    source_terms = set().union(*(question_terms(text) for text in evidence))
     if terms and len(terms & source_terms) / len(terms) < MIN_TERM_SUPPORT:
         return "la source indiquée ne dit pas cela"
     return ""

@@ -17,7 +17,7 @@ import time
 from assistant.brief_export import to_docx, to_markdown
 from assistant.briefing import brief, is_duplicate
 from assistant.retrieval import retrieve
-from ingest.normalize import contains_quote
+from vectorstore.text import contains_quote
 
 BUDGET_S = 10.0
 TOPICS = (

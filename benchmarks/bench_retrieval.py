@@ -28,10 +28,10 @@ QUERIES = [
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["ESS_INDEX_DIR"] = str(Path(tmp) / "index")
-        from assistant.config import Settings
         from assistant.retrieval import retrieve
         from ingest.pipeline import discover, ingest_paths, prepare_chunks
         from vectorstore.embeddings import make_embeddings
+        from vectorstore.settings import Settings
 
         settings = Settings.from_env()
         chunks = [c for path in discover([settings.corpus_dir]) for c in prepare_chunks(path)]

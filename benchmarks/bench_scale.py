@@ -35,11 +35,12 @@ from langchain_core.embeddings import Embeddings
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.config import Settings  # noqa: E402
 from assistant.retrieval import HybridSearch  # noqa: E402
 from ingest.pipeline import discover, prepare_chunks  # noqa: E402
-from vectorstore.lexical import _TOKEN_RE, ANALYZER_VERSION, ChunkTerms, LexicalIndex  # noqa: E402
+from vectorstore.lexical import ChunkTerms, LexicalIndex  # noqa: E402
+from vectorstore.settings import Settings  # noqa: E402
 from vectorstore.store import CorpusIndex  # noqa: E402
+from vectorstore.text import _TOKEN_RE, ANALYZER_VERSION  # noqa: E402
 
 DIM = 384
 WORDS_PER_CHUNK = 130  # ~900 characters, the project's CHUNK_SIZE

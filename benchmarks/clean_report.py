@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ingest.clean import clean_text, strip_repeated_lines
 from ingest.loaders import load_file
-from ingest.normalize import contains_quote
+from vectorstore.text import contains_quote
 
 ROOT = Path(__file__).resolve().parents[1]
 DAMAGE = {

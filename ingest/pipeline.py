@@ -23,12 +23,12 @@ from typing import Literal
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
-from assistant.config import Settings
 from ingest.chunking import chunk_blocks
 from ingest.clean import clean_text, strip_repeated_lines
 from ingest.errors import IngestError
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from vectorstore.lexical import ANALYZER_VERSION
+from vectorstore.settings import Settings
 from vectorstore.store import CorpusIndex
 
 logger = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from assistant.config import Settings
 from assistant.types import Passage
+from vectorstore.settings import Settings
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 

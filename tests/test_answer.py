@@ -6,11 +6,11 @@ import pytest
 
 from assistant import answer as answer_mod
 from assistant.answer import ABSTENTION_TEXT, ask, stream_ask
-from assistant.config import Settings
 from assistant.followup import condense
 from assistant.llm import LLMConfigError, describe_error, get_chat_model
-from ingest.normalize import contains_quote
 from tests.conftest import FakeChatModel, FakeRetriever, make_passage
+from vectorstore.settings import Settings
+from vectorstore.text import contains_quote
 
 QUESTION = "Combien de personnes le Mois de l'ESS 2020 a-t-il réunies en Occitanie ?"
 INJECTION = (

@@ -16,10 +16,9 @@ from docx import Document
 
 from assistant.brief_export import safe_filename, write_brief
 from assistant.briefing import Brief, acronym_expansions, brief, figure_of, is_duplicate
-from assistant.extractive import analyse
 from assistant.types import Passage
-from ingest.normalize import contains_quote, normalize_for_match
 from ui.brief_tab import build_brief_tab, generate_note
+from vectorstore.text import contains_quote, normalize_for_match, question_terms
 
 
 def _p(cid: str, text: str, source: str = "rtes_2013.txt", year: int = 2013, page: int | None = 4) -> Passage:
@@ -100,9 +99,9 @@ class RankingRetriever:
 
     def __call__(self, query: str, k: int = 5, **filters: Any) -> list[Passage]:
         self.calls.append((query, k, filters))
-        terms = set(analyse(query))
+        terms = set(question_terms(query))
         pool = [p for p in self.passages if all(getattr(p, f) in _values(v) for f, v in filters.items())]
-        scored = [replace(p, score=float(len(terms & set(analyse(p.text))))) for p in pool]
+        scored = [replace(p, score=float(len(terms & set(question_terms(p.text))))) for p in pool]
         return sorted(scored, key=lambda p: -p.score)[:k]
 
 
@@ -194,11 +193,11 @@ def test_sources_list_documents_with_cited_places() -> None:
 def test_acronym_long_forms_come_from_the_corpus() -> None:
     forms = acronym_expansions("les PTCE", [CORPUS[0].text])
     assert list(forms) == ["ptce"]
-    assert frozenset(analyse("pôles territoriaux coopération économique")) in forms["ptce"]  # as the text says
+    assert frozenset(question_terms("pôles territoriaux coopération économique")) in forms["ptce"]  # as the text says
     assert acronym_expansions("l'économie rurale", [CORPUS[0].text]) == {}
     # Typed in lower case, or never spelled out in the passages: the field's glossary still knows it.
     assert acronym_expansions("les ptce", []) == {
-        "ptce": {frozenset(analyse("pôle territorial coopération économique"))}
+        "ptce": {frozenset(question_terms("pôle territorial coopération économique"))}
     }
 
 

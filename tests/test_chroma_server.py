@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from assistant import retrieval
-from assistant.config import BUNDLED_CORPUS
 from ingest.pipeline import ingest_paths
+from vectorstore.settings import BUNDLED_CORPUS
 
 pytestmark = pytest.mark.integration
 CHROMA = Path(sys.executable).with_name("chroma")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest.clean import clean_text, strip_repeated_lines
-from ingest.normalize import contains_quote
+from vectorstore.text import contains_quote
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "corpus"

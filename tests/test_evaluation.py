@@ -7,8 +7,8 @@ import json
 import pytest
 
 from assistant.evaluation import evaluate_retrieval, first_hit_rank, load_gold
-from ingest.normalize import contains_quote, normalize_for_match
 from tests.conftest import make_passage
+from vectorstore.text import contains_quote, normalize_for_match
 
 
 @pytest.mark.parametrize(

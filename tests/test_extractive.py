@@ -6,6 +6,7 @@ import pytest
 
 from assistant import extractive
 from tests.conftest import make_passage
+from vectorstore.text import split_sentences
 
 
 def test_split_keeps_abbreviations_and_exact_substrings() -> None:
@@ -13,7 +14,7 @@ def test_split_keeps_abbreviations_and_exact_substrings() -> None:
         "M. Dupont, maire de Niort, l'a dit p. 4 du rapport. La CAMIF a fermé en 2008 !\n\n"
         "Les salariés ont créé\nune association. Est-ce durable ? Oui."
     )
-    sentences = extractive.split_sentences(text)
+    sentences = split_sentences(text)
     assert sentences == [
         "M. Dupont, maire de Niort, l'a dit p. 4 du rapport.",
         "La CAMIF a fermé en 2008 !",
@@ -26,7 +27,7 @@ def test_split_keeps_abbreviations_and_exact_substrings() -> None:
 
 def test_split_separates_list_items_and_headings() -> None:
     text = "Trois pistes :\n- réinvestir dans les soins ;\n- créer une réserve\n1. former les élus\n# Titre\nFin"
-    assert extractive.split_sentences(text) == [
+    assert split_sentences(text) == [
         "Trois pistes :",
         "- réinvestir dans les soins ;",
         "- créer une réserve",

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from assistant import retrieval
-from assistant.config import Settings
 from assistant.retrieval import HybridSearch
 from ingest.chunking import chunk_id
 from ingest.pipeline import IndexBusyError, ingest_paths
 from tests.conftest import FakeEmbeddings
+from vectorstore.settings import Settings
 from vectorstore.store import CorpusIndex
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +43,7 @@ QUERIES = ["coopération entre collectivités et ESS", "relance des territoires 
 CHILD = r"""
 import os, signal, sys, threading, time
 from pathlib import Path
-from assistant.config import Settings
+from vectorstore.settings import Settings
 from ingest.pipeline import ingest_paths
 from tests.conftest import FakeEmbeddings
 from vectorstore import lexical, store

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from assistant.answer import ask
-from assistant.config import Settings
 from assistant.extractive import is_instruction_like
 from assistant.retrieval import HybridSearch, normalize_filters
 from assistant.types import Answer, Citation
@@ -21,6 +20,7 @@ from ingest.pipeline import ingest_paths
 from prompts import load_prompt
 from tests.conftest import FakeChatModel, FakeEmbeddings, make_passage
 from ui.render import answer_markdown, context_html, sources_html
+from vectorstore.settings import Settings
 from vectorstore.store import CorpusIndex
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
@@ -109,7 +109,7 @@ def injection_succeeded(answer: Answer) -> list[str]:
 
 def check_rules(answer: Answer) -> None:
     """The answer rules: cited sentences verified against their passages, or an abstention."""
-    from ingest.normalize import contains_quote
+    from vectorstore.text import contains_quote
 
     if answer.abstained:
         assert not answer.citations

@@ -219,7 +219,7 @@ def test_filter_normalisation():
 
 
 def test_bundled_corpus_ships_with_catalog():
-    from assistant.config import BUNDLED_CORPUS
+    from vectorstore.settings import BUNDLED_CORPUS
 
     catalog = json.loads((BUNDLED_CORPUS / "catalog.json").read_text(encoding="utf-8"))
     files = {p.name for p in BUNDLED_CORPUS.iterdir() if p.name != "catalog.json"}

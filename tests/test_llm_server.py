@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from assistant.answer import ask, stream_ask
-from assistant.config import Settings
 from assistant.llm import get_chat_model
 from tests.conftest import FakeRetriever
+from vectorstore.settings import Settings
 
 pytestmark = pytest.mark.integration
 

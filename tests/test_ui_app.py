@@ -26,7 +26,7 @@ QUESTION = "Que proposent les acteurs pour un nouveau pacte ?"
 def served(tmp_path_factory):
     import dataclasses
 
-    from assistant.config import Settings
+    from vectorstore.settings import Settings
 
     settings = dataclasses.replace(Settings.from_env(), index_dir=tmp_path_factory.mktemp("index"))
     answerer = FakeAnswerer(token_delay=0.02)

@@ -9,11 +9,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from assistant.config import Settings
 from tests.ui_fixtures.browser import chromium, french_page, screenshot
 from tests.ui_fixtures.fakes import FakeAnswerer, fake_documents, fake_ingest, fake_neighbours
 from tests.ui_fixtures.server import running
 from ui.app import build_app
+from vectorstore.settings import Settings
 
 QUESTION = "Que proposent les acteurs pour un nouveau pacte ?"
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from assistant.config import Settings
 from assistant.types import AnswerEvent
 from tests.ui_fixtures.fakes import FakeAnswerer, fake_documents, fake_ingest, fake_neighbours
 from ui.app import ERROR_ANSWER, ChatHandlers, build_app
 from ui.common import mode_choices
+from vectorstore.settings import Settings
 
 QUESTION = "Que proposent les acteurs pour un nouveau pacte ?"
 

@@ -9,10 +9,10 @@ import pytest
 from gradio_client import Client, handle_file
 from playwright.sync_api import expect
 
-from assistant.config import BUNDLED_CORPUS
 from tests.ui_fixtures.browser import chromium, french_page, screenshot
 from tests.ui_fixtures.server import running
 from ui.app import build_app
+from vectorstore.settings import BUNDLED_CORPUS
 
 pytestmark = pytest.mark.integration
 

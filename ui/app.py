@@ -18,7 +18,6 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.config import Settings
 from assistant.types import Answer, AnswerEvent, Citation, Passage
 from ui.brief_tab import build_brief_tab
 from ui.common import (
@@ -33,6 +32,7 @@ from ui.common import (
 )
 from ui.export import Turn, write_conversation
 from ui.render import answer_markdown, chat_text, citation_label, context_html, sources_html
+from vectorstore.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ import gradio as gr
 
 from assistant.brief_export import safe_filename, to_markdown, write_brief
 from assistant.briefing import Brief
-from assistant.config import Settings
 from ui.common import default_documents, filter_choices, filter_kwargs, french_errors, mode_choices, safe_documents
+from vectorstore.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.config import Settings
 from ingest.errors import IngestError
+from vectorstore.settings import Settings
 
 log = logging.getLogger(__name__)
 

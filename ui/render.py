@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.types import Answer, Citation, Passage
-from ingest.normalize import normalize_for_match
+from vectorstore.text import normalize_for_match
 
 _CHUNK_RE = re.compile(r"\S+")
 _BRACKETS_RE = re.compile(r"([\[\]])")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,49 +18,13 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
-import Stemmer
-from bm25s.stopwords import STOPWORDS_FRENCH
 from bm25s.tokenization import Tokenized
 
-from ingest.normalize import fold
 from vectorstore.glossary import ACRONYMS
+from vectorstore.text import ANALYZER_VERSION, french_terms
 
 logger = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its logger to DEBUG when imported
-
-_TOKEN_RE = re.compile(r"[0-9a-zà-öø-ÿœæ]+", re.IGNORECASE)
-_STOPWORDS = frozenset(fold(w) for w in STOPWORDS_FRENCH) | {
-    "a", "ete", "etre", "cette", "ces", "comme", "dont", "aussi", "plus", "tres", "peut", "fait", "faire",
-    "entre", "sans", "sous", "ainsi", "quel", "quels", "quelle", "quelles", "combien", "comment", "pourquoi",
-}  # fmt: skip
-
-
-# Bump when what analyze() returns changes: an index built with another version is rebuilt from the store.
-ANALYZER_VERSION = 2
-
-
-@cache
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("french")
-
-
-def french_terms(text: str, stopwords: frozenset[str] = _STOPWORDS) -> list[str]:
-    """Lower-case words without elisions and ``stopwords`` (folded forms), stemmed, then accents folded."""
-    text = text.lower().replace("œ", "oe").replace("æ", "ae")
-    # Elided article/pronoun before an apostrophe (l', d', qu', I' from OCR) is dropped by the tokenizer,
-    # as one-letter tokens are not kept.
-    words = [w for w in _TOKEN_RE.findall(text) if len(w) > 1 or w.isdigit()]
-    words = [_singular(w) for w in words if fold(w) not in stopwords]
-    return [fold(s) for s in _stemmer().stemWords(words)]
-
-
-def _singular(word: str) -> str:
-    """Snowball's French stemmer keeps some plurals (« emplois », « lieux ») apart from their singular;
-    « -aux » it maps to « -al » itself (« régionaux » → « régional »)."""
-    if len(word) > 3 and word[-1] in "sx" and not word[-2].isdigit() and not word.endswith("aux"):
-        return word[:-1]
-    return word
-
 
 @cache
 def _expansions() -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -19,9 +19,9 @@ from urllib.parse import urlparse
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from assistant.config import Settings
 from vectorstore.embeddings import embedding_model_id, make_embeddings
 from vectorstore.lexical import ChunkTerms, LexicalIndex
+from vectorstore.settings import Settings
 
 logger = logging.getLogger(__name__)
 

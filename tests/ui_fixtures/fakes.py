@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.types import Answer, AnswerEvent, Citation, Passage
-from ingest.normalize import normalize_for_match
+from vectorstore.text import normalize_for_match
 
 SCRIPT = "<script>window.__pwned = 1</script>"
 
