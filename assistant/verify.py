@@ -42,6 +42,11 @@ class Verified:
     removed: list[str] = field(default_factory=list)
 
 
+def without_markers(text: str) -> str:
+    """``text`` without its citation markers ('[1]', '[2, 3]'), to compare it with the sources' words."""
+    return _MARKER_RE.sub(" ", text)
+
+
 def markers(sentence: str) -> list[int]:
     """Citation numbers in ``sentence``, in order, without repeats ('[1, 3] … [2]' -> [1, 3, 2])."""
     out: list[int] = []

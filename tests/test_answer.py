@@ -250,23 +250,32 @@ def test_evaluate_answers_counts_what_it_claims(ess_passages) -> None:
 
     good, other = ess_passages[0], ess_passages[1]
     replies = {
-        "q1": Answer("a [1] b [2].", [Citation(1, good, "x"), Citation(2, other, "y")]),
+        # The evidence is cut by a marker: it still counts as shown.
+        "q1": Answer(
+            "Il a réuni plus de 400 [1] personnes en Occitanie [2].", [Citation(1, good, "x"), Citation(2, other, "y")]
+        ),
         "q2": Answer(ABSTENTION_TEXT, abstained=True),
         "q3": Answer(ABSTENTION_TEXT, abstained=True),
         "q4": Answer("c [1].", [Citation(1, other, "z")]),
+        # Right passage cited, but the text does not say the answer.
+        "q5": Answer("Les six Agoras [1].", [Citation(1, good, "Les six Agoras")]),
     }
     rows = [
         {"id": "1", "question": "q1", "type": "numeric", "evidence": ["plus de 400 personnes en Occitanie"]},
         {"id": "2", "question": "q2", "type": "list", "evidence": ["réserve sanitaire"]},
         {"id": "3", "question": "q3", "type": "unanswerable", "evidence": []},
         {"id": "4", "question": "q4", "type": "unanswerable", "evidence": []},
+        {"id": "5", "question": "q5", "type": "numeric", "evidence": ["plus de 400 personnes en Occitanie"]},
     ]
     report = evaluate_answers(rows, lambda q: replies[q])
-    assert report["citation_precision"] == 0.5  # 1 of the 2 citations of answered, answerable rows
-    assert report["answer_support"] == 0.5  # q1 supported, q2 abstained
-    assert report["abstention_rate"] == 0.5 and report["false_abstention_rate"] == 0.5
-    assert {f["id"]: f["problem"] for f in report["failures"]} == {"2": "abstained", "4": "answered"}
-    assert report["by_type"]["numeric"]["citation_precision"] == 0.5
+    assert report["citation_precision"] == 0.6667  # 2 of the 3 citations of answered, answerable rows
+    assert report["answer_support"] == 0.6667  # q1 and q5 supported, q2 abstained
+    assert report["answer_evidence"] == 0.3333  # only q1 says it
+    assert report["abstention_rate"] == 0.5 and report["false_abstention_rate"] == 0.3333
+    problems = {f["id"]: f["problem"] for f in report["failures"]}
+    assert problems == {"2": "abstained", "4": "answered", "5": "no-evidence-in-text"}
+    assert report["by_type"]["numeric"]["citation_precision"] == 0.6667
+    assert report["by_type"]["numeric"]["answer_evidence"] == 0.5
 
 
 def test_prompts_load_with_their_variables(ess_passages) -> None:
