@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# `make run PORT=8080` serves on another port; `HOST=0.0.0.0` opens it to the network (no authentication!).
+PORT ?= 7860
+HOST ?= 127.0.0.1
 
 .PHONY: run test install system-deps lint bench
 
@@ -19,7 +22,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/ess-assistant ingest
-	$(BIN)/ess-assistant serve
+	$(BIN)/ess-assistant serve --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),7860)
 
 # Debian's Chromium for the browser tests (Playwright must not download its own browser) and
 # LibreOffice to check that exported notes convert to PDF. Without root/apt those tests are skipped.

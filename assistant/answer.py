@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from assistant import extractive
 from assistant.followup import condense
 from assistant.llm import LLMConfigError, describe_error, get_chat_model, message_text
-from assistant.types import Answer, AnswerEvent, Passage
+from assistant.types import Answer, AnswerEvent, Passage, RequestError, checked_k
 from assistant.verify import verify_answer
 from vectorstore.settings import Settings
 from vectorstore.text import fold
@@ -102,6 +102,8 @@ def _prepare(
 ) -> tuple[str, list[Passage], BaseChatModel | None, list[str]]:
     """Resolve the model, condense the follow-up and retrieve: what both ask and stream_ask need."""
     warnings: list[str] = []
+    if not (question or "").strip():
+        raise RequestError("La question est vide : écrivez une question.")
     if mode not in (None, EXTRACTIVE, LLM):
         raise ValueError(f"unknown answer mode: {mode!r}")
     if mode != EXTRACTIVE and chat_model is None:
@@ -115,7 +117,7 @@ def _prepare(
         chat_model = None
     standalone = condense(question, history, chat_model)
     retrieve = retriever or _default_retriever()
-    passages = retrieve(standalone, k=k or DEFAULT_K, **filters)
+    passages = retrieve(standalone, k=DEFAULT_K if k is None else checked_k(k), **filters)
     return standalone, passages, chat_model, warnings
 
 

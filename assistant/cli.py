@@ -1,4 +1,8 @@
-"""`ess-assistant`: ingest, search, ask, brief, serve, eval. Errors are plain French sentences, exit code 1."""
+"""`ess-assistant`: ingest, search, ask, brief, serve, eval. Errors are plain French sentences.
+
+Exit codes a script can rely on: 0 done, 1 error (message on stderr), 2 invalid command line, and for
+``ingest`` 3 when some files failed, 4 when every file failed.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,20 @@ import logging
 import sys
 from pathlib import Path
 
+from assistant.argparse_fr import FrenchArgumentParser
+
 logger = logging.getLogger(__name__)
+
+EXIT_ERROR = 1
+EXIT_SOME_FAILED = 3
+EXIT_ALL_FAILED = 4
+EXIT_CODES_HELP = (
+    "Codes de sortie : 0 terminé, 1 erreur (message sur la sortie d'erreur), 2 ligne de commande invalide."
+)
+INGEST_CODES_HELP = (
+    f"Codes de sortie : 0 tous les fichiers indexés ou inchangés, {EXIT_SOME_FAILED} certains fichiers en "
+    f"échec, {EXIT_ALL_FAILED} tous les fichiers en échec, 1 erreur (index occupé, illisible…)."
+)
 
 
 def _filters(args: argparse.Namespace) -> dict:
@@ -16,9 +33,11 @@ def _filters(args: argparse.Namespace) -> dict:
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--source", action="append", help="ne chercher que dans ce fichier (répétable)")
-    parser.add_argument("--publisher", action="append", help="ne chercher que chez cet éditeur (répétable)")
-    parser.add_argument("--year", action="append", type=int, help="ne chercher que cette année (répétable)")
+    for flag, metavar, what, kind in (("--source", "FICHIER", "dans ce fichier", str),
+                                      ("--publisher", "ÉDITEUR", "chez cet éditeur (nom court accepté)", str),
+                                      ("--year", "ANNÉE", "cette année", int)):
+        parser.add_argument(flag, action="append", type=kind, metavar=metavar,
+                            help=f"ne chercher que {what} (répétable)")
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -26,7 +45,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     report = ingest_paths(args.paths or None, rebuild=args.rebuild, show_progress=not args.quiet)
     print(report.summary())
-    return 0
+    failed = report.count("failed")
+    if not failed:
+        return 0
+    return EXIT_SOME_FAILED if report.count("ingested") + report.count("unchanged") else EXIT_ALL_FAILED
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -87,9 +109,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from assistant.evaluation import evaluate_retrieval, load_gold
+    from assistant.evaluation import EXAMPLE_QUESTIONS, evaluate_retrieval, load_gold
 
-    rows = load_gold(Path(args.qa))
+    rows = load_gold(Path(args.qa) if args.qa else EXAMPLE_QUESTIONS)
     if args.answers:
         from assistant.answer import ask
         from assistant.answer_eval import evaluate_answers
@@ -102,53 +124,57 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.min_recall5 is not None and result.get("r@5", 1.0) < args.min_recall5:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         print(f"Rappel@5 {result['r@5']:.3f} sous le seuil {args.min_recall5}.", file=sys.stderr)
-        return 1
+        return EXIT_ERROR
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="ess-assistant", description="Assistant documentaire sur l'économie sociale et solidaire."
+    parser = FrenchArgumentParser(
+        prog="ess-assistant",
+        description="Assistant documentaire sur l'économie sociale et solidaire.",
+        epilog=EXIT_CODES_HELP,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="journal détaillé")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, title="commandes", metavar="COMMANDE")
 
-    p = sub.add_parser("ingest", help="indexer des fichiers (par défaut : le corpus fourni)")
-    p.add_argument("paths", nargs="*", type=Path, help="fichiers ou dossiers PDF/TXT/MD")
+    p = sub.add_parser("ingest", help="indexer des fichiers (par défaut : le corpus fourni)", epilog=INGEST_CODES_HELP)
+    p.add_argument("paths", nargs="*", type=Path, metavar="FICHIER", help="fichiers ou dossiers PDF/TXT/MD")
     p.add_argument("--rebuild", action="store_true", help="reconstruire l'index depuis zéro")
     p.add_argument("-q", "--quiet", action="store_true", help="sans barre de progression")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("search", help="chercher les passages les plus pertinents")
-    p.add_argument("query")
-    p.add_argument("-k", type=int, default=5)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("query", metavar="RECHERCHE", help="la recherche, en français")
+    p.add_argument("-k", type=int, default=5, help="nombre de passages (1 ou plus ; 5 par défaut)")
+    p.add_argument("--json", action="store_true", help="sortie JSON pour les scripts")
     _add_filters(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("ask", help="poser une question (réponse citée)")
-    p.add_argument("question")
-    p.add_argument("-k", type=int, default=None)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("question", metavar="QUESTION", help="la question, en français")
+    p.add_argument("-k", type=int, default=None, help="nombre de passages consultés (1 ou plus)")
+    p.add_argument("--json", action="store_true", help="sortie JSON pour les scripts")
     p.add_argument("--extractive", action="store_true", help="sans LLM, même si un LLM est configuré")
     _add_filters(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("brief", help="rédiger une note de synthèse sourcée")
-    p.add_argument("topic")
+    p.add_argument("topic", metavar="SUJET", help="le sujet de la note")
     p.add_argument("-o", "--output", help="fichier .md ou .docx")
     p.add_argument("--extractive", action="store_true", help="sans LLM, même si un LLM est configuré")
     _add_filters(p)
     p.set_defaults(func=cmd_brief)
 
     p = sub.add_parser("serve", help="ouvrir le chat web")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (127.0.0.1 par défaut : cette machine seule)")
+    p.add_argument("--port", type=int, default=7860, help="port d'écoute (7860 par défaut)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("eval", help="mesurer la qualité sur un fichier de questions de référence")
-    p.add_argument("--qa", default=str(Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"))
+    p.add_argument(
+        "--qa", default=None, help="fichier JSONL de questions (par défaut : les questions d'exemple fournies)"
+    )
     p.add_argument("--answers", action="store_true", help="évaluer les réponses (citations, abstention)")
     p.add_argument("--min-recall5", type=float, default=None, help="échouer sous ce rappel@5")
     p.set_defaults(func=cmd_eval)
@@ -170,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose:
             logger.exception("Command failed")
         print(f"Erreur : {exc}", file=sys.stderr)
-        return 1
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from assistant.types import Passage
 from vectorstore.text import contains_quote
 
 SearchFn = Callable[[str, int], list[Passage]]
+# Shipped inside the package so `ess-assistant eval` works from a clone and from an installed package alike.
+EXAMPLE_QUESTIONS = Path(__file__).with_name("example_questions.jsonl")
 
 
 def load_gold(path: Path) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from assistant.types import Passage
+from assistant.types import Passage, RequestError, checked_k
 from vectorstore.lexical import ANALYZER_VERSION, LexicalIndex
 from vectorstore.settings import Settings
 from vectorstore.store import FILTER_FIELDS, CorpusIndex, IndexMissingError, chroma_where
@@ -31,7 +31,7 @@ CANDIDATES = 60
 DUPLICATE_JACCARD = 0.6
 
 
-class FilterError(ValueError):
+class FilterError(RequestError):
     """An unknown filter name (message in French)."""
 
 
@@ -163,7 +163,10 @@ def get_search(settings: Settings | None = None) -> HybridSearch:
 
 
 def retrieve(query: str, k: int = 5, **filters: Any) -> list[Passage]:
-    """The ``k`` best passages for ``query``; filters: source=, publisher=, year= (a value or a list)."""
+    """The ``k`` best passages for ``query``; filters: source=, publisher=, year= (a value or a list).
+
+    A ``k`` below 1 is refused (RequestError), not silently read as a slice bound."""
+    checked_k(k)
     if not query or not query.strip():
         return []
     return get_search().search(query, k, normalize_filters(filters))

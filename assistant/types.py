@@ -9,6 +9,17 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 
+class RequestError(ValueError):
+    """A request the user must correct (empty question, unknown filter, k below 1); message in French."""
+
+
+def checked_k(k: Any) -> int:
+    """``k`` when it is a whole number of passages ≥ 1, else a French RequestError."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise RequestError(f"Le nombre de passages (k) doit être un entier supérieur ou égal à 1 (reçu : {k!r}).")
+    return k
+
+
 @dataclass(frozen=True)
 class Passage:
     """One retrieved chunk of a corpus document, with where it comes from."""

@@ -169,3 +169,40 @@ def test_serve_runs_the_app_on_loopback_even_without_an_index(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_cli_serve_refuses_quietly_and_reports_a_busy_port_in_french(tmp_path):
+    """`ess-assistant serve` as a user runs it: an empty question costs one French log line, no traceback;
+    a second server on the same port says so in French and never announces an address."""
+    port = free_port()
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "ESS_CHROMA_URL"}
+    env.update(ESS_INDEX_DIR=str(tmp_path / "empty-index"), PYTHONPATH=str(root))
+    command = [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)]
+    proc = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if _status(url) == 200:
+                    break
+            except urllib.error.URLError:  # not listening yet
+                pass
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.3)
+        with pytest.raises(Exception, match="La question est vide"):
+            Client(url, verbose=False).predict("   ", api_name="/ask")
+        second = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 1
+        assert "http://" not in second.stdout
+        assert second.stderr.startswith(f"Erreur : Impossible d'ouvrir le chat sur 127.0.0.1:{port}")
+        assert "déjà utilisé" in second.stderr and "--port" in second.stderr and "Traceback" not in second.stderr
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0]
+    assert f"ESS Assistant : {url}" in output
+    refusals = [line for line in output.splitlines() if "Demande refusée" in line]
+    assert len(refusals) == 1 and "La question est vide." in refusals[0]
+    assert "Traceback" not in output

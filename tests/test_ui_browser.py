@@ -122,3 +122,20 @@ def test_export_then_new_conversation(page: Page):
     page.locator("#ess-new").click()
     expect(page.locator("#ess-sources")).to_contain_text("s'afficheront ici")
     expect(page.locator("#ess-chat")).not_to_contain_text(re.compile("pacte", re.I))
+
+
+def test_pop_ups_and_the_upload_refusal_are_french(page: Page, tmp_path):
+    page.locator("#ess-send").click()  # nothing typed
+    toast = page.get_by_test_id("toast-body").last
+    expect(toast).to_contain_text("Saisissez une question", timeout=10_000)
+    expect(toast.locator(".toast-title")).to_have_text("Attention")
+    page.get_by_test_id("toast-close").last.click()
+    doc = tmp_path / "fiche-ptce.docx"
+    doc.write_bytes(b"PK\x03\x04 not for us")
+    page.get_by_role("tab", name="Ajouter des documents").click()
+    page.locator("#ess-upload input[type=file]").set_input_files(str(doc))
+    toast = page.get_by_test_id("toast-body").filter(has_text="fiche-ptce.docx")
+    expect(toast).to_contain_text(
+        "Type de fichier non accepté : fiche-ptce.docx. Formats acceptés : .pdf, .txt, .md.", timeout=10_000)
+    expect(toast.locator(".toast-title")).to_have_text("Erreur")
+    expect(page.locator("body")).not_to_contain_text("Invalid file type")

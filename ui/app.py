@@ -21,14 +21,17 @@ import gradio as gr
 from assistant.types import Answer, AnswerEvent, Citation, Passage
 from ui.brief_tab import build_brief_tab
 from ui.common import (
+    ERROR_TITLE,
     DocumentsFn,
     default_documents,
     filter_choices,
     filter_kwargs,
     french_errors,
     mode_choices,
+    refusal,
     safe_documents,
     user_message,
+    warn,
 )
 from ui.export import Turn, write_conversation
 from ui.render import answer_markdown, chat_text, citation_label, context_html, sources_html
@@ -98,11 +101,32 @@ mark { background: #ffe58a; color: inherit; }
 """
 
 # The page is French (Gradio's template says "en": screen readers and hyphenation would read it as English).
+# Gradio 6's pop-ups show their type as title (« Error », « Warning ») whatever title the server sends, and the
+# upload component writes its own English refusal: both are translated as they appear.
 # Clicking a [n] marker of an answer follows its #ess-source-n link; this also opens that source card,
 # again a moment later in case the panel was just redrawn with the clicked answer's sources.
 JS = """
 () => {
   document.documentElement.lang = "fr";
+  const titles = {Error: "Erreur", Warning: "Attention", Info: "Information", Success: "Succès"};
+  const uploadRefusal = /^Invalid file types?: (.*?)(?: and (\\d+) more)?\\. Only (.*) allowed\\.$/;
+  const translate = (root) => {
+    root.querySelectorAll(".toast-title").forEach((el) => {
+      const text = el.firstChild;
+      if (text && text.nodeType === Node.TEXT_NODE && titles[text.data.trim()]) {
+        text.data = titles[text.data.trim()] + " ";
+      }
+    });
+    root.querySelectorAll("[data-testid='toast-text']").forEach((el) => {
+      const m = el.textContent.trim().match(uploadRefusal);
+      if (m) {
+        const more = m[2] ? ` et ${m[2]} autre(s)` : "";
+        el.textContent = `Type de fichier non accepté : ${m[1]}${more}. Formats acceptés : ${m[3]}.`;
+      }
+    });
+  };
+  new MutationObserver(() => translate(document.body))
+    .observe(document.body, {childList: true, subtree: true, characterData: true});
   const openCard = (id) => {
     const card = document.getElementById(id);
     if (card) { card.open = true; card.scrollIntoView({block: "nearest"}); }
@@ -222,7 +246,7 @@ class ChatHandlers:
         """
         question = (question or "").strip()
         if not question or len(question) > MAX_QUESTION_CHARS:
-            gr.Warning(TOO_LONG if question else "Saisissez une question avant d'envoyer.")
+            warn(TOO_LONG if question else "Saisissez une question avant d'envoyer.")
             yield chat, gr.skip(), turns, gr.skip(), gr.skip(), gr.skip()
             return
         chat = [*chat, {"role": "user", "content": chat_text(question)},
@@ -291,7 +315,7 @@ class ChatHandlers:
     @french_errors("L'export de la conversation")
     def export(turns: list[Turn]) -> Any:
         if not turns:
-            gr.Warning("La conversation est vide : posez d'abord une question.")
+            warn("La conversation est vide : posez d'abord une question.")
             return gr.File(value=None, visible=False)
         return gr.File(value=str(write_conversation(turns)), visible=True)
 
@@ -306,7 +330,7 @@ class ChatHandlers:
         Returns (summary, rows [file, result, passages, detail], then the three refreshed filters).
         """
         if not files:
-            raise gr.Error("Choisissez d'abord un ou plusieurs fichiers (PDF, TXT ou MD).")
+            raise refusal("Choisissez d'abord un ou plusieurs fichiers (PDF, TXT ou MD).")
         upload_dir = self.settings.index_dir / "uploads"
         upload_dir.mkdir(parents=True, exist_ok=True)
         rows: list[list[Any]] = []
@@ -346,16 +370,16 @@ class ChatHandlers:
     ) -> dict:
         """Answer one question with its citations (JSON: answer, citations, abstained)."""
         if not (question or "").strip():
-            raise gr.Error("La question est vide.")
+            raise refusal("La question est vide.")
         if len(question.strip()) > MAX_QUESTION_CHARS:
-            raise gr.Error(TOO_LONG)
+            raise refusal(TOO_LONG)
         try:
             answer = _final_answer(self.ask_stream(
                 question.strip(), None, k=int(k), mode=mode,
                 **filter_kwargs(source, publisher, [str(y) for y in year or []])))
         except Exception as exc:
             log.exception("API answer failed")
-            raise gr.Error(user_message(exc, ERROR_ANSWER)) from exc
+            raise gr.Error(user_message(exc, ERROR_ANSWER), title=ERROR_TITLE) from exc
         return answer.to_dict()
 
 
@@ -484,10 +508,22 @@ def launch_options(host: str = "127.0.0.1", port: int = 7860) -> dict[str, Any]:
     }
 
 
+class ServeError(RuntimeError):
+    """The web chat could not start (message in French)."""
+
+
 def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
     """Run the web chat until interrupted (what ``ess-assistant serve`` and ``make run`` open)."""
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("Serving on %s: the app has no authentication, anyone on the network can use it", host)
     app = build_app()
-    print(f"ESS Assistant : http://{host}:{port}/", flush=True)
-    app.launch(**launch_options(host, port))
+    try:
+        app.launch(prevent_thread_lock=True, **launch_options(host, port))
+    except OSError as exc:  # Gradio's « Cannot find empty port in range… », or an address not on this machine
+        raise ServeError(
+            f"Impossible d'ouvrir le chat sur {host}:{port} : ce port est déjà utilisé (un autre ESS Assistant "
+            "est peut-être ouvert) ou l'adresse n'est pas celle de cette machine. Choisissez un autre port : "
+            "« ess-assistant serve --port 8080 » ou « make run PORT=8080 »."
+        ) from exc
+    print(f"ESS Assistant : http://{host}:{port}/", flush=True)  # only once the server really listens
+    app.block_thread()

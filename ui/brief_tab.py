@@ -18,7 +18,15 @@ import gradio as gr
 
 from assistant.brief_export import safe_filename, to_markdown, write_brief
 from assistant.briefing import Brief
-from ui.common import default_documents, filter_choices, filter_kwargs, french_errors, mode_choices, safe_documents
+from ui.common import (
+    default_documents,
+    filter_choices,
+    filter_kwargs,
+    french_errors,
+    mode_choices,
+    refusal,
+    safe_documents,
+)
 from vectorstore.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,9 +65,9 @@ def generate_note(
     """The note as Markdown for display and its .md and .docx files (None, None when there is no note)."""
     topic = " ".join((topic or "").split())
     if not topic:
-        raise gr.Error("Indiquez le sujet de la note, par exemple « les PTCE ».")
+        raise refusal("Indiquez le sujet de la note, par exemple « les PTCE ».")
     if len(topic) > MAX_TOPIC_CHARS:
-        raise gr.Error(f"Le sujet est trop long (plus de {MAX_TOPIC_CHARS} caractères) : résumez-le.")
+        raise refusal(f"Le sujet est trop long (plus de {MAX_TOPIC_CHARS} caractères) : résumez-le.")
     note = make_brief(topic, extractive=mode != "llm", **filter_kwargs(sources, publishers, years))
     shown = to_markdown(note, footnotes=False)
     if not note.sections:

@@ -24,13 +24,29 @@ def default_documents() -> list[dict]:
     return list_documents()
 
 
+ERROR_TITLE = "Erreur"
+WARNING_TITLE = "Attention"
+INFO_TITLE = "Information"
+
+
+def refusal(message: str) -> gr.Error:
+    """An ordinary refusal (empty question, no file chosen…): a French pop-up, one log line, no traceback."""
+    log.warning("Demande refusée : %s", message)
+    return gr.Error(message, title=ERROR_TITLE, print_exception=False)
+
+
+def warn(message: str) -> None:
+    """A French « Attention » pop-up (Gradio's default title is English)."""
+    gr.Warning(message, title=WARNING_TITLE)
+
+
 def user_message(exc: BaseException, fallback: str) -> str:
     """The French message of errors meant for users (no index yet, bad LLM settings…), else ``fallback``."""
     from assistant.llm import LLMConfigError
-    from assistant.retrieval import FilterError
+    from assistant.types import RequestError
     from vectorstore.store import StoreError
 
-    if isinstance(exc, IngestError | StoreError | LLMConfigError | FilterError):
+    if isinstance(exc, IngestError | StoreError | LLMConfigError | RequestError):
         return str(exc)
     return fallback
 
@@ -53,7 +69,8 @@ def french_errors(action: str) -> Callable:
                         f"{action} a échoué à cause d'une erreur interne. "
                         "Réessayez ; si le problème persiste, consultez le journal "
                         "du serveur.",
-                    )
+                    ),
+                    title=ERROR_TITLE,
                 ) from exc
 
         return wrapper
