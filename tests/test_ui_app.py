@@ -142,6 +142,19 @@ def test_safe_launch_defaults(served):
     assert _status(url + "monitoring") in (403, 404)
 
 
+def _wait_until_up(proc: subprocess.Popen, url: str) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if _status(url) == 200:
+                return
+        except urllib.error.URLError:  # not listening yet
+            pass
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.3)
+
+
 def test_serve_runs_the_app_on_loopback_even_without_an_index(tmp_path):
     """The production entry point, in its own process, over an empty index: page up, French reply."""
     port = free_port()
@@ -152,16 +165,7 @@ def test_serve_runs_the_app_on_loopback_even_without_an_index(tmp_path):
                             cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if _status(url) == 200:
-                    break
-            except urllib.error.URLError:  # not listening yet
-                pass
-            assert proc.poll() is None, proc.stdout.read()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.3)
+        _wait_until_up(proc, url)
         config = json.loads(urllib.request.urlopen(url + "config", timeout=30).read())
         assert config["title"] == "ESS Assistant" and config["analytics_enabled"] is False
         with pytest.raises(Exception, match="lancez d'abord « ess-assistant ingest »"):
@@ -182,16 +186,7 @@ def test_cli_serve_refuses_quietly_and_reports_a_busy_port_in_french(tmp_path):
     proc = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if _status(url) == 200:
-                    break
-            except urllib.error.URLError:  # not listening yet
-                pass
-            assert proc.poll() is None, proc.stdout.read()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.3)
+        _wait_until_up(proc, url)
         with pytest.raises(Exception, match="La question est vide"):
             Client(url, verbose=False).predict("   ", api_name="/ask")
         second = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=120)
