@@ -48,6 +48,24 @@ def normalize_filters(filters: dict[str, Any]) -> dict[str, list]:
     return out
 
 
+def designates(wanted: str, name: str) -> bool:
+    """True when a person's ``wanted`` wording names the publisher ``name``: the same words, or a run of its
+    words (« CRESS Occitanie », « cress occitanie » or « Occitanie » for « Acteurs de l'ESS en Occitanie
+    (CRESS Occitanie) »), ignoring accents, case and punctuation."""
+    words = normalize_for_match(wanted)
+    return bool(words) and f" {words} " in f" {normalize_for_match(name)} "
+
+
+def resolve_publishers(wanted: Iterable[str], known: Iterable[str]) -> list[str]:
+    """The indexed publisher names the wanted ones designate; a name matching none is kept as typed (no hit)."""
+    known = sorted(set(known))
+    resolved: dict[str, None] = {}
+    for value in wanted:
+        for name in [n for n in known if designates(value, n)] or [value]:
+            resolved[name] = None
+    return list(resolved)
+
+
 def _shingles(text: str) -> set[str]:
     words = normalize_for_match(text).split()
     return {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
@@ -89,6 +107,7 @@ class HybridSearch:
         self._generation: int | None = None
         self._manifest_mtime = None
         self._lock = threading.Lock()
+        self._publishers: tuple[LexicalIndex | None, list[str]] = (None, [])
 
     def lexical(self) -> LexicalIndex:
         mtime = self.index.manifest_mtime()
@@ -103,6 +122,14 @@ class HybridSearch:
                     self._generation = manifest.get("lexical_generation")
                 self._manifest_mtime = mtime
             return self._lexical
+
+    def publishers(self) -> list[str]:
+        """The distinct publisher names of the indexed chunks (computed once per index generation)."""
+        lexical = self.lexical()
+        if self._publishers[0] is not lexical:
+            names = lexical.fields.get("publisher")
+            self._publishers = (lexical, sorted({str(n) for n in names if n}) if names is not None else [])
+        return self._publishers[1]
 
     def _current_lexical(self, manifest: dict) -> LexicalIndex:
         """The persisted BM25 index, or one built in memory from the store when it was made by another
@@ -123,7 +150,9 @@ class HybridSearch:
         rrf_k: int = RRF_K,
         candidates: int = CANDIDATES,
     ) -> list[Passage]:
-        filters = filters or {}
+        filters = dict(filters or {})
+        if filters.get("publisher"):
+            filters["publisher"] = resolve_publishers(filters["publisher"], self.publishers())
         lexical_hits = self.lexical().search(query, candidates, filters) if lexical_weight else []
         dense_hits = self.index.dense_search(query, candidates, chroma_where(filters)) if dense_weight else []
         fused: dict[str, float] = {}

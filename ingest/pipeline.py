@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 CATALOG_NAME = "catalog.json"
 Status = Literal["ingested", "unchanged", "removed", "failed"]
 Progress = Callable[[str, int, int], None]
+ABOUT_FIELDS = ("title", "publisher", "year")  # what the catalog says of a document, copied on each chunk
 
 
 class IndexBusyError(IngestError):
@@ -84,11 +85,17 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-@cache
 def _catalog(folder: Path) -> dict:
+    """The folder's catalog, re-read when it changes (the web app writes the uploads folder's one)."""
     path = folder / CATALOG_NAME
-    if not path.exists():
+    try:
+        return _read_catalog(path, path.stat().st_mtime_ns)
+    except FileNotFoundError:
         return {}
+
+
+@cache
+def _read_catalog(path: Path, mtime_ns: int) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -235,7 +242,13 @@ def _ingest_file(index: CorpusIndex, files: dict, path: Path) -> FileOutcome:
         sha = file_sha256(path)
         entry = files.get(source)
         if entry and entry["sha256"] == sha:
-            return FileOutcome(source, "unchanged", len(entry["chunk_ids"]))
+            about = {key: value for key, value in document_metadata(path).items() if key in ABOUT_FIELDS}
+            if all(entry.get(key) == value for key, value in about.items()):
+                return FileOutcome(source, "unchanged", len(entry["chunk_ids"]))
+            # Same text, new title/publisher/year (catalog edited): metadata only, no re-embedding.
+            index.update_about(entry["chunk_ids"], about)
+            entry.update(about)
+            return FileOutcome(source, "ingested", len(entry["chunk_ids"]))
         chunks = prepare_chunks(path)
     except IngestError as exc:
         logger.info("Skipped %s: %s", path, exc)  # the report tells the user, in French
@@ -252,7 +265,7 @@ def _ingest_file(index: CorpusIndex, files: dict, path: Path) -> FileOutcome:
     index.add_chunks([c for c in chunks if c.metadata["chunk_id"] not in old_ids])
     index.update_metadata([c for c in chunks if c.metadata["chunk_id"] in old_ids])
     index.delete_chunks(old_ids - set(new_ids))
-    about = {key: chunks[0].metadata[key] for key in ("title", "publisher", "year")}
+    about = {key: chunks[0].metadata[key] for key in ABOUT_FIELDS}
     files[source] = {"path": str(path.resolve()), "sha256": sha, "chunk_ids": new_ids, **about}
     return FileOutcome(source, "ingested", len(chunks))
 

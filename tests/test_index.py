@@ -235,3 +235,54 @@ def test_copy_of_index_folder_is_usable(fake_index, corpus, tmp_path):
     settings = dataclasses.replace(fake_index.settings, index_dir=copy)
     hits = HybridSearch(CorpusIndex(settings, embeddings=FakeEmbeddings())).search("recyclerie associative", 1)
     assert hits[0].source == "rural.txt"
+
+
+def test_publisher_filter_accepts_the_short_name_of_any_spelling(fake_index, corpus):
+    """The catalogue of a real corpus spelled one CRESS two ways: a person types the short name."""
+    catalog = dict(CATALOG)
+    catalog["pacte.md"] = {**CATALOG["pacte.md"], "publisher": "CRESS Occitanie (Chambre régionale de l'ESS)"}
+    catalog["rural.txt"] = {**CATALOG["rural.txt"], "publisher": "Acteurs de l'ESS en Occitanie (CRESS Occitanie)"}
+    (corpus / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
+    ingest_paths([corpus], index=fake_index)
+    search_over(fake_index)
+    query = "coopératives territoires ruraux épiceries entrepreneurs"
+    for typed in ("CRESS Occitanie", "cress occitanie", "Cress  OCCITANIE", "occitanie"):
+        assert {p.source for p in retrieval.retrieve(query, k=5, publisher=typed)} == {"pacte.md", "rural.txt"}
+    assert {p.source for p in retrieval.retrieve(query, k=5, publisher="chambre regionale")} == {"pacte.md"}
+    assert {p.source for p in retrieval.retrieve(query, k=5, publisher="Acteurs de l'ESS")} == {"rural.txt"}
+    assert retrieval.retrieve(query, k=5, publisher="CRESS Bretagne") == []
+    assert retrieval.retrieve(query, k=5, publisher="ESS") != []  # a whole word of a name, accents aside
+
+
+def test_resolve_publishers_is_accent_and_case_blind():
+    known = ["Réseau Économie Solidaire", "RTES", "ESS France"]
+    assert retrieval.resolve_publishers(["reseau economie"], known) == ["Réseau Économie Solidaire"]
+    assert retrieval.resolve_publishers(["rtes", "ESS FRANCE"], known) == ["RTES", "ESS France"]
+    assert retrieval.resolve_publishers(["France Active"], known) == ["France Active"]
+    assert retrieval.resolve_publishers(["RT"], known) == ["RT"]  # words, not letters
+
+
+def test_catalog_edit_updates_metadata_without_re_embedding(fake_index, corpus):
+    ingest_paths([corpus], index=fake_index)
+    search_over(fake_index)
+    embedded = fake_index.embeddings.embedded
+    catalog = {**CATALOG, "rural.txt": {"title": "L'ESS à la campagne", "publisher": "Réseau rural", "year": 2014}}
+    (corpus / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
+    report = ingest_paths([corpus], index=fake_index)
+    assert {o.source: o.status for o in report.outcomes} == {"pacte.md": "unchanged", "rural.txt": "ingested"}
+    assert fake_index.embeddings.embedded == embedded  # same text: no vector computed again
+    hits = retrieval.retrieve("épiceries solidaires commerce de proximité", k=5, publisher="reseau rural")
+    assert hits and {(p.source, p.title, p.year) for p in hits} == {("rural.txt", "L'ESS à la campagne", 2014)}
+    assert retrieval.retrieve("épiceries solidaires", k=5, publisher="RTES") == []
+    docs = {d["source"]: d for d in retrieval.list_documents()}
+    assert docs["rural.txt"]["publisher"] == "Réseau rural"
+
+
+def test_bundled_catalog_names_each_publisher_once():
+    from vectorstore.settings import BUNDLED_CORPUS
+
+    catalog = json.loads((BUNDLED_CORPUS / "catalog.json").read_text(encoding="utf-8"))
+    cress = {entry["publisher"] for name, entry in catalog.items() if name.startswith("cress-occitanie")}
+    assert cress == {"CRESS Occitanie"}
+    names = sorted({entry["publisher"] for entry in catalog.values()})
+    assert all(len(name) <= 30 for name in names), names  # short canonical names; the long one is publisher_full

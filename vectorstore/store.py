@@ -198,6 +198,14 @@ class CorpusIndex:
                 metadatas=[to_chroma_metadata(c.metadata) for c in chunks],
             )
 
+    def update_about(self, ids: Sequence[str], about: dict[str, Any]) -> None:
+        """Set document-level metadata (title, publisher, year) on chunks, text and vectors untouched.
+
+        Chroma merges the given keys into each chunk's metadata; a None value removes its key."""
+        for i in range(0, len(ids), _GET_BATCH):
+            batch = list(ids[i : i + _GET_BATCH])
+            self.collection.update(ids=batch, metadatas=[dict(about) for _ in batch])
+
     def delete_chunks(self, ids: Iterable[str]) -> None:
         ids = list(ids)
         for i in range(0, len(ids), _GET_BATCH):
