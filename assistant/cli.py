@@ -1,4 +1,4 @@
-"""`ess-assistant`: ingest, search, ask, brief, serve, eval. Errors are plain French sentences.
+"""`ess-assistant`: ingest, search, ask, brief, serve, eval, train. Errors are plain French sentences.
 
 Exit codes a script can rely on: 0 done, 1 error (message on stderr), 2 invalid command line, and for
 ``ingest`` 3 when some files failed, 4 when every file failed.
@@ -129,6 +129,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from assistant.evaluation import load_gold
+    from assistant.ranking import train_all
+
+    rows = [row for path in args.qa for row in load_gold(Path(path))]
+    output = Path(args.output) if args.output else None
+    for report in train_all(rows, output, args.model, folds=args.folds):
+        print(report.summary())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = FrenchArgumentParser(
         prog="ess-assistant",
@@ -178,6 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--answers", action="store_true", help="évaluer les réponses (citations, abstention)")
     p.add_argument("--min-recall5", type=float, default=None, help="échouer sous ce rappel@5")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("train", help="réentraîner les modèles de classement sur des questions de référence")
+    p.add_argument("--qa", nargs="+", required=True, help="fichiers de questions (JSON lines, avec preuves)")
+    p.add_argument("-o", "--output", help="dossier où écrire les modèles (par défaut : ESS_MODELS_DIR ou ceux fournis)")
+    p.add_argument("--model", action="append", help="ne réentraîner que ce modèle (répétable)")
+    p.add_argument("--folds", type=int, default=5, help="plis de la validation croisée (défaut : 5)")
+    p.set_defaults(func=cmd_train)
     return parser
 
 

@@ -27,6 +27,8 @@ class Settings:
     llm_base_url: str | None
     llm_api_key: str | None
     llm_timeout: float
+    # Learned rankers read from here instead of the models shipped in the package (``ess-assistant train -o``).
+    models_dir: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -42,4 +44,5 @@ class Settings:
             llm_base_url=env.get("ESS_LLM_BASE_URL") or None,
             llm_api_key=env.get("ESS_LLM_API_KEY") or env.get("OPENAI_API_KEY") or None,
             llm_timeout=float(env.get("ESS_LLM_TIMEOUT") or 60),
+            models_dir=Path(env["ESS_MODELS_DIR"]).expanduser() if env.get("ESS_MODELS_DIR") else None,
         )
