@@ -394,10 +394,20 @@ def _ordered(chosen: list[Sentence]) -> list[Sentence]:
     return sorted(chosen, key=lambda s: (order.index(s.passage_index), s.start))
 
 
+_OPENERS = {"(": ")", "«": " »", "“": "”"}
+_END_RE = re.compile(r"([.!?…:;]*)((?:\s*[\"»”)\]])*)$")
+
+
 def _with_marker(text: str, n: int) -> str:
-    """Put ' [n]' before the sentence's final punctuation: 'en 2020 [1].'"""
-    m = re.search(r"([.!?…:;]+[\"»”)]*)$", text)
-    if m:
+    """Put ' [n]' at the sentence's end, before its final punctuation ('en 2020 [1].'), never inside brackets
+    or quotes: a sentence ending in one is marked after it, an opening a cut sentence left unclosed is closed."""
+    text = text.rstrip()
+    for opener, closer in _OPENERS.items():
+        text += closer * max(0, text.count(opener) - text.count(closer.strip()))
+    m = _END_RE.search(text)
+    if m.group(2):
+        return f"{text} [{n}]"
+    if m.group(1):
         return f"{text[: m.start()].rstrip()} [{n}]{m.group(1)}"
     return f"{text} [{n}]."
 

@@ -152,3 +152,21 @@ def test_addresses_code_headings_and_source_markers_stay_out_of_answers() -> Non
     assert citations[0].quote == "Le tiers-lieu La Fabrique accueille 25 associations selon le rapport [7] de 2023[^1]."
     assert not extractive.is_quotable("# Le tiers-lieu La Fabrique accueille des associations")
     assert not extractive.is_quotable("Voir ![logo](http://evil.example/l.png) le site.")
+
+
+@pytest.mark.parametrize(
+    ("quote", "shown"),
+    [
+        ("Les créations ont eu lieu en 2020.", "Les créations ont eu lieu en 2020 [1]."),
+        ("Les territoires visés (ruralité, QPV…)", "Les territoires visés (ruralité, QPV…) [1]"),
+        ("Les territoires visés (ruralité, QPV…", "Les territoires visés (ruralité, QPV…) [1]"),
+        ("Il a dit : « le futur est à la mémoire. »", "Il a dit : « le futur est à la mémoire. » [1]"),
+        ("Il a conclu : « le futur appartient", "Il a conclu : « le futur appartient » [1]"),
+        ("Sans point final", "Sans point final [1]."),
+    ],
+)
+def test_markers_never_land_inside_brackets_or_quotes(quote: str, shown: str) -> None:
+    passage = make_passage(quote)
+    sentence = extractive.Sentence(passage_index=0, start=0, end=len(quote), quote=quote, terms=frozenset())
+    text, citations = extractive.compose([sentence], [passage])
+    assert text == shown and citations[0].quote == quote

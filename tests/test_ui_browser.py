@@ -139,3 +139,11 @@ def test_pop_ups_and_the_upload_refusal_are_french(page: Page, tmp_path):
         "Type de fichier non accepté : fiche-ptce.docx. Formats acceptés : .pdf, .txt, .md.", timeout=10_000)
     expect(toast.locator(".toast-title")).to_have_text("Erreur")
     expect(page.locator("body")).not_to_contain_text("Invalid file type")
+
+
+def test_a_long_pasted_question_is_shortened_and_the_chat_says_so(page: Page):
+    ask(page, QUESTION + " " + "contexte " * 600)  # about 5 500 characters
+    bot = page.locator("#ess-chat [data-testid='bot']").last
+    expect(bot).to_contain_text("Votre question dépassait 2\u202f000 caractères : elle a été raccourcie",
+                                timeout=15_000)
+    expect(page.locator("#ess-source-1")).to_be_visible(timeout=15_000)

@@ -48,7 +48,14 @@ CONCURRENCY_LIMIT = 4
 QUEUE_MAX_SIZE = 64
 DEFAULT_K = 5
 MAX_QUESTION_CHARS = 2000
+# The question box takes more than we answer: cutting silently in the browser would hide the shortening.
+MAX_TYPED_CHARS = 100_000
 TOO_LONG = f"La question est trop longue ({MAX_QUESTION_CHARS} caractères au plus)."
+_LIMIT = f"{MAX_QUESTION_CHARS:,}".replace(",", "\u202f")  # « 2 000 »
+SHORTENED = (
+    f"_Votre question dépassait {_LIMIT} caractères : elle a été raccourcie, seuls ses {_LIMIT} premiers "
+    "caractères ont été pris en compte._"
+)
 UPLOAD_TYPES = [".pdf", ".txt", ".md"]
 
 ERROR_ANSWER = (
@@ -245,12 +252,15 @@ class ChatHandlers:
         Yields (chat, question box, turns, sources panel, citation picker, context panel).
         """
         question = (question or "").strip()
-        if not question or len(question) > MAX_QUESTION_CHARS:
-            warn(TOO_LONG if question else "Saisissez une question avant d'envoyer.")
+        if not question:
+            warn("Saisissez une question avant d'envoyer.")
             yield chat, gr.skip(), turns, gr.skip(), gr.skip(), gr.skip()
             return
-        chat = [*chat, {"role": "user", "content": chat_text(question)},
-                {"role": "assistant", "content": "_Recherche dans les documents…_"}]
+        note = ""
+        if len(question) > MAX_QUESTION_CHARS:
+            question, note = question[:MAX_QUESTION_CHARS].rstrip(), SHORTENED + "\n\n"
+        chat = [*chat, {"role": "user", "content": chat_text(question + ("…" if note else ""))},
+                {"role": "assistant", "content": note + "_Recherche dans les documents…_"}]
         yield chat, "", turns, gr.skip(), gr.skip(), gr.skip()
         streamed = ""
         answer: Answer | None = None
@@ -260,7 +270,7 @@ class ChatHandlers:
             for ev in events:
                 if ev.kind == "token":
                     streamed += ev.text
-                    chat = [*chat[:-1], {"role": "assistant", "content": chat_text(streamed) + " ▌"}]
+                    chat = [*chat[:-1], {"role": "assistant", "content": note + chat_text(streamed) + " ▌"}]
                     yield chat, gr.skip(), turns, gr.skip(), gr.skip(), gr.skip()
                 elif ev.kind == "final" and ev.answer is not None:
                     answer = ev.answer
@@ -269,10 +279,11 @@ class ChatHandlers:
                 raise RuntimeError("answer stream ended without a final event")
         except Exception as exc:
             log.exception("Answering failed for question %r", question[:200])
-            chat = [*chat[:-1], {"role": "assistant", "content": chat_text(user_message(exc, ERROR_ANSWER))}]
+            chat = [*chat[:-1],
+                    {"role": "assistant", "content": note + chat_text(user_message(exc, ERROR_ANSWER))}]
             yield chat, gr.skip(), [*turns, (question, None)], sources_html(None), _picks(None, 0), ""
             return
-        chat = [*chat[:-1], {"role": "assistant", "content": answer_markdown(answer)}]
+        chat = [*chat[:-1], {"role": "assistant", "content": note + answer_markdown(answer)}]
         turns = [*turns, (question, answer)]
         yield chat, gr.skip(), turns, sources_html(answer), _picks(answer, len(turns) - 1), ""
 
@@ -417,7 +428,7 @@ def build_app(
                     with gr.Row():
                         question = gr.Textbox(
                             show_label=False, placeholder="Votre question sur l'ESS…", scale=5,
-                            max_length=MAX_QUESTION_CHARS, elem_id="ess-question", submit_btn=False,
+                            max_length=MAX_TYPED_CHARS, elem_id="ess-question", submit_btn=False,
                         )
                         send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="ess-send")
                     with gr.Row():
