@@ -2,7 +2,7 @@
 
 Gold rows are the eval jsonl rows: ``question``, ``type``, ``evidence`` (verbatim spans) and ``difficulty``;
 a question the corpus does not answer has no evidence (and "unanswerable" as its type or difficulty). A
-citation is correct when its passage contains one of the gold spans (``contains_quote``, which tolerates OCR
+citation is correct when its passage contains one of the gold spans (``contains_evidence``, which tolerates OCR
 damage and chunk boundaries). An answer shows its evidence when its own text, markers aside, contains one of
 the gold spans: a right citation under a sentence that does not say the answer does not count there.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 from assistant.types import Answer
 from assistant.verify import without_markers
-from vectorstore.text import contains_quote
+from ingest.ocr import contains_evidence
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +65,10 @@ def evaluate_answers(qa_rows: Iterable[Mapping[str, Any]], ask_fn: Callable[[str
             failures.append({"id": row.get("id"), "type": kind, "problem": "abstained"})
             continue
         shown = without_markers(answer.text)
-        has_evidence = any(contains_quote(shown, e) for e in evidence)
+        has_evidence = any(contains_evidence(shown, e) for e in evidence)
         totals["evidence"] += has_evidence
         stats["evidence"] += has_evidence
-        good = [any(contains_quote(c.passage.text, e) for e in evidence) for c in answer.citations]
+        good = [any(contains_evidence(c.passage.text, e) for e in evidence) for c in answer.citations]
         totals["citations"] += len(good)
         totals["correct_citations"] += sum(good)
         totals["supported"] += any(good)

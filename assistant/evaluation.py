@@ -1,7 +1,8 @@
 """Retrieval quality on a gold file (JSON lines with `question`, `evidence` quotes, `type`).
 
 A passage is a hit when it contains one of the question's evidence quotes after normalisation
-(see ingest.normalize.contains_quote). Questions without evidence (``unanswerable``) are not scored here.
+(``ingest.ocr.contains_evidence``: ``contains_quote``, also finding a quote copied from raw OCR text in its
+corrected passage). Questions without evidence (``unanswerable``) are not scored here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.types import Passage
-from vectorstore.text import contains_quote
+from ingest.ocr import contains_evidence
 
 SearchFn = Callable[[str, int], list[Passage]]
 # Shipped inside the package so `ess-assistant eval` works from a clone and from an installed package alike.
@@ -33,7 +34,7 @@ def load_gold(path: Path) -> list[dict[str, Any]]:
 
 def first_hit_rank(passages: list[Passage], evidence: list[str]) -> int | None:
     for rank, passage in enumerate(passages, 1):
-        if any(contains_quote(passage.text, quote) for quote in evidence):
+        if any(contains_evidence(passage.text, quote) for quote in evidence):
             return rank
     return None
 
@@ -48,7 +49,7 @@ def evaluate_retrieval(rows: list[dict[str, Any]], search: SearchFn, depth: int 
             continue
         passages = search(row["question"], depth)
         rank = first_hit_rank(passages, evidence)
-        covered = sum(any(contains_quote(p.text, q) for p in passages) for q in evidence) / len(evidence)
+        covered = sum(any(contains_evidence(p.text, q) for p in passages) for q in evidence) / len(evidence)
         per_type[row.get("type", "?")].append(
             {
                 "r@1": float(rank is not None and rank <= 1),

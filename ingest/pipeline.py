@@ -27,6 +27,7 @@ from ingest.chunking import chunk_blocks
 from ingest.clean import clean_text, strip_repeated_lines
 from ingest.errors import IngestError
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file
+from ingest.ocr import OCR_VERSION, correct_blocks
 from vectorstore.lexical import ANALYZER_VERSION
 from vectorstore.settings import Settings
 from vectorstore.store import CorpusIndex
@@ -49,6 +50,7 @@ class FileOutcome:
     status: Status
     chunks: int = 0
     reason: str | None = None
+    ocr_corrections: int = 0
 
 
 @dataclass
@@ -65,6 +67,11 @@ class IngestReport:
             f"{self.count('ingested')} fichier(s) indexé(s), {self.count('unchanged')} inchangé(s), "
             f"{self.count('removed')} retiré(s), {self.count('failed')} en échec "
             f"({sum(o.chunks for o in self.outcomes if o.status == 'ingested')} passages, {self.seconds:.1f} s)."
+        ]
+        lines += [
+            f"  OCR : {o.ocr_corrections} mot(s) mal lu(s) corrigé(s) dans {o.source}"
+            for o in self.outcomes
+            if o.status == "ingested" and o.ocr_corrections
         ]
         lines += [f"  ✗ {o.source} : {o.reason}" for o in self.outcomes if o.status == "failed"]
         return "\n".join(lines)
@@ -125,15 +132,26 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def prepare_chunks(path: Path) -> list:
+def prepare_chunks(path: Path, *, ocr: bool = True) -> list:
     """Load, clean and chunk one file (raises IngestError subclasses on bad input)."""
+    return prepare_document(path, ocr=ocr)[0]
+
+
+def prepare_document(path: Path, *, ocr: bool = True) -> tuple[list, int]:
+    """The chunks of one file and the number of OCR misreadings corrected in it (``ocr``: correct them)."""
     blocks = load_file(path)
     if len(blocks) > 1 and all(b.metadata.get("page") for b in blocks):
         for block, text in zip(blocks, strip_repeated_lines([b.page_content for b in blocks]), strict=True):
             block.page_content = text
     for block in blocks:
         block.page_content = clean_text(block.page_content)
-    return chunk_blocks([b for b in blocks if b.page_content.strip()], document_metadata(path))
+    corrections = 0
+    if ocr:
+        texts, corrections = correct_blocks([b.page_content for b in blocks])
+        for block, text in zip(blocks, texts, strict=True):
+            block.page_content = text
+    chunks = chunk_blocks([b for b in blocks if b.page_content.strip()], document_metadata(path))
+    return chunks, corrections
 
 
 def ingest_paths(
@@ -182,7 +200,7 @@ def _ingest_locked(
     for done, path in enumerate(bar):
         if progress:
             progress(path.name, done, len(found))
-        outcome = _ingest_file(index, files, path)
+        outcome = _ingest_file(index, files, path, ocr=index.settings.ocr_correction)
         report.outcomes.append(outcome)
         if outcome.status == "ingested":
             changed = True
@@ -236,20 +254,21 @@ def _reconcile(index: CorpusIndex, files: dict) -> bool:
     return bool(orphans or damaged)
 
 
-def _ingest_file(index: CorpusIndex, files: dict, path: Path) -> FileOutcome:
+def _ingest_file(index: CorpusIndex, files: dict, path: Path, *, ocr: bool) -> FileOutcome:
     source = path.name
+    ocr_version = OCR_VERSION if ocr else 0  # another correction step (or none) re-chunks the file
     try:
         sha = file_sha256(path)
         entry = files.get(source)
-        if entry and entry["sha256"] == sha:
+        if entry and entry["sha256"] == sha and entry.get("ocr_version") == ocr_version:
             about = {key: value for key, value in document_metadata(path).items() if key in ABOUT_FIELDS}
             if all(entry.get(key) == value for key, value in about.items()):
-                return FileOutcome(source, "unchanged", len(entry["chunk_ids"]))
+                return FileOutcome(source, "unchanged", len(entry["chunk_ids"]), 0, None, entry["ocr_corrections"])
             # Same text, new title/publisher/year (catalog edited): metadata only, no re-embedding.
             index.update_about(entry["chunk_ids"], about)
             entry.update(about)
             return FileOutcome(source, "ingested", len(entry["chunk_ids"]))
-        chunks = prepare_chunks(path)
+        chunks, corrections = prepare_document(path, ocr=ocr)
     except IngestError as exc:
         logger.info("Skipped %s: %s", path, exc)  # the report tells the user, in French
         return FileOutcome(source, "failed", reason=str(exc))
@@ -266,8 +285,15 @@ def _ingest_file(index: CorpusIndex, files: dict, path: Path) -> FileOutcome:
     index.update_metadata([c for c in chunks if c.metadata["chunk_id"] in old_ids])
     index.delete_chunks(old_ids - set(new_ids))
     about = {key: chunks[0].metadata[key] for key in ABOUT_FIELDS}
-    files[source] = {"path": str(path.resolve()), "sha256": sha, "chunk_ids": new_ids, **about}
-    return FileOutcome(source, "ingested", len(chunks))
+    files[source] = {
+        "path": str(path.resolve()),
+        "sha256": sha,
+        "chunk_ids": new_ids,
+        **about,
+        "ocr_version": ocr_version,
+        "ocr_corrections": corrections,
+    }
+    return FileOutcome(source, "ingested", len(chunks), ocr_corrections=corrections)
 
 
 def _is_under(path: Path, root: Path) -> bool:

@@ -29,6 +29,8 @@ class Settings:
     llm_timeout: float
     # Learned rankers read from here instead of the models shipped in the package (``ess-assistant train -o``).
     models_dir: Path | None = None
+    # Correct OCR misreadings of scanned documents at ingest (ingest/ocr.py); ESS_OCR_CORRECTION=0 turns it off.
+    ocr_correction: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -45,4 +47,5 @@ class Settings:
             llm_api_key=env.get("ESS_LLM_API_KEY") or env.get("OPENAI_API_KEY") or None,
             llm_timeout=float(env.get("ESS_LLM_TIMEOUT") or 60),
             models_dir=Path(env["ESS_MODELS_DIR"]).expanduser() if env.get("ESS_MODELS_DIR") else None,
+            ocr_correction=(env.get("ESS_OCR_CORRECTION") or "1").strip().lower() not in ("0", "false", "no", "non"),
         )

@@ -1,0 +1,376 @@
+"""Correct OCR misreadings in scanned documents (« étre », « réle », « fagon », « pdle », « a la »…).
+
+OCR leaves real-looking words whose accents or letters were misread: they reach every quote and, once
+accents are folded, no longer match a correctly spelt question (« réle » ≠ « rôle »). The step runs after
+``clean_text`` on every document whose text shows OCR damage (its rate of non-words, measured per document)
+and replaces a token only when (a) it is not a French word, (b) nothing vouches for it (acronym, name with
+inner capitals, figure) and (c) a small edit along a known OCR confusion (é/è/ê/ô, g/ç, d/ô, l/I, rn/m, œ,
+a letter lost after an apostrophe…) gives a word far more frequent in French. « a » becomes « à » only where
+the context leaves no doubt. Word frequencies come from the ``wordfreq`` package (large French list).
+See benchmarks/ocr_report.py for the measured effect and precision.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+from wordfreq import get_frequency_dict
+
+from vectorstore.text import contains_quote
+
+# Bump when what correct_ocr() returns changes: the ingest manifest records it, so documents indexed with
+# another version are re-chunked by the next ``ingest``.
+OCR_VERSION = 1
+
+# A document is corrected when at least this many of 1 000 words are non-words (clean French prose: 0-2,
+# the bundled OCR documents: 20-30) and at least MIN_NON_WORDS of them are found.
+DAMAGED_PER_1000 = 8.0
+MIN_NON_WORDS = 3
+# A replacement must be a frequent French word (Zipf scale: 3 = once per million words) and far more frequent
+# than the token it replaces (MARGIN in Zipf units: 1.5 = 30 times).
+MIN_ZIPF = 2.5
+MARGIN = 1.5
+
+# (read by OCR, meant) character confusions, on lower-case text. Accents lost on a capital are a
+# typographic habit, not damage: capitals are never given one.
+CONFUSIONS: tuple[tuple[str, str], ...] = (
+    ("é", "è"),
+    ("é", "ê"),
+    ("é", "ô"),
+    ("é", "â"),
+    ("é", "ë"),
+    ("e", "é"),
+    ("e", "è"),
+    ("e", "ê"),
+    ("eé", "è"),
+    ("eé", "é"),
+    ("ée", "è"),
+    ("ée", "é"),
+    ("a", "à"),
+    ("a", "â"),
+    ("o", "ô"),
+    ("i", "î"),
+    ("i", "ï"),
+    ("u", "û"),
+    ("u", "ù"),
+    ("c", "ç"),
+    ("g", "ç"),
+    ("g", "q"),
+    ("q", "g"),
+    ("d", "ô"),
+    ("d", "â"),
+    ("d", "û"),
+    ("l", "i"),
+    ("i", "l"),
+    ("rn", "m"),
+    ("ce", "œ"),
+)
+_MAX_EDITS = 2
+# Two-letter tokens are too ambiguous to correct, except these readings (« ll » → « Il », « ga » → « ça »).
+_SHORT_READINGS = frozenset({"il", "ça"})
+_FIRST_LETTERS_AFTER_APOSTROPHE = "aeiouhéâîêyà"
+_ELISIONS = ("l", "d", "n", "j", "s", "c", "qu")
+
+_WORD_RE = re.compile(r"(?<!\w)([^\W\d_]+)(?![\w-]*\d)(?!['’])")
+
+
+@dataclass(frozen=True)
+class OcrResult:
+    text: str
+    non_words_per_1000: float
+    # (misread, corrected, context of the misreading) for every replacement, in text order per pass.
+    changes: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def corrections(self) -> int:
+        return len(self.changes)
+
+
+@cache
+def _zipf_table() -> dict[str, float]:
+    """Word → Zipf frequency (log10 of occurrences per billion words) of wordfreq's large French list."""
+    return {w: math.log10(f * 1e9) for w, f in get_frequency_dict("fr", wordlist="large").items() if f > 0}
+
+
+def zipf(word: str) -> float:
+    return _zipf_table().get(word, 0.0)
+
+
+def _variants(word: str, edits: int = _MAX_EDITS) -> dict[str, float]:
+    """``word`` with up to ``edits`` non-overlapping OCR confusions undone, each with its cost.
+
+    An accent added to a final « e » costs a little more: OCR misreads « è » as « é » more often than it drops
+    a final « é », so « tempére » reads « tempère », not « tempéré ».
+    """
+    out: dict[str, float] = {}
+    for read, meant in CONFUSIONS:
+        start = word.find(read)
+        while start >= 0:
+            head, tail = word[:start] + meant, word[start + len(read) :]
+            cost = 1.2 if meant == "é" and tail in ("", "s") else 1.0
+            for rest, rest_cost in ({tail: 0.0} | (_variants(tail, edits - 1) if edits > 1 else {})).items():
+                candidate = head + rest
+                out[candidate] = min(out.get(candidate, 9.0), cost + rest_cost)
+            start = word.find(read, start + 1)
+    return out
+
+
+@lru_cache(maxsize=65536)
+def best_reading(word: str) -> str | None:
+    """The frequent French word a lower-case non-word was misread from, or None when it is not clearly one.
+
+    The cheapest edit wins, then the most frequent word; short tokens only become « il » or « ça ».
+    """
+    floor = max(MIN_ZIPF, zipf(word) + MARGIN)
+    scored = [(cost, -z, c) for c, cost in _variants(word).items() if (z := zipf(c)) >= floor]
+    if len(word) < 3:
+        scored = [s for s in scored if s[2] in _SHORT_READINGS]
+    return min(scored)[2] if scored else None
+
+
+def is_non_word(word: str) -> bool:
+    """A lower-case token unknown to the lexicon, or a misreading of a far more frequent word."""
+    return zipf(word) == 0.0 or best_reading(word) is not None
+
+
+def _vouched(token: str) -> bool:
+    """Acronyms (« ESS »), names and brands with inner capitals (« InterstiCiel ») and one-letter tokens."""
+    return len(token) < 2 or token.isupper() or any(c.isupper() for c in token[1:])
+
+
+def non_word_rate(text: str) -> tuple[int, int]:
+    """(non-words, words) of ``text``, counting only tokens nothing vouches for."""
+    words = [m.group(1) for m in _WORD_RE.finditer(text) if not _vouched(m.group(1))]
+    bad = sum(1 for w in words if is_non_word(w.lower()))
+    return bad, len(words)
+
+
+def is_damaged(text: str) -> bool:
+    return _damaged(*non_word_rate(text))
+
+
+def _damaged(bad: int, total: int) -> bool:
+    return bad >= MIN_NON_WORDS and 1000 * bad / max(total, 1) >= DAMAGED_PER_1000
+
+
+def _with_case(template: str, word: str) -> str:
+    """``word`` with the first letter's case of ``template``; an « l » read for « I » becomes « I »."""
+    if template[0].isupper() or (template[0] == "l" and word[0] == "i"):
+        return word[0].upper() + word[1:]
+    return word
+
+
+def _fix_word(token: str) -> str | None:
+    """The corrected spelling of one token, or None to keep it."""
+    if _vouched(token):
+        return None
+    lower = token.lower()
+    if zipf(lower) == 0.0 and (split := _split_elision(lower)):
+        return _with_case(token, split)
+    reading = best_reading(lower)
+    if reading is None:
+        return None
+    if token[0].isupper() and reading[0] != lower[0]:
+        return None  # no accent added to a capital (« Economique » is a typographic habit)
+    return _with_case(token, reading)
+
+
+@lru_cache(maxsize=65536)
+def _split_elision(word: str) -> str | None:
+    """« linnovation » → « l'innovation »: an elided article glued to a frequent word.
+
+    Not when the token is an inflection of a word (« découlée » is not « d'écoulée »).
+    """
+    if zipf(word[:-1]) > 0:
+        return None
+    for article in _ELISIONS:
+        rest = word[len(article) :]
+        if word.startswith(article) and rest[:1] in _FIRST_LETTERS_AFTER_APOSTROPHE and zipf(rest) >= 3.0:
+            return f"{article}'{rest}"
+    return None
+
+
+def _missing_first_letter(word: str) -> str | None:
+    """« nvestissement » after « l' » → « investissement »: OCR lost the letter after the apostrophe."""
+    if zipf(word) > 0:
+        return None
+    options = [(zipf(c + word), c + word) for c in _FIRST_LETTERS_AFTER_APOSTROPHE]
+    z, best = max(options)
+    return best if z >= 3.0 else None
+
+
+def correct_ocr(text: str, *, force: bool = False) -> OcrResult:
+    """``text`` with OCR misreadings corrected, when it shows OCR damage (or ``force``)."""
+    bad, total = non_word_rate(text)
+    rate = 1000 * bad / max(total, 1)
+    if not force and not _damaged(bad, total):
+        return OcrResult(text, rate)
+    apostrophe = "’" if text.count("’") > text.count("'") else "'"
+    changes: list[tuple[str, str, str]] = []
+
+    def glued(match: re.Match[str]) -> str:
+        fixed = ("À" if match.group(1) == "A" else "à") + " la "
+        changes.append((match.group(), fixed, _context(match.string, match.start(), match.end())))
+        return fixed
+
+    text = _GLUED_A_LA_RE.sub(glued, text)
+
+    def word(match: re.Match[str]) -> str:
+        token = match.group(1)
+        before = match.string[max(0, match.start() - 3) : match.start()]
+        fixed = None
+        if before[-1:] in "'’" and before[-2:-1].isalpha() and not _vouched(token):
+            fixed = _missing_first_letter(token.lower())
+            fixed = _with_case(token, fixed) if fixed else None
+        fixed = fixed or _fix_word(token)
+        if not fixed or fixed == token:
+            return token
+        fixed = fixed.replace("'", apostrophe)
+        changes.append((token, fixed, _context(match.string, match.start(), match.end())))
+        return fixed
+
+    text = _WORD_RE.sub(word, text)
+    text = restore_grave_a(text, changes)
+    return OcrResult(text, rate, tuple(changes))
+
+
+def correct_blocks(texts: list[str]) -> tuple[list[str], int]:
+    """The blocks (pages, sections) of one document corrected when the document as a whole shows OCR damage,
+    and the number of corrections."""
+    if not is_damaged("\n\n".join(texts)):
+        return list(texts), 0
+    results = [correct_ocr(text, force=True) for text in texts]
+    return [r.text for r in results], sum(r.corrections for r in results)
+
+
+def contains_evidence(passage: str, quote: str) -> bool:
+    """``contains_quote``, also true when ``quote`` was copied from the raw OCR text of a corrected passage."""
+    return contains_quote(passage, quote) or contains_quote(passage, _corrected_quote(quote))
+
+
+@lru_cache(maxsize=4096)
+def _corrected_quote(quote: str) -> str:
+    return correct_ocr(quote, force=True).text
+
+
+def _context(text: str, start: int, end: int, width: int = 50) -> str:
+    return " ".join(f"{text[max(0, start - width) : start]}[{text[start:end]}]{text[end : end + width]}".split())
+
+
+# --- « a » for « à » ------------------------------------------------------------------------------------
+
+# Words after which « a » can only be the preposition.
+_BEFORE_A = frozenset({"grâce", "grace", "face", "quant", "jusqu", "rapport"})
+# Words (or two-word starts) after which « a » can only be the preposition: « a partir de », « a travers »…
+_AFTER_A = frozenset(
+    {
+        "partir",
+        "travers",
+        "savoir",
+        "destination",
+        "disposition",
+        "domicile",
+        "proximité",
+        "condition",
+        "hauteur",
+        "titre",
+        "nouveau",
+        "côté",
+        "cote",
+        "terme",
+        "long terme",
+        "court terme",
+        "moyen terme",
+        "la fois",
+        "la suite",
+        "la place",
+        "la demande",
+        "la croisée",
+        "la hauteur",
+        "la disposition",
+        "la faveur",
+        "la fin",
+        "la lumière",
+        "la rencontre",
+        "la marge",
+        "l'échelle",
+        "l'égard",
+        "l'instar",
+        "l'inverse",
+        "l'issue",
+        "l'image",
+        "l'heure",
+        "l'occasion",
+        "l'horizon",
+        "l'initiative",
+        "l'origine",
+        "l'intérieur",
+        "l'extérieur",
+        "l'appui",
+        "ce jour",
+        "ce titre",
+        "ce stade",
+        "cet égard",
+        "cette fin",
+        "cette occasion",
+        "cette échelle",
+    }
+)
+# Words ending like an infinitive that are not one next to « a » (or also a noun that can be its subject).
+_NOT_INFINITIVES = frozenset(
+    {
+        "notre", "votre", "autre", "entre", "contre", "encore", "quatre", "affaire", "hier", "premier", "dernier",
+        "conseiller", "dîner", "déjeuner", "goûter", "pouvoir", "devoir", "savoir", "être", "avoir", "sourire",
+    }
+)  # fmt: skip
+# After these the verb « a » is certain: « a été », « a pu », « a fait »…
+_VERB_NEXT = frozenset({"été", "eu", "pu", "dû", "fait", "dit", "mis", "pris", "su", "vu"})
+# « AlaBPI »: « à la » glued to an acronym.
+_GLUED_A_LA_RE = re.compile(r"(?<![\w'’])([Aa])la(?=[A-Z]{2,}\b)")
+_A_RE = re.compile(r"(?<![\w'’-])a(?= )|(?<=jusqu['’])a(?!\w)")
+_NEXT_RE = re.compile(r" ([^\W\d_]+(?:['’][^\W\d_]+)?)(?: ([^\W\d_]+))?")
+_PREVIOUS_RE = re.compile(r"([^\W\d_]+)['’]?[ ]?$")
+
+
+def _is_infinitive(word: str) -> bool:
+    """A frequent verb in the infinitive: -er with its participle in -é, -ir with its participle in -i, -re, -oir."""
+    if word in _NOT_INFINITIVES or zipf(word) < 3.0:
+        return False
+    if word.endswith("er"):
+        return zipf(word[:-2] + "é") >= 2.5
+    if word.endswith("ir") and not word.endswith("oir"):
+        return zipf(word[:-1]) >= 2.5
+    return word.endswith(("re", "oir"))
+
+
+def _grave_a_certain(text: str, start: int, end: int) -> bool:
+    nxt = _NEXT_RE.match(text, end)
+    if not nxt:
+        return False
+    first = nxt.group(1).lower().replace("’", "'")
+    two = f"{first} {nxt.group(2).lower()}" if nxt.group(2) else first
+    prev = _PREVIOUS_RE.search(text, max(0, start - 40), start)
+    before = prev.group(1) if prev else ""
+    if before.lower() in _BEFORE_A or first in _AFTER_A or two in _AFTER_A:
+        return True
+    if first in _VERB_NEXT or first.endswith("é"):
+        return False
+    # « a » before an infinitive, or after a lower-case one (« participer a la », « aider a l'émergence »).
+    return _is_infinitive(first) or (before.islower() and _is_infinitive(before) and not before.endswith("re"))
+
+
+def restore_grave_a(text: str, changes: list[tuple[str, str, str]] | None = None) -> str:
+    """Replace « a » by « à » where the context makes the preposition certain (each change appended)."""
+    out: list[str] = []
+    last = 0
+    for m in _A_RE.finditer(text):
+        if _grave_a_certain(text, m.start(), m.end()):
+            out += [text[last : m.start()], "à"]
+            last = m.end()
+            if changes is not None:
+                changes.append(("a", "à", _context(text, m.start(), m.end())))
+    out.append(text[last:])
+    return "".join(out)

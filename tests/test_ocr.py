@@ -1,0 +1,182 @@
+"""OCR correction (ingest/ocr.py): each confusion class on real lines of the bundled OCR documents (after
+clean_text), what must be left alone, the per-document gate, ingest of an OCR'd PDF, the setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.clean import clean_text
+from ingest.ocr import OCR_VERSION, contains_evidence, correct_blocks, correct_ocr
+from ingest.pipeline import ingest_paths
+from tests.pdfs import text_pdf
+from vectorstore.settings import BUNDLED_CORPUS, Settings
+from vectorstore.text import contains_quote
+
+
+def fixed(line: str) -> str:
+    return correct_ocr(clean_text(line), force=True).text
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # ê read as é (ANCT webinar)
+        (
+            "soutien technique et financier qu’ils peuvent leur apporter, les décideurs publics locaux doivent étre en",
+            "les décideurs publics locaux doivent être en",
+        ),
+        # è read as é, and œ read as « ce »
+        (
+            "solutions concrétes pour mettre en ceuvre une relance sociale, environnementale et solidaire.",
+            "solutions concrètes pour mettre en œuvre une relance",
+        ),
+        # ô read as é; ç read as g (RTES proceedings)
+        ("elles ont un réle d’accompagnateur. A la fois de fagon directe, en", "elles ont un rôle d’accompagnateur"),
+        ("elles ont un réle d’accompagnateur. A la fois de fagon directe, en", "de façon directe"),
+        ("(fort isolement de certains habitants, problématiques liées a la mobilité, chémage, etc.)", "chômage"),
+        # ô read as d
+        ("+ Le PTCE Sud-Aquitain : d’'un comité intercommunal a un pdle", "un comité intercommunal a un pôle"),
+        # è read as « eé »
+        ("endogeéne et une transition écologique et citoyenne.", "endogène et une transition"),
+        # I read as l
+        ("* lllustration d'un concept développé dans un pays et essaimé dans", "Illustration d'un concept"),
+        # the letter after an apostrophe lost, and « à la » glued to an acronym
+        ("Pour faciliter I'nvestissement citoyen, Energie partagée a également créé", "l'investissement citoyen"),
+        ("“AlaBPI, une petite enveloppe (500 millions d’€) est réservée", "“À la BPI, une petite enveloppe"),
+        # an elided article glued to its word
+        ("toute la chaîne de valeur de linnovation sociale", "de l'innovation sociale"),
+    ],
+)
+def test_each_confusion_class_is_corrected_on_real_lines(raw, expected):
+    assert expected in fixed(raw)
+
+
+def test_rn_read_as_m_is_corrected():
+    # No such misreading in the bundled corpus: a line of it with « gouvernement » damaged that way.
+    assert "du gouvernement" in fixed("les annonces du gouvernernent sur la loi ESS")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            "Le webinaire du 31 mars 2021 a cherché a répondre a cette problématique",
+            "Le webinaire du 31 mars 2021 a cherché à répondre",
+        ),
+        ("Coté investissement, le rachat de cette halle a pu se faire grace a un appel", "se faire grace à un"),
+        ("Mais a partir de 2010 les acteurs", "Mais à partir de 2010"),
+        ("qui a dû s’adapter a la fois aux attentes", "s’adapter à la fois"),
+        ("les structures ont vocation a demeurer évolutifs", "vocation à demeurer"),
+        ("les collectivités doivent participer a la gouvernance", "participer à la gouvernance"),
+    ],
+)
+def test_a_becomes_a_grave_only_where_certain(raw, expected):
+    assert expected in fixed(raw)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Le département a la charge de l'action sociale, il a la charge du RSA.",
+        "Mais ce dernier a un inconvénient de taille.",
+        "L'ESS a toute sa place, elle a été reconnue et a permis des emplois.",
+        "Il y a 10 ans, on aurait fait cette proposition.",
+    ],
+)
+def test_the_verb_a_is_left_alone(line):
+    assert fixed(line) == line
+
+
+def test_names_acronyms_figures_and_real_words_are_left_alone():
+    line = (
+        "Thierry Gallerand, Jean-Marc Lespade et Sylvain Montuzet (RailCoop, InterstiCiel, TerrESS, ANCT, "
+        "BPI, SCIC) : 12 000 emplois, 500 M€ en 2013 ; des cotés inégaux, une cote de 3,5 et le PTCE Sud-Aquitain."
+    )
+    result = correct_ocr(line, force=True)
+    assert result.text == line and result.corrections == 0
+
+
+def test_clean_documents_are_untouched():
+    for name in (
+        "cress-occitanie_carnet-des-agoras_2021.md",
+        "cress-occitanie_ess-nouveau-pacte-economique-et-social_2020.txt",
+        "ess-france_focus-nouvelles-alliances-interet-general_2022.md",
+    ):
+        text = clean_text((BUNDLED_CORPUS / name).read_text(encoding="utf-8"))
+        assert correct_blocks([text]) == ([text], 0), name
+
+
+def test_ocr_documents_are_corrected_and_counted():
+    text = clean_text((BUNDLED_CORPUS / "rtes_rencontres-territoires-et-ess_2013.txt").read_text(encoding="utf-8"))
+    [corrected], count = correct_blocks([text])
+    assert count > 500
+    assert corrected.count("être") > 50 and "étre" not in corrected
+    assert "fagon" not in corrected and "réle" not in corrected
+
+
+def test_a_quote_copied_from_the_raw_ocr_text_still_matches_its_corrected_passage():
+    quote = "elles ont un réle d’accompagnateur. A la fois de fagon directe"
+    passage = fixed("Les collectivités, elles ont un réle d’accompagnateur. A la fois de fagon directe, en")
+    assert not contains_quote(passage, quote)
+    assert contains_evidence(passage, quote)
+
+
+OCR_PAGE = (
+    "Les collectivités ont un réle d’accompagnateur : elles doivent étre présentes\n"
+    "de fagon directe, en appui au pdle territorial de coopération économique.\n"
+    "Elles peuvent méme soutenir la création d’activités a partir de besoins\n"
+    "non satisfaits, comme la lutte contre le chémage de longue durée.\n"
+    "Le réseau régional a la charge de l'animation des acteurs du territoire."
+)
+
+
+@pytest.fixture
+def upload(tmp_path: Path) -> Path:
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    path = folder / "rapport-scanne.pdf"
+    path.write_bytes(text_pdf([OCR_PAGE, OCR_PAGE.replace("réseau régional", "département")]))
+    return path
+
+
+def stored_texts(index) -> str:
+    return "\n".join(text for _, text, _ in index.iter_all())
+
+
+def test_an_uploaded_ocr_pdf_is_corrected_counted_and_stored(fake_index, upload):
+    report = ingest_paths([upload], index=fake_index)
+    [outcome] = report.outcomes
+    assert outcome.status == "ingested" and outcome.ocr_corrections >= 14
+    assert f"{outcome.ocr_corrections} mot(s) mal lu(s) corrigé(s) dans rapport-scanne.pdf" in report.summary()
+    entry = fake_index.read_manifest()["files"]["rapport-scanne.pdf"]
+    assert entry["ocr_corrections"] == outcome.ocr_corrections and entry["ocr_version"] == OCR_VERSION
+    text = stored_texts(fake_index)
+    for word in ("un rôle d’accompagnateur", "doivent être", "de façon directe", "pôle", "même", "à partir", "chômage"):
+        assert word in text
+    assert "a la charge" in text and not any(w in text for w in ("réle", "étre", "fagon", "pdle", "chémage"))
+
+
+def test_the_setting_turns_correction_off_and_switching_it_re_ingests(fake_index, upload, monkeypatch):
+    monkeypatch.setenv("ESS_OCR_CORRECTION", "0")
+    assert Settings.from_env().ocr_correction is False
+    off = fake_index.__class__(Settings.from_env(), embeddings=fake_index.embeddings)
+    [outcome] = ingest_paths([upload], index=off).outcomes
+    assert outcome.status == "ingested" and outcome.ocr_corrections == 0
+    assert "un réle d’accompagnateur" in stored_texts(off) and "rôle" not in stored_texts(off)
+
+    monkeypatch.setenv("ESS_OCR_CORRECTION", "1")
+    on = fake_index.__class__(Settings.from_env(), embeddings=fake_index.embeddings)
+    [outcome] = ingest_paths([upload], index=on).outcomes
+    assert outcome.status == "ingested" and outcome.ocr_corrections > 0  # same file, another correction step
+    assert "un rôle d’accompagnateur" in stored_texts(on) and "réle" not in stored_texts(on)
+    assert [o.status for o in ingest_paths([upload], index=on).outcomes] == ["unchanged"]
+
+
+def test_an_index_built_before_the_correction_step_re_chunks_its_files(fake_index, upload):
+    ingest_paths([upload], index=fake_index)
+    manifest = fake_index.read_manifest()
+    del manifest["files"]["rapport-scanne.pdf"]["ocr_version"]  # as written by an ingest without this step
+    fake_index.write_manifest(manifest)
+    assert [o.status for o in ingest_paths([upload], index=fake_index).outcomes] == ["ingested"]
