@@ -263,7 +263,8 @@ def _ingest_file(index: CorpusIndex, files: dict, path: Path, *, ocr: bool) -> F
         if entry and entry["sha256"] == sha and entry.get("ocr_version") == ocr_version:
             about = {key: value for key, value in document_metadata(path).items() if key in ABOUT_FIELDS}
             if all(entry.get(key) == value for key, value in about.items()):
-                return FileOutcome(source, "unchanged", len(entry["chunk_ids"]), 0, None, entry["ocr_corrections"])
+                corrections = entry["ocr_corrections"]
+                return FileOutcome(source, "unchanged", len(entry["chunk_ids"]), ocr_corrections=corrections)
             # Same text, new title/publisher/year (catalog edited): metadata only, no re-embedding.
             index.update_about(entry["chunk_ids"], about)
             entry.update(about)
