@@ -21,7 +21,12 @@ EDGE_LINES = 3
 REPEATED_MIN_SHARE = 0.5
 
 _NON_LETTERS_RE = re.compile(r"[\W\d_]+")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+# Invisible characters: C0/C1 controls (terminal escapes), soft hyphen, zero-width ones, and bidi overrides
+# and isolates, which make "fdp.exe.txt" display as "txt.exe.pdf".
+_INVISIBLE = r"\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
+_CONTROL_RE = re.compile(rf"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f{_INVISIBLE}]")
+_LABEL_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_LABEL_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]+")
 _HTML_COMMENT_RE = re.compile(r"<!--.{0,5000}?-->", re.S)
 _IMAGE_RE = re.compile(r"!\[[^\]\n]{0,1000}\]\([^)\n]{0,2000}\)")
 _LINK_RE = re.compile(r"\[([^\]\n]{1,1000})\]\([^)\n]{0,2000}\)")
@@ -130,6 +135,19 @@ def clean_text(text: str) -> str:
     text = _join_wrapped_lines(text.split("\n"))
     text = re.sub(r"[ \t]{2,}", " ", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def clean_label(text: str) -> str:
+    """A one-line label (title, file name) with no control, bidi or invisible character and no surrogate.
+
+    File names that are not valid UTF-8 reach Python as surrogate escapes; their bytes are read as
+    Windows-1252 (what a zip made on Windows gives) so the name stays readable and can be written as JSON.
+    """
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        raw = text.encode("utf-8", "surrogateescape")
+        text = raw.decode("cp1252", "replace")
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates of other origins
+    return " ".join(_LABEL_CONTROL_RE.sub(" ", _LABEL_INVISIBLE_RE.sub("", text)).split())
 
 
 def strip_repeated_lines(pages: list[str]) -> list[str]:

@@ -7,6 +7,7 @@ one of the ``IngestError`` subclasses with a French message.
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import os
@@ -85,18 +86,27 @@ def load_file(path: Path) -> list[Document]:
     return _split_markdown(text)
 
 
+def _encodings(data: bytes) -> tuple[str, ...]:
+    """Encodings to try, in order: a UTF-16/32 byte order mark decides (Windows Notepad saves UTF-16)."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return ("utf-32", *_TEXT_ENCODINGS)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return ("utf-16", *_TEXT_ENCODINGS)
+    return _TEXT_ENCODINGS
+
+
 def _read_text(path: Path) -> str:
-    """Decode UTF-8 (BOM accepted), else Windows-1252, else Latin-1 which accepts any byte."""
+    """Decode UTF-8 (BOM accepted), UTF-16/32 with a BOM, else Windows-1252, else Latin-1 (any byte)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise CorruptFileError(f"Le fichier « {path.name} » est illisible ({exc.strerror}).") from exc
-    for encoding in _TEXT_ENCODINGS:
+    for encoding in _encodings(data):
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if encoding != "utf-8-sig":
+        if encoding not in ("utf-8-sig", "utf-16", "utf-32"):
             logger.info("%s is not UTF-8, decoded as %s", path.name, encoding)
         return text.replace("\r\n", "\n").replace("\r", "\n")
     raise AssertionError("latin-1 decodes any byte sequence")

@@ -1,10 +1,13 @@
 """Incremental ingest: files → clean blocks → chunks → index, one file at a time, crash-safe.
 
-A file is identified by its name (the ``source`` shown in citations). Unchanged files (same content hash,
-same embedding model) are skipped; a changed file's new chunks are added before its stale ones are
-deleted; files gone from an ingested folder are removed. The manifest is rewritten atomically after each
-file, and a re-run first reconciles the store with it, so a killed ingest leaves nothing behind that a
-clean run would not build. One writer at a time: a second ingest on the same index fails at once.
+A file is identified by its name (the ``source`` shown in citations, cleaned of control and bidi
+characters). A file never replaces a document of the same name indexed from another place unless asked
+to (``replace``): it is reported as failed instead, so a stray upload or a second folder cannot hijack a
+document. Unchanged files (same content hash, same embedding model) are skipped; a changed file's new
+chunks are added before its stale ones are deleted; files gone from an ingested folder are removed. The
+manifest is rewritten atomically after each file, and a re-run first reconciles the store with it, so a
+killed ingest leaves nothing behind that a clean run would not build. One writer at a time: a second
+ingest on the same index fails at once.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from filelock import FileLock, Timeout
 from tqdm import tqdm
 
 from ingest.chunking import chunk_blocks
-from ingest.clean import clean_text, strip_repeated_lines
+from ingest.clean import clean_label, clean_text, strip_repeated_lines
 from ingest.errors import IngestError
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from ingest.ocr import OCR_VERSION, correct_blocks
@@ -110,16 +113,22 @@ def _read_catalog(path: Path, mtime_ns: int) -> dict:
         return {}
 
 
+def document_name(path: Path) -> str:
+    """The document's identity and citation label: its file name, readable and free of control characters."""
+    return clean_label(path.name) or "document"
+
+
 def document_metadata(path: Path) -> dict:
     """Title, publisher and year from the folder's catalog.json, else guessed from the file name."""
     entry = _catalog(path.parent.resolve()).get(path.name, {})
     year = entry.get("year")
     if year is None and (m := re.search(r"(?<!\d)(19|20)\d\d(?!\d)", path.stem)):
         year = int(m.group())
+    title = clean_label(str(entry.get("title") or "")) or clean_label(path.stem.replace("_", " ").replace("-", " "))
     return {
-        "source": path.name,
-        "title": entry.get("title") or path.stem.replace("_", " ").replace("-", " ").strip(),
-        "publisher": entry.get("publisher"),
+        "source": document_name(path),
+        "title": title or document_name(path),
+        "publisher": clean_label(str(entry["publisher"])) if entry.get("publisher") else None,
         "year": year,
     }
 
@@ -162,8 +171,16 @@ def ingest_paths(
     progress: Progress | None = None,
     rebuild: bool = False,
     show_progress: bool = False,
+    replace: bool = False,
+    max_chunks: int | None = None,
 ) -> IngestReport:
-    """Bring the index up to date with ``paths`` (default: the bundled corpus)."""
+    """Bring the index up to date with ``paths`` (default: the bundled corpus).
+
+    ``max_chunks`` refuses any file that would give more passages (the web page's per-file limit).
+
+    ``replace=True`` lets these files replace same-named documents indexed from elsewhere: only for an
+    explicit, confirmed replacement (the corpus panel's « remplacer »), never for a plain upload or ingest.
+    """
     settings = settings or (index.settings if index else Settings.from_env())
     index = index or CorpusIndex(settings)
     roots = [Path(p) for p in (paths or [settings.corpus_dir])]
@@ -176,13 +193,19 @@ def ingest_paths(
             f"Une autre indexation est en cours sur {settings.index_dir} ; réessayez quand elle sera terminée."
         ) from None
     try:
-        return _ingest_locked(roots, index, progress, rebuild, show_progress)
+        return _ingest_locked(roots, index, progress, rebuild, show_progress, replace, max_chunks)
     finally:
         lock.release()
 
 
 def _ingest_locked(
-    roots: list[Path], index: CorpusIndex, progress: Progress | None, rebuild: bool, show_progress: bool
+    roots: list[Path],
+    index: CorpusIndex,
+    progress: Progress | None,
+    rebuild: bool,
+    show_progress: bool,
+    replace: bool = False,
+    max_chunks: int | None = None,
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
@@ -199,8 +222,10 @@ def _ingest_locked(
     bar = tqdm(found, desc="Indexation", unit="fichier", disable=not show_progress)
     for done, path in enumerate(bar):
         if progress:
-            progress(path.name, done, len(found))
-        outcome = _ingest_file(index, files, path, ocr=index.settings.ocr_correction)
+            progress(document_name(path), done, len(found))
+        outcome = _ingest_file(
+            index, files, path, ocr=index.settings.ocr_correction, replace=replace, max_chunks=max_chunks
+        )
         report.outcomes.append(outcome)
         if outcome.status == "ingested":
             changed = True
@@ -208,7 +233,7 @@ def _ingest_locked(
     if progress:
         progress("", len(found), len(found))
 
-    seen = {p.name for p in found}
+    seen = {document_name(p) for p in found}
     removed_roots: set[Path] = set()
     for source, entry in list(files.items()):
         gone = source not in seen and not Path(entry["path"]).exists()
@@ -221,7 +246,9 @@ def _ingest_locked(
             changed = True
     for root in roots:
         if root not in removed_roots and not (root.exists() or root.is_symlink()):
-            report.outcomes.append(FileOutcome(root.name, "failed", reason="fichier ou dossier introuvable."))
+            report.outcomes.append(
+                FileOutcome(document_name(root), "failed", reason="fichier ou dossier introuvable.")
+            )
 
     lexical_stale = (
         manifest.get("lexical_generation") != manifest["generation"]
@@ -254,13 +281,29 @@ def _reconcile(index: CorpusIndex, files: dict) -> bool:
     return bool(orphans or damaged)
 
 
-def _ingest_file(index: CorpusIndex, files: dict, path: Path, *, ocr: bool) -> FileOutcome:
-    source = path.name
+def _indexed_elsewhere(entry: dict | None, path: Path) -> bool:
+    """True when ``entry`` is a document of the same name that still exists at another path."""
+    if not entry:
+        return False
+    other = Path(entry["path"])
+    return other != path.resolve() and (other.exists() or other.is_symlink())
+
+
+def _ingest_file(
+    index: CorpusIndex, files: dict, path: Path, *, ocr: bool, replace: bool = False, max_chunks: int | None = None
+) -> FileOutcome:
+    source = document_name(path)
+    entry = files.get(source)
+    if not replace and _indexed_elsewhere(entry, path):
+        return FileOutcome(source, "failed", reason=(
+            f"un autre document nommé « {source} » est déjà indexé : ce fichier ne le remplace pas "
+            "(renommez-le pour l'ajouter)."
+        ))
     ocr_version = OCR_VERSION if ocr else 0  # another correction step (or none) re-chunks the file
     try:
         sha = file_sha256(path)
-        entry = files.get(source)
-        if entry and entry["sha256"] == sha and entry.get("ocr_version") == ocr_version:
+        if (entry and entry["sha256"] == sha and entry.get("ocr_version") == ocr_version
+                and not _indexed_elsewhere(entry, path)):
             about = {key: value for key, value in document_metadata(path).items() if key in ABOUT_FIELDS}
             if all(entry.get(key) == value for key, value in about.items()):
                 corrections = entry["ocr_corrections"]
@@ -272,7 +315,7 @@ def _ingest_file(index: CorpusIndex, files: dict, path: Path, *, ocr: bool) -> F
         chunks, corrections = prepare_document(path, ocr=ocr)
     except IngestError as exc:
         logger.info("Skipped %s: %s", path, exc)  # the report tells the user, in French
-        return FileOutcome(source, "failed", reason=str(exc))
+        return FileOutcome(source, "failed", reason=clean_label(str(exc)))
     except OSError as exc:
         return FileOutcome(source, "failed", reason=f"fichier illisible ({exc.strerror or exc}).")
     except Exception as exc:  # a parser bug on one file must not stop the others
@@ -280,6 +323,11 @@ def _ingest_file(index: CorpusIndex, files: dict, path: Path, *, ocr: bool) -> F
         return FileOutcome(source, "failed", reason=f"erreur inattendue pendant la lecture ({type(exc).__name__}).")
     if not chunks:
         return FileOutcome(source, "failed", reason="aucun texte exploitable dans ce fichier.")
+    if max_chunks is not None and len(chunks) > max_chunks:
+        return FileOutcome(source, "failed", reason=(
+            f"ce fichier donnerait {len(chunks)} passages, au-delà de la limite de {max_chunks} par fichier "
+            "ajouté depuis la page (indexez-le avec « ess-assistant ingest »)."
+        ))
     old_ids = set(entry["chunk_ids"]) if entry else set()
     new_ids = [c.metadata["chunk_id"] for c in chunks]
     index.add_chunks([c for c in chunks if c.metadata["chunk_id"] not in old_ids])

@@ -141,11 +141,11 @@ def test_upload_reports_each_file_and_refreshes_filters(handlers, tmp_path):
     summary, rows, *filters = handlers.add_documents([str(good), str(bad), str(other)])
     by_name = {r[0]: r for r in rows}
     assert by_name["note.txt"][1] == "ajouté"
-    assert by_name["abîmé_x.pdf"][1] == "non ajouté" and "endommagé" in by_name["abîmé_x.pdf"][3]
+    assert by_name["abîmé <x>.pdf"][1] == "non ajouté" and "endommagé" in by_name["abîmé <x>.pdf"][3]
     assert by_name["image.png"][1] == "non ajouté" and "Format" in by_name["image.png"][3]
     assert summary.startswith("**1 document(s) ajouté(s)** sur 3")
     uploads = handlers.settings.index_dir / "uploads"
-    assert sorted(uploads.iterdir()) == [uploads / "abîmé_x.pdf", uploads / "note.txt"]
+    assert sorted(uploads.iterdir()) == [uploads / "note.txt"]  # the rejected PDF is not kept
     assert ("Pacte ESS", "pactes.txt") in filters[0].choices
     with pytest.raises(gr.Error, match="Choisissez"):
         handlers.add_documents([])

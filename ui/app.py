@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,7 @@ from ui.common import (
 )
 from ui.export import Turn, write_conversation
 from ui.render import answer_markdown, chat_text, citation_label, context_html, sources_html
+from ui.uploads import LIMITS_FR, MAX_UPLOAD_MB, MAX_UPLOAD_PASSAGES, UPLOAD_TYPES, add_uploads
 from vectorstore.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,7 +42,6 @@ AskStream = Callable[..., Iterator[AnswerEvent]]
 IngestFn = Callable[..., Any]
 NeighboursFn = Callable[..., list[Passage]]
 
-MAX_UPLOAD_MB = 50
 CONCURRENCY_LIMIT = 4
 QUEUE_MAX_SIZE = 64
 DEFAULT_K = 5
@@ -56,18 +54,11 @@ SHORTENED = (
     f"_Votre question dépassait {_LIMIT} caractères : elle a été raccourcie, seuls ses {_LIMIT} premiers "
     "caractères ont été pris en compte._"
 )
-UPLOAD_TYPES = [".pdf", ".txt", ".md"]
 
 ERROR_ANSWER = (
     "Désolé, une erreur est survenue pendant la préparation de la réponse. Réessayez dans un instant ; "
     "si le problème persiste, vérifiez que les documents ont bien été indexés (`ess-assistant ingest`)."
 )
-STATUS_FR = {
-    "ingested": "ajouté",
-    "unchanged": "déjà présent, inchangé",
-    "removed": "retiré",
-    "failed": "non ajouté",
-}
 
 # A few generic questions per bundled document (not the evaluation set's), shown as examples.
 EXAMPLES: dict[str, list[str]] = {
@@ -167,7 +158,7 @@ def _default_ingest(
 ) -> Any:
     from ingest.pipeline import ingest_paths
 
-    return ingest_paths(list(paths), settings=settings, progress=progress)
+    return ingest_paths(list(paths), settings=settings, progress=progress, max_chunks=MAX_UPLOAD_PASSAGES)
 
 
 def _default_neighbours(chunk_id: str, before: int = 1, after: int = 1) -> list[Passage]:
@@ -205,12 +196,6 @@ def _final_answer(events: Iterator[AnswerEvent]) -> Answer:
         if ev.kind == "final" and ev.answer is not None:
             return ev.answer
     raise RuntimeError("answer stream ended without a final event")
-
-
-def _upload_name(path: Path) -> str:
-    """A harmless file name for the uploads folder (no path parts, no leading dot)."""
-    stem = re.sub(r"[^\w.-]+", "_", path.stem).strip("._") or "document"
-    return f"{stem[:120]}{path.suffix.lower()}"
 
 
 # --- event handlers -----------------------------------------------------------------------------------
@@ -336,38 +321,17 @@ class ChatHandlers:
 
     @french_errors("L'ajout des documents")
     def add_documents(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
-        """Copy uploads into the index's uploads folder, ingest them, report one line per file.
+        """Stage uploads under names that hijack nothing, ingest them, report one line per file.
 
         Returns (summary, rows [file, result, passages, detail], then the three refreshed filters).
         """
-        if not files:
-            raise refusal("Choisissez d'abord un ou plusieurs fichiers (PDF, TXT ou MD).")
-        upload_dir = self.settings.index_dir / "uploads"
-        upload_dir.mkdir(parents=True, exist_ok=True)
-        rows: list[list[Any]] = []
-        to_ingest: list[Path] = []
-        for f in files:
-            src = Path(f)
-            if src.suffix.lower() not in UPLOAD_TYPES:
-                rows.append([src.name, STATUS_FR["failed"], 0, "Format non pris en charge (PDF, TXT ou MD)."])
-                continue
-            dest = upload_dir / _upload_name(src)
-            shutil.copyfile(src, dest)
-            to_ingest.append(dest)
-        if to_ingest:
-            progress((0, len(to_ingest)), desc="Préparation de l'indexation…")
+        progress((0, len(files or [])), desc="Préparation de l'indexation…")
 
-            def on_progress(name: str, done: int, total: int) -> None:
-                desc = f"Indexation : {name}" if name else "Mise à jour de l'index de recherche…"
-                progress((done, total), desc=desc, unit="fichiers")
+        def on_progress(name: str, done: int, total: int) -> None:
+            desc = f"Indexation : {name}" if name else "Mise à jour de l'index de recherche…"
+            progress((done, total), desc=desc, unit="fichiers")
 
-            report = self.ingest(to_ingest, progress=on_progress)
-            rows += [[o.source, STATUS_FR.get(o.status, o.status), o.chunks, o.reason or ""]
-                     for o in report.outcomes]
-        added = sum(1 for r in rows if r[1] == STATUS_FR["ingested"])
-        summary = f"**{added} document(s) ajouté(s)** sur {len(rows)} fichier(s)."
-        if added:
-            summary += " Ils sont dès maintenant interrogeables."
+        summary, rows = add_uploads(files or [], self.settings, self.ingest, on_progress)
         return (summary, rows, *self.refresh_filters())
 
     def api_ask(
@@ -458,10 +422,7 @@ def build_app(
                     context = gr.HTML("", elem_id="ess-context", js_on_load=None)
 
             with gr.Tab("Ajouter des documents"):
-                gr.Markdown(
-                    f"Formats acceptés : PDF, TXT et Markdown ({MAX_UPLOAD_MB} Mo au plus par fichier). "
-                    "Les documents ajoutés sont interrogeables dès la fin de l'indexation."
-                )
+                gr.Markdown(LIMITS_FR + "Les documents ajoutés sont interrogeables dès la fin de l'indexation.")
                 files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, type="filepath",
                                 label="Fichiers à ajouter", elem_id="ess-upload")
                 add_btn = gr.Button("Ajouter au corpus", variant="primary", elem_id="ess-add")

@@ -79,7 +79,9 @@ def _drop_cached_system(client) -> None:
 
 def _write_json_atomic(path: Path, data: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    # A file name that is not valid UTF-8 reaches us with lone surrogates; backslashreplace writes them as
+    # JSON \udcXX escapes (they can only occur inside JSON strings), which json.load reads back unchanged.
+    with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as fh:
         json.dump(data, fh, ensure_ascii=False)
         fh.flush()
         os.fsync(fh.fileno())
