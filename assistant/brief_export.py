@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 FOOTNOTE_POINTS = 9
 FORMATS = {".md": "markdown", ".markdown": "markdown", ".docx": "docx"}
-_MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]{}<>#|~^])")
+_MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]{}<>#|~^!&])")
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _EMPTY_FOOTNOTES = (
@@ -48,7 +48,8 @@ class BriefExportError(ValueError):
 
 
 def escape_markdown(text: str) -> str:
-    """Corpus text as literal Markdown: no emphasis, link, HTML, heading or footnote can come from it."""
+    """Corpus text as literal Markdown: no emphasis, link, image, HTML, entity, heading or footnote can come
+    from it (every CommonMark punctuation that starts one is backslash-escaped; lines are joined)."""
     return _MD_SPECIAL_RE.sub(r"\\\1", " ".join(text.split()))
 
 

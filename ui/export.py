@@ -1,18 +1,19 @@
 """Export of a chat conversation to a Markdown file that keeps every answer's sources.
 
 The export is meant to be pasted into notes or a brief, so each answer is followed by the passages it
-cites (title, publisher, year, page or section, supporting sentence). Text from documents and users is
-HTML-escaped so that a Markdown viewer cannot execute anything it contains.
+cites (title, publisher, year, page or section, supporting sentence). Text from documents, file names and
+users is escaped for Markdown, line by line, so a Markdown viewer shows it as text: no HTML, link, image or
+code span can come from it.
 """
 
 from __future__ import annotations
 
-import html
 import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from assistant.brief_export import escape_markdown
 from assistant.types import Answer
 from ui.render import meta_line
 
@@ -20,12 +21,13 @@ from ui.render import meta_line
 Turn = tuple[str, Answer | None]
 
 
-def _txt(text: str | None) -> str:
-    return html.escape(text or "", quote=False)
+def _lines(text: str) -> str:
+    """Literal Markdown that keeps the text's line breaks (each line escaped on its own)."""
+    return "  \n".join(escape_markdown(line) for line in text.splitlines() if line.strip())
 
 
 def _quote_block(text: str) -> str:
-    return "\n".join(f"> {line}" if line.strip() else ">" for line in _txt(text).splitlines())
+    return "\n".join(f"> {escape_markdown(line)}" if line.strip() else ">" for line in text.splitlines())
 
 
 def conversation_markdown(turns: Sequence[Turn], now: datetime | None = None) -> str:
@@ -39,21 +41,22 @@ def conversation_markdown(turns: Sequence[Turn], now: datetime | None = None) ->
         if answer is None:
             out += ["_La réponse n'a pas pu être produite (erreur technique)._", ""]
             continue
-        out += [_txt(answer.text), ""]
-        out += [f"_{_txt(w)}_\n" for w in answer.warnings]
+        out += [_lines(answer.text), ""]
+        out += [f"_{escape_markdown(w)}_\n" for w in answer.warnings]
         if answer.citations:
             out += ["### Sources", ""]
             for c in answer.citations:
                 meta = meta_line(c.passage)
-                out.append(f"- **[{c.n}]** {_txt(c.passage.title)}" + (f" — {_txt(meta)}" if meta else ""))
-                out.append(f"  (fichier : `{c.passage.source}`)")
-                out.append(f"  > « {_txt(c.quote)} »")
+                out.append(f"- **[{c.n}]** {escape_markdown(c.passage.title)}"
+                           + (f" — {escape_markdown(meta)}" if meta else ""))
+                out.append(f"  (fichier : {escape_markdown(c.passage.source)})")
+                out.append(f"  > « {escape_markdown(c.quote)} »")
             out.append("")
         elif answer.leads:
             out += ["### Passages à consulter", ""]
             for p in answer.leads:
                 meta = meta_line(p)
-                out.append(f"- {_txt(p.title)}" + (f" — {_txt(meta)}" if meta else ""))
+                out.append(f"- {escape_markdown(p.title)}" + (f" — {escape_markdown(meta)}" if meta else ""))
             out.append("")
     return "\n".join(out)
 
