@@ -25,7 +25,7 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
 from assistant.briefing import Brief, BriefBullet
-from assistant.types import Citation
+from assistant.types import Passage
 from vectorstore.text import fold, normalize_for_match
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,11 @@ FOOTNOTE_POINTS = 9
 FORMATS = {".md": "markdown", ".markdown": "markdown", ".docx": "docx"}
 _MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]{}<>#|~^!&])")
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
+# A doubled end mark (« etc.. », « ruraux ?. »), an ellipsis « ... » aside.
+_DOUBLED_END_RE = re.compile(r"(?<!\.)([.?!…])\.(?!\.)")
+_SUBTITLE_RE = re.compile(r"\s[—–:]\s|\s:\s")
+SHORT_TITLE_WORDS = 8
+FIGURE_COLUMNS = ("Chiffre", "Ce qu'il mesure", "Date", "Source")
 _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _EMPTY_FOOTNOTES = (
     f'<w:footnotes xmlns:w="{_W_NS}">'
@@ -59,15 +64,64 @@ def safe_filename(topic: str, suffix: str = ".md") -> str:
     return f"note-{slug}{suffix}"
 
 
-def _note_text(c: Citation, bullet_text: str) -> str:
-    """Footnote: the document and the place cited, and the quote when the bullet does not reproduce it."""
-    p = c.passage
-    parts = [p.title or p.source]
-    parts += [x for x in (p.publisher, str(p.year) if p.year else None, p.location()) if x]
-    text = ", ".join(parts) + "."
-    if normalize_for_match(c.quote) not in normalize_for_match(bullet_text):
-        text += f" « {' '.join(c.quote.split())} »"
-    return text
+def tidy(text: str) -> str:
+    """One space between words and one end mark: « etc.. » → « etc. », « ruraux ?. » → « ruraux ? »."""
+    return _DOUBLED_END_RE.sub(r"\1", " ".join(text.split()))
+
+
+def _closed(text: str) -> str:
+    """``text`` ending with a full stop, unless it already ends a sentence."""
+    return text if text.endswith((".", "?", "!", "…")) else text + "."
+
+
+def short_title(title: str) -> str:
+    """A title's short form for repeated references: before its subtitle, about eight words at most."""
+    short = _SUBTITLE_RE.split(title, maxsplit=1)[0].strip() or title
+    words = short.split()
+    return short if len(words) <= SHORT_TITLE_WORDS else " ".join(words[:SHORT_TITLE_WORDS]) + "…"
+
+
+def _where(p: Passage) -> str:
+    """The place cited: « p. 4 », or « section « … » » when the document has sections but no pages."""
+    if p.page is not None:
+        return f"p. {p.page}"
+    return f"section « {tidy(p.section)} »" if p.section else ""
+
+
+def footnote_texts(brief: Brief) -> dict[int, str]:
+    """Each citation's note, in reading order: the full reference the first time a document is cited,
+    « Ibid. » when it is cited again right after, its short title later on; the page or section when known,
+    and the quote when the bullet does not reproduce it."""
+    bullet_text: dict[int, str] = {}
+    for section in brief.sections:
+        for bullet in section.bullets:
+            for c in bullet.citations:
+                bullet_text.setdefault(c.n, bullet.text)  # the first bullet citing it
+    notes: dict[int, str] = {}
+    previous: Passage | None = None
+    cited: set[str] = set()
+    for c in brief.citations():
+        p = c.passage
+        where = _where(p)
+        if previous is not None and previous.source == p.source:
+            parts = ["Ibid."] + ([where] if where and where != _where(previous) else [])
+        elif p.source in cited:
+            parts = [short_title(p.title or p.source), "op. cit."] + ([where] if where else [])
+        else:
+            parts = [p.title or p.source, p.publisher, str(p.year) if p.year else None, where]
+        text = _closed(tidy(", ".join(x for x in parts if x)))
+        if normalize_for_match(c.quote) not in normalize_for_match(bullet_text.get(c.n, "")):
+            text += f" « {tidy(c.quote)} »"
+        notes[c.n] = text
+        previous = p
+        cited.add(p.source)
+    return notes
+
+
+def _figure_source(bullet: BriefBullet) -> str:
+    """The « Source » cell of a key figure: who published it and when, in short."""
+    p = bullet.citations[0].passage
+    return ", ".join(x for x in (p.publisher or short_title(p.title or p.source), str(p.year) if p.year else "") if x)
 
 
 def _bullet_lead(bullet: BriefBullet) -> str:
@@ -77,23 +131,32 @@ def _bullet_lead(bullet: BriefBullet) -> str:
     return bullet.figure + (f" ({bullet.date})" if bullet.date else "")
 
 
-def to_markdown(brief: Brief, *, footnotes: bool = True) -> str:
-    """The note in Markdown; ``footnotes=False`` gives [n] markers and a numbered notes list instead of [^n].
+def _md_row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
 
-    The second form is for renderers without footnote support (the web UI).
+
+def to_markdown(brief: Brief, *, footnotes: bool = True) -> str:
+    """The note in Markdown; ``footnotes=False`` gives [n] markers and a notes list instead of [^n].
+
+    The second form is for renderers without footnote support (the web UI); its notes carry their number in
+    the text (« [10] »), not as list markers a renderer may clip. « Chiffres clés » is a table.
     """
     lines = [f"# {escape_markdown(brief.title)}", "", f"*{escape_markdown(brief.scope)}*", ""]
     lines += [f"> {escape_markdown(w)}" for w in brief.warnings] + ([""] if brief.warnings else [])
-    notes: dict[int, str] = {}
+    notes = footnote_texts(brief)
     for section in brief.sections:
         lines += [f"## {escape_markdown(section.title)}", ""]
+        if section.key == "chiffres":
+            lines += [_md_row(list(FIGURE_COLUMNS)), _md_row(["---"] * len(FIGURE_COLUMNS))]
         for bullet in section.bullets:
             markers = "".join(f"[^{c.n}]" if footnotes else f" \\[{c.n}\\]" for c in bullet.citations)
+            if section.key == "chiffres":
+                cells = [bullet.figure or "—", tidy(bullet.text), bullet.date or "s. d.", _figure_source(bullet)]
+                lines.append(_md_row([escape_markdown(x) for x in cells[:-1]] + [escape_markdown(cells[-1]) + markers]))
+                continue
             lead = _bullet_lead(bullet)
             head = f"**{escape_markdown(lead)}** — " if lead else ""
-            lines.append(f"- {head}{escape_markdown(bullet.text)}{markers}")
-            for c in bullet.citations:
-                notes.setdefault(c.n, _note_text(c, bullet.text))
+            lines.append(f"- {head}{escape_markdown(tidy(bullet.text))}{markers}")
         lines.append("")
     sources = brief.sources()
     if sources:
@@ -104,10 +167,11 @@ def to_markdown(brief: Brief, *, footnotes: bool = True) -> str:
     if notes:
         if footnotes:
             lines += [f"[^{n}]: {escape_markdown(notes[n])}" for n in sorted(notes)]
+            lines.append("")
         else:
             lines += ["### Notes", ""]
-            lines += [f"{n}. {escape_markdown(notes[n])}" for n in sorted(notes)]
-        lines.append("")
+            for n in sorted(notes):
+                lines += [f"\\[{n}\\] {escape_markdown(notes[n])}", ""]
     return "\n".join(lines)
 
 
@@ -158,6 +222,22 @@ class _Footnotes:
         self.root.append(note)
 
 
+def _figures_table(document: Document, bullets: list[BriefBullet], footnotes: _Footnotes, notes: dict) -> None:
+    """« Chiffres clés » as a Word table: figure, what it measures, date, source (with its footnotes)."""
+    table = document.add_table(rows=1, cols=len(FIGURE_COLUMNS))
+    table.style = "Table Grid"
+    for cell, name in zip(table.rows[0].cells, FIGURE_COLUMNS, strict=True):
+        cell.paragraphs[0].add_run(name).bold = True
+    for bullet in bullets:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, (bullet.figure or "—", tidy(bullet.text), bullet.date or "s. d."), strict=False):
+            cell.text = text
+        source = cells[-1].paragraphs[0]
+        source.add_run(_figure_source(bullet))
+        for c in bullet.citations:
+            footnotes.reference(source, c.n, notes[c.n])
+
+
 def to_docx(brief: Brief) -> bytes:
     """The note as a .docx: title, scope, one heading per section, bullets with footnotes, sources list."""
     document = Document()
@@ -178,17 +258,21 @@ def to_docx(brief: Brief) -> bytes:
     for warning in brief.warnings:
         document.add_paragraph(warning)
     footnotes = _Footnotes(document)
+    notes = footnote_texts(brief)
     for section in brief.sections:
         document.add_heading(section.title, level=1)
+        if section.key == "chiffres":
+            _figures_table(document, section.bullets, footnotes, notes)
+            continue
         for bullet in section.bullets:
             paragraph = document.add_paragraph(style="List Bullet")
             lead = _bullet_lead(bullet)
             if lead:
                 paragraph.add_run(lead).bold = True
                 paragraph.add_run(" — ")
-            paragraph.add_run(bullet.text)
+            paragraph.add_run(tidy(bullet.text))
             for c in bullet.citations:
-                footnotes.reference(paragraph, c.n, _note_text(c, bullet.text))
+                footnotes.reference(paragraph, c.n, notes[c.n])
     sources = brief.sources()
     if sources:
         document.add_heading("Sources", level=1)

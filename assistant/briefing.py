@@ -254,9 +254,24 @@ def _balanced(text: str) -> str:
     return text.strip()
 
 
+# A sentence opening on a reference to what came before it (« Ce modèle… », « Cela… », « C'est à ce titre… »)
+# means nothing on its own in a bullet; « Ce que… », « Ces dernières années… » stand alone.
+_OPENS_ON_REFERENCE_RE = re.compile(
+    r"^(?:c'est|cela|ceci|ca|celui|celle|ceux|celles|ils|elles|"
+    r"(?:ce|cet|cette|ces)\b(?! qu)(?! (?:dernieres|derniers) (?:annees|decennies|mois)))\b"
+)
+
+
+def opens_on_reference(sentence: str) -> bool:
+    """True when the sentence leans on an earlier one for its subject (dropped from bullets)."""
+    return bool(_OPENS_ON_REFERENCE_RE.match(fold(sentence.lstrip('«"“( '))))
+
+
 def _readable(sentence: str) -> bool:
-    """Reject fragments, OCR garble, URLs and tables: they make poor bullets."""
+    """Reject fragments, OCR garble, URLs, tables and sentences that need the one before: poor bullets."""
     if not MIN_SENTENCE_CHARS <= len(sentence) <= MAX_SENTENCE_CHARS or "http" in sentence or "www." in sentence:
+        return False
+    if opens_on_reference(sentence):
         return False
     first = sentence.lstrip('«"“( ')[:1]
     # A bullet is a whole statement: capitalised, closed by a full stop (no heading, question, list intro).
@@ -510,7 +525,7 @@ def _synthesised_bullets(
     for sentence in split_sentences(verified.text):
         cited = [by_n[n] for n in markers(sentence) if n in by_n]
         text = " ".join(_MARKER_RE.sub("", sentence).split())
-        if cited and text:
+        if cited and text and not opens_on_reference(text):
             bullets.append(_figure_bullet(text, [numberer.cite(c.passage, c.quote) for c in cited], spec.key))
     return bullets, verified.warnings
 

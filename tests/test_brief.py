@@ -15,7 +15,7 @@ import pytest
 from docx import Document
 
 from assistant.brief_export import safe_filename, write_brief
-from assistant.briefing import Brief, acronym_expansions, brief, figure_of, is_duplicate
+from assistant.briefing import Brief, acronym_expansions, brief, figure_of, is_duplicate, opens_on_reference
 from assistant.types import Passage
 from ui.brief_tab import build_brief_tab, generate_note
 from vectorstore.text import contains_quote, normalize_for_match, question_terms
@@ -427,3 +427,28 @@ def test_brief_tab_prunes_exports_older_than_a_day(tmp_path: Path) -> None:
     new = generate_note("les PTCE", [], [], [], "extractive", make_brief=make, export_root=tmp_path)[1]
     assert new is not None and new.is_file() and not old.parent.exists()
     assert (tmp_path / "autre-dossier").exists()  # only our own folders are removed
+
+
+@pytest.mark.parametrize(
+    ("sentence", "leans"),
+    [
+        ("Ce pôle a permis la création de 40 emplois en trois ans.", True),
+        ("Ce modèle se diffuse dans les territoires ruraux depuis dix ans.", True),
+        ("C’est à ce titre que l’Avise mène des projets d’étude dans les territoires.", True),
+        ("Cela nécessite aussi de lever les freins d'image de l'ESS chez certains élus.", True),
+        ("« Ces structures emploient 300 personnes dans l'agglomération. »", True),
+        ("Ce que proposent les acteurs, c'est une coopération renforcée entre territoires.", False),
+        ("Ces dernières décennies, les territoires ruraux ont changé d'économie.", False),
+        ("Certaines collectivités financent les PTCE depuis 2014.", False),
+        ("Les PTCE regroupent des entreprises de l'ESS et des collectivités.", False),
+    ],
+)
+def test_sentences_opening_on_a_reference_are_recognised(sentence: str, leans: bool) -> None:
+    assert opens_on_reference(sentence) is leans
+
+
+def test_no_bullet_opens_on_a_reference() -> None:
+    b = brief("les PTCE", retriever=RankingRetriever(CORPUS), extractive=True)
+    texts = [bullet.text for bullet in _bullets(b)]
+    assert texts and not any(opens_on_reference(t) for t in texts)
+    assert not any("Ce pôle a permis" in t for t in texts)

@@ -12,7 +12,14 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 
-from assistant.brief_export import BriefExportError, safe_filename, to_markdown, write_brief
+from assistant.brief_export import (
+    BriefExportError,
+    footnote_texts,
+    safe_filename,
+    tidy,
+    to_markdown,
+    write_brief,
+)
 from assistant.briefing import Brief, BriefBullet, BriefSection
 from assistant.types import Citation, Passage
 
@@ -62,7 +69,9 @@ def test_markdown_has_sections_footnotes_and_sources() -> None:
     md = to_markdown(make_brief())
     assert md.startswith("# Note de synthèse : Les PTCE\n")
     assert "## Chiffres clés" in md and "## Propositions et leviers d'action" in md and "## Sources" in md
-    assert "- **2 millions d'euros (2013)** — Le premier appel" in md
+    assert "| Chiffre | Ce qu'il mesure | Date | Source |\n| --- | --- | --- | --- |\n" in md
+    assert "| 2 millions d'euros | Le premier appel à projets PTCE représente 2 millions d'euros sur deux ans. " \
+           "| 2013 | CRESS Occitanie, 2021[^1] |" in md
     sources = md.split("## Sources\n\n")[1].split("\n\n")[0].splitlines()
     assert sources == [
         "- Document a, CRESS Occitanie, 2021, p. 4",
@@ -77,7 +86,7 @@ def test_markdown_has_sections_footnotes_and_sources() -> None:
     assert "Document c, CRESS Occitanie, 2021, p. 4." in note3 and "« Ils regroupent" in note3
     note1 = next(line for line in md.splitlines() if line.startswith("[^1]:"))
     assert "«" not in note1
-    assert "Propositions" in next(line for line in md.splitlines() if line.startswith("[^2]:"))
+    assert "section « Propositions »" in next(line for line in md.splitlines() if line.startswith("[^2]:"))
 
 
 def test_markdown_escapes_corpus_text() -> None:
@@ -92,7 +101,7 @@ def test_markdown_escapes_corpus_text() -> None:
 def test_markdown_without_footnotes_for_the_web_ui() -> None:
     md = to_markdown(make_brief(), footnotes=False)
     assert "[^" not in md.replace("\\[\\^9\\]", "")
-    assert "\\[1\\]" in md and "### Notes" in md and re.search(r"^3\. Document c", md, re.M)
+    assert "\\[1\\]" in md and "### Notes" in md and re.search(r"^\\\[3\\\] Document c", md, re.M)
 
 
 def test_docx_reopens_with_headings_bullets_and_real_footnotes(tmp_path: Path) -> None:
@@ -106,9 +115,13 @@ def test_docx_reopens_with_headings_bullets_and_real_footnotes(tmp_path: Path) -
         "Sources",
     ]
     bullets = [p.text for p in doc.paragraphs if p.style.name == "List Bullet"]
-    assert len(bullets) == 6 and HOSTILE in bullets[1]  # three points, then the three sources
-    assert bullets[0].startswith("2 millions d'euros (2013) — ")
-    assert bullets[3].startswith("Document a, CRESS Occitanie, 2021, p. 4")
+    assert len(bullets) == 5 and HOSTILE in bullets[0]  # two points, then the three sources
+    assert bullets[2].startswith("Document a, CRESS Occitanie, 2021, p. 4")
+    (table,) = doc.tables  # the key figures
+    rows = [[cell.text for cell in row.cells] for row in table.rows]
+    assert rows[0] == ["Chiffre", "Ce qu'il mesure", "Date", "Source"]
+    assert rows[1][:3] == ["2 millions d'euros", make_brief().sections[0].bullets[0].text, "2013"]
+    assert rows[1][3].startswith("CRESS Occitanie, 2021")
     assert doc.core_properties.title == "Note de synthèse : Les PTCE"
     with zipfile.ZipFile(path) as z:
         notes = z.read("word/footnotes.xml").decode()
@@ -182,3 +195,40 @@ def test_write_brief_stays_inside_its_root(tmp_path: Path) -> None:
 def test_write_brief_reports_a_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(BriefExportError, match="n'existe pas"):
         write_brief(make_brief(), tmp_path / "absent" / "note.md")
+
+
+def _cite(n: int, cid: str, title: str, page: int | None = None, section: str | None = None) -> Citation:
+    p = Passage(text=f"Texte {cid}.", source=f"{title}.md", title=title, page=page, section=section, score=1.0,
+                chunk_id=cid, publisher="RTES", year=2013)
+    return Citation(n, p, p.text)
+
+
+def test_repeated_sources_get_ibid_or_a_short_title_with_their_place() -> None:
+    long_title = "Rencontres « Territoires & ESS » 2013 — actes des journées régionales de Poitiers"
+    cites = [
+        _cite(1, "a", long_title, page=4),
+        _cite(2, "b", long_title, page=4),
+        _cite(3, "c", long_title, page=7),
+        _cite(4, "d", "Carnet des Agoras", section="Comment renforcer l'ESS dans les territoires ruraux ?"),
+        _cite(5, "e", long_title, page=9),
+    ]
+    bullets = [BriefBullet(f"Point {c.n}, etc..", [c]) for c in cites]
+    note = Brief("l'ESS", "Note de synthèse : L'ESS", "Note.", [BriefSection("contexte", "Contexte", bullets)])
+    notes = footnote_texts(note)
+    assert notes[1] == f"{long_title}, RTES, 2013, p. 4. « Texte a. »"
+    assert notes[2].startswith("Ibid. «")
+    assert notes[3].startswith("Ibid., p. 7. «")
+    assert notes[4].startswith(
+        "Carnet des Agoras, RTES, 2013, section « Comment renforcer l'ESS dans les territoires ruraux ? ». «")
+    assert notes[5].startswith("Rencontres « Territoires & ESS » 2013, op. cit., p. 9. «")
+    md = to_markdown(note)
+    assert "etc.." not in md and "Point 1, etc.[^1]" in md
+    assert "?." not in md and ".." not in md.replace("...", "")
+    assert sum(long_title in text for text in notes.values()) == 1  # the full reference once, not at every note
+
+
+def test_tidy_keeps_ellipses_and_drops_doubled_end_marks() -> None:
+    assert tidy("zones rurales, etc.. En") == "zones rurales, etc. En"
+    assert tidy("territoires ruraux ?.") == "territoires ruraux ?"
+    assert tidy("et ainsi de suite...") == "et ainsi de suite..."
+    assert tidy("voir  p. 4") == "voir p. 4"

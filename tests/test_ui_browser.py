@@ -6,13 +6,17 @@ import dataclasses
 import functools
 import re
 
+import gradio as gr
 import pytest
 from playwright.sync_api import Page, expect
 
+from assistant.briefing import Brief, BriefBullet, BriefSection
+from assistant.types import Citation, Passage
 from tests.ui_fixtures.browser import chromium, french_page, screenshot
 from tests.ui_fixtures.fakes import FakeAnswerer, fake_documents, fake_ingest, fake_neighbours
 from tests.ui_fixtures.server import running
 from ui.app import build_app
+from ui.brief_tab import build_brief_tab
 from vectorstore.settings import Settings
 
 QUESTION = "Que proposent les acteurs pour un nouveau pacte ?"
@@ -147,3 +151,34 @@ def test_a_long_pasted_question_is_shortened_and_the_chat_says_so(page: Page):
     expect(bot).to_contain_text("Votre question dépassait 2\u202f000 caractères : elle a été raccourcie",
                                 timeout=15_000)
     expect(page.locator("#ess-source-1")).to_be_visible(timeout=15_000)
+
+
+def _eleven_note_brief(topic: str, **_: object) -> Brief:
+    def cite(n: int) -> Citation:
+        p = Passage(text=f"Phrase {n}.", source=f"doc{n % 3}.md", title=f"Document {n % 3}", page=n, section=None,
+                    score=1.0, chunk_id=f"c{n}", publisher="RTES", year=2013)
+        return Citation(n, p, p.text)
+
+    figure = BriefBullet("Les PTCE emploient 300 personnes dans l'agglomération.", [cite(1)], "300 personnes", "2013")
+    points = [BriefBullet(f"Point numéro {n} de la note.", [cite(n)]) for n in range(2, 12)]
+    sections = [BriefSection("chiffres", "Chiffres clés", [figure]), BriefSection("contexte", "Contexte", points)]
+    return Brief(topic, f"Note de synthèse : {topic}", "Note d'essai.", sections)
+
+
+def test_brief_notes_show_every_number_and_key_figures_are_a_table(browser):
+    with gr.Blocks() as demo, gr.Tab("Note de synthèse"):
+        build_brief_tab(make_brief=_eleven_note_brief, documents=lambda: [])
+    with running(demo) as url:
+        page = french_page(browser)
+        page.goto(url)
+        page.locator("#ess-brief-topic textarea").fill("les PTCE")
+        page.locator("#ess-brief-generate").click()
+        note = page.locator("#ess-brief-note")
+        expect(note).to_contain_text("[11] Document 2, op. cit., p. 11.", timeout=30_000)
+        text = note.inner_text()
+        for n in range(1, 12):
+            assert f"[{n}] " in text.split("Notes", 1)[1], n
+        assert ".0." not in text and ".1." not in text
+        expect(note.locator("table th")).to_have_text(["Chiffre", "Ce qu'il mesure", "Date", "Source"])
+        expect(note.locator("table td").first).to_have_text("300 personnes")
+        page.context.close()
