@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from assistant import extractive
 from assistant.followup import condense
 from assistant.llm import LLMConfigError, describe_error, get_chat_model, message_text
-from assistant.types import Answer, AnswerEvent, Passage, RequestError, checked_k
+from assistant.types import Answer, AnswerEvent, Passage, RequestError, checked_k, checked_question
 from assistant.verify import verify_answer
 from vectorstore.settings import Settings
 from vectorstore.text import fold
@@ -102,10 +102,9 @@ def _prepare(
 ) -> tuple[str, list[Passage], BaseChatModel | None, list[str]]:
     """Resolve the model, condense the follow-up and retrieve: what both ask and stream_ask need."""
     warnings: list[str] = []
-    if not (question or "").strip():
-        raise RequestError("La question est vide : écrivez une question.")
+    question = checked_question(question)
     if mode not in (None, EXTRACTIVE, LLM):
-        raise ValueError(f"unknown answer mode: {mode!r}")
+        raise RequestError(f"Mode de réponse inconnu : {str(mode)[:40]!r} (« {EXTRACTIVE} » ou « {LLM} »).")
     if mode != EXTRACTIVE and chat_model is None:
         try:
             chat_model = get_chat_model(Settings.from_env())

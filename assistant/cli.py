@@ -7,12 +7,16 @@ Exit codes a script can rely on: 0 done, 1 error (message on stderr), 2 invalid 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from assistant.argparse_fr import FrenchArgumentParser
+from assistant.types import checked_question
+from ingest.clean import terminal_safe
 
 logger = logging.getLogger(__name__)
 
@@ -199,13 +203,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _TerminalSafeOutput(io.TextIOBase):
+    """stdout for the CLI: names and texts come from files and users, so escapes are dropped on the way out."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(terminal_safe(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def _checked_texts(args: argparse.Namespace) -> None:
+    """Questions, queries and topics are capped like on the web (a 100 KB question took a minute)."""
+    for name in ("question", "query", "topic"):
+        if isinstance(getattr(args, name, None), str):
+            setattr(args, name, checked_question(getattr(args, name)))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    stdout = sys.stdout
+    sys.stdout = _TerminalSafeOutput(stdout)
+    try:
+        return _run(args)
+    finally:
+        sys.stdout = stdout
+
+
+def _run(args: argparse.Namespace) -> int:
     level = logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "chromadb"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
+        _checked_texts(args)
         return args.func(args)
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)
@@ -213,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a CLI user gets a sentence, not a traceback (-v shows it)
         if args.verbose:
             logger.exception("Command failed")
-        print(f"Erreur : {exc}", file=sys.stderr)
+        print(f"Erreur : {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
 
 

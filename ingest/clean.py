@@ -26,6 +26,7 @@ _NON_LETTERS_RE = re.compile(r"[\W\d_]+")
 _INVISIBLE = r"\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
 _CONTROL_RE = re.compile(rf"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f{_INVISIBLE}]")
 _LABEL_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_TERMINAL_RE = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")
 _LABEL_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]+")
 _HTML_COMMENT_RE = re.compile(r"<!--.{0,5000}?-->", re.S)
 _IMAGE_RE = re.compile(r"!\[[^\]\n]{0,1000}\]\([^)\n]{0,2000}\)")
@@ -148,6 +149,12 @@ def clean_label(text: str) -> str:
         text = raw.decode("cp1252", "replace")
     text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates of other origins
     return " ".join(_LABEL_CONTROL_RE.sub(" ", _LABEL_INVISIBLE_RE.sub("", text)).split())
+
+
+def terminal_safe(text: str) -> str:
+    """Text a terminal shows as is: line breaks and tabs kept, escapes, carriage returns, bidi and lone
+    surrogates gone (a file name must not retitle the window, recolour the screen or reverse itself)."""
+    return _TERMINAL_RE.sub("", text).encode("utf-8", "replace").decode("utf-8")
 
 
 def strip_repeated_lines(pages: list[str]) -> list[str]:

@@ -55,3 +55,43 @@ def test_utf16_and_bom_text_files_are_read_correctly(tmp_path: Path, encoding: s
     path.write_bytes(data)
     content = " ".join(b.page_content for b in load_file(path))
     assert "Économie sociale" in content and "ÿþ" not in content and "\x00" not in content
+
+
+def test_the_cli_prints_hostile_names_without_terminal_escapes(monkeypatch, capsys):
+    from assistant.cli import main
+    from ingest.pipeline import FileOutcome, IngestReport
+
+    name = f"{ESCAPES}fdp{RLO}txt.exe\udce9.txt"  # as an old index or a raw exception may still hold it
+    report = IngestReport([FileOutcome(name, "failed", reason=f"« {name} » est illisible.")])
+    monkeypatch.setattr("ingest.pipeline.ingest_paths", lambda *a, **kw: report)
+    main(["ingest", "-q", "x.txt"])
+    out = capsys.readouterr().out
+    assert "fdptxt.exe" in out and "\x1b" not in out and "\x07" not in out and RLO not in out
+    out.encode("utf-8")  # no lone surrogate left: printing it cannot raise UnicodeEncodeError
+
+    def broken(*args, **kwargs):
+        raise ValueError(f"nom {ESCAPES}piégé")
+
+    monkeypatch.setattr("ingest.pipeline.ingest_paths", broken)
+    assert main(["ingest", "-q", "x.txt"]) == 1
+    err = capsys.readouterr().err
+    assert "Erreur : nom" in err and "\x1b" not in err
+
+
+@pytest.mark.parametrize("command", ["ask", "search", "brief"])
+def test_the_cli_caps_questions_like_the_web(command, tmp_path, monkeypatch, capsys):
+    from assistant.cli import main
+
+    monkeypatch.setenv("ESS_INDEX_DIR", str(tmp_path / "absent"))
+    assert main([command, "coopérative " * 10_000]) == 1
+    err = capsys.readouterr().err
+    assert "trop longue" in err and "2000 caractères au plus" in err
+
+
+def test_user_messages_shown_in_the_page_hold_no_server_folder():
+    from ingest.pipeline import IndexBusyError
+    from ui.common import user_message
+
+    message = user_message(IndexBusyError("Une autre indexation est en cours sur /srv/ess/index ; réessayez."), "x")
+    assert "/srv" not in message and message.startswith("Une autre indexation est en cours sur")
+    assert user_message(RuntimeError("/srv/ess/secret"), "Erreur interne.") == "Erreur interne."

@@ -199,5 +199,5 @@ def test_cli_serve_refuses_quietly_and_reports_a_busy_port_in_french(tmp_path):
         output = proc.communicate(timeout=30)[0]
     assert f"ESS Assistant : {url}" in output
     refusals = [line for line in output.splitlines() if "Demande refusée" in line]
-    assert len(refusals) == 1 and "La question est vide." in refusals[0]
+    assert len(refusals) == 1 and "La question est vide" in refusals[0]
     assert "Traceback" not in output

@@ -70,3 +70,23 @@ def test_an_upload_never_replaces_an_indexed_document(app, tmp_path):
     files = index.read_manifest()["files"]
     assert len(files[BUNDLED]["chunk_ids"]) == before
     assert {"rtes_rencontres-territoires-et-ess_2013-2.txt", "collide_one.txt", "collide_one-2.txt"} <= set(files)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [((5,), "La question doit être un texte"), (({"q": 1},), "La question doit être un texte"),
+     (("Une question ?", "beaucoup"), "nombre de passages"), (("Une question ?", 3, "poème"), "Mode de réponse"),
+     (("Une question ?", 3, "extractive", 7), None), (("Une question ?", 3, "extractive", None, None, ["x"]),
+                                                     "liste d'années"),
+     (("x" * 2001,), "trop longue")],
+)
+def test_api_type_errors_are_french_sentences(app, args, expected):
+    url, _, _ = app
+    client = Client(url, verbose=False)
+    if expected is None:  # a lone source name is accepted as a one-item list
+        assert "answer" in client.predict(*args, api_name="/ask")
+        return
+    with pytest.raises(Exception) as info:
+        client.predict(*args, api_name="/ask")
+    message = str(info.value)
+    assert expected in message and "attribute" not in message and "Traceback" not in message

@@ -16,7 +16,8 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.types import Answer, AnswerEvent, Citation, Passage
+from assistant.types import MAX_QUESTION_CHARS, Answer, AnswerEvent, Citation, Passage, RequestError
+from ui.api_args import checked_api_args
 from ui.brief_tab import build_brief_tab
 from ui.common import (
     ERROR_TITLE,
@@ -45,10 +46,8 @@ NeighboursFn = Callable[..., list[Passage]]
 CONCURRENCY_LIMIT = 4
 QUEUE_MAX_SIZE = 64
 DEFAULT_K = 5
-MAX_QUESTION_CHARS = 2000
 # The question box takes more than we answer: cutting silently in the browser would hide the shortening.
 MAX_TYPED_CHARS = 100_000
-TOO_LONG = f"La question est trop longue ({MAX_QUESTION_CHARS} caractères au plus)."
 _LIMIT = f"{MAX_QUESTION_CHARS:,}".replace(",", "\u202f")  # « 2 000 »
 SHORTENED = (
     f"_Votre question dépassait {_LIMIT} caractères : elle a été raccourcie, seuls ses {_LIMIT} premiers "
@@ -344,14 +343,12 @@ class ChatHandlers:
         year: list[int] | None = None,
     ) -> dict:
         """Answer one question with its citations (JSON: answer, citations, abstained)."""
-        if not (question or "").strip():
-            raise refusal("La question est vide.")
-        if len(question.strip()) > MAX_QUESTION_CHARS:
-            raise refusal(TOO_LONG)
         try:
-            answer = _final_answer(self.ask_stream(
-                question.strip(), None, k=int(k), mode=mode,
-                **filter_kwargs(source, publisher, [str(y) for y in year or []])))
+            question, k, mode, filters = checked_api_args(question, k, mode, source, publisher, year)
+        except RequestError as exc:
+            raise refusal(str(exc)) from None
+        try:
+            answer = _final_answer(self.ask_stream(question, None, k=k, mode=mode, **filters))
         except Exception as exc:
             log.exception("API answer failed")
             raise gr.Error(user_message(exc, ERROR_ANSWER), title=ERROR_TITLE) from exc
@@ -462,7 +459,7 @@ def launch_options(host: str = "127.0.0.1", port: int = 7860) -> dict[str, Any]:
         "server_port": port,
         "share": False,
         "inbrowser": False,
-        "show_error": True,
+        "show_error": False,  # gr.Error messages (French) still reach users; other errors' texts may hold paths
         "max_file_size": f"{MAX_UPLOAD_MB}mb",
         "allowed_paths": [],
         "enable_monitoring": False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +41,10 @@ def warn(message: str) -> None:
     gr.Warning(message, title=WARNING_TITLE)
 
 
+# An absolute path in a message (« …en cours sur /home/x/index ; … »): the page does not show server folders.
+_SERVER_PATH_RE = re.compile(r"(?<![\w:/.])/(?:[^\s/«»]+/)+[^\s«»;,]*")
+
+
 def user_message(exc: BaseException, fallback: str) -> str:
     """The French message of errors meant for users (no index yet, bad LLM settings…), else ``fallback``."""
     from assistant.llm import LLMConfigError
@@ -47,7 +52,7 @@ def user_message(exc: BaseException, fallback: str) -> str:
     from vectorstore.store import StoreError
 
     if isinstance(exc, IngestError | StoreError | LLMConfigError | RequestError):
-        return str(exc)
+        return _SERVER_PATH_RE.sub("(dossier du serveur)", str(exc))
     return fallback
 
 
