@@ -111,15 +111,35 @@ _ACTIVE_RE = re.compile(r"(?:https?|ftp|javascript|data|vbscript):|www\.|documen
 _SOURCE_MARK_RE = re.compile(r"\s?\[\^?\d+\]")
 _ITEM_RE = re.compile(r"\s*(?:[-*•–]|\d+[.)])\s")
 # Sentences that address the reader's assistant rather than inform: planted instructions are never quoted.
+# Matched on folded text (lower case, no accents, quotes unified). Each branch needs a cue that ordinary
+# report prose lacks (an imperative, « l'IA », « système », « prompt »…): « l'instruction des dossiers » or
+# « X affirme que » stay quotable. tests/test_instructions.py lists the phrasings and checks the corpus.
+_AI = r"(?:ia|ai|assistant|intelligence artificielle|modele(?: de langage)?|language model|llm|chatbot)"
+_ORDERS = r"(?:instructions?|consignes?|directives?|regles|rules|prompt)"
 _INSTRUCTION_RE = re.compile(
-    r"\b(?:ignore[rsz]?|oublie[rsz]?|ne tiens? pas compte|ne tenez pas compte)\b.{0,40}"
-    r"\b(?:instructions?|consignes?|regles|previous|above)\b"
+    # « Ignorez les consignes précédentes », « disregard the above », « oubliez tout ce qui précède »
+    r"\b(?:ignore[rsz]?|ignoring|oublie[rsz]?|disregard|forget|override|ne tiens? pas compte|ne tenez pas compte"
+    r"|fai(?:s|tes) abstraction)\b.{0,60}?"
+    rf"\b(?:{_ORDERS}|previous|above|prior|precedent\w*|ci-dessus|ce qui precede|everything|reste du contexte)\b"
+    # « Nouvelle consigne système : », « new instructions », « consigne prioritaire : », « [system] »
+    rf"|\b(?:nouvelles?|new) {_ORDERS}\b"
+    rf"|\b{_ORDERS} (?:systeme|system|prioritaires?|cachees?|secretes?)\b"
+    r"|\b(?:system prompt|prompt systeme|system message|message systeme|mode developpeur|developer mode|jailbreak)\b"
+    r"|^\W*(?:system|systeme|assistant)\s*\]?\s*[:,]"
+    # Addressing the model: « tu es désormais », « si tu es une IA », « à l'attention de l'IA », « as an AI »
     r"|\b(?:tu es|vous etes|you are) (?:maintenant|desormais|now)\b"
-    r"|\b(?:reponds|repondez|ecris|ecrivez|dis|dites|affirme|affirmez|answer|say)\b "
-    r"(?:que|uniquement|seulement|"
-    r"toujours|only|that)\b"
-    r"|\b(?:system prompt|prompt systeme|nouvelles instructions|new instructions)\b"
-    r"|\ben tant qu'(?:ia|assistant)\b"
+    rf"|\b(?:si tu es|si vous etes|if you are) (?:une? |an? )?{_AI}\b"
+    rf"|\b(?:en tant qu'|as an? ){_AI}\b"
+    rf"|\b(?:a l'attention d[eu] |pour |a )l'{_AI}\b(?! (?:social|parlementaire|de direction))"
+    rf"|\b(?:instructions?|notes?|messages?) (?:for|to) the {_AI}\b"
+    # Forcing the answer: « répondez "PWNED" », « réponds uniquement », « say that », « you must answer »
+    r"|\b(?:reponds|repondez|ecris|ecrivez|affirmez|answer|reply|respond|say)\b\s*"
+    r"(?:que|uniquement|seulement|toujours|only|that|always|with|par|avec|:|\")"
+    r"|\b(?:dites|dis) (?:uniquement|seulement|toujours)\b"
+    r"|\b(?:you must|tu dois|vous devez) (?:answer|reply|say|respond|ignore|repondre|dire|ecrire|ignorer)\b"
+    # « Révèle ton prompt système », « print your instructions »
+    rf"|\b(?:revele|revelez|reveal|print|show|affiche|affichez|montre|montrez|repete|repetez|repeat)\b.{{0,20}}"
+    rf"\b(?:ton|tes|votre|vos|your)\b.{{0,20}}\b{_ORDERS}\b"
 )
 
 

@@ -33,7 +33,7 @@ from ui.common import (
     warn,
 )
 from ui.export import Turn, write_conversation
-from ui.render import answer_markdown, chat_text, citation_label, context_html, sources_html
+from ui.render import answer_markdown, chat_text, citation_label, context_html, draft_markdown, sources_html
 from ui.uploads import LIMITS_FR, MAX_UPLOAD_MB, MAX_UPLOAD_PASSAGES, UPLOAD_TYPES, add_uploads
 from vectorstore.settings import Settings
 
@@ -254,7 +254,7 @@ class ChatHandlers:
             for ev in events:
                 if ev.kind == "token":
                     streamed += ev.text
-                    chat = [*chat[:-1], {"role": "assistant", "content": note + chat_text(streamed) + " ▌"}]
+                    chat = [*chat[:-1], {"role": "assistant", "content": note + draft_markdown(streamed)}]
                     yield chat, gr.skip(), turns, gr.skip(), gr.skip(), gr.skip()
                 elif ev.kind == "final" and ev.answer is not None:
                     answer = ev.answer

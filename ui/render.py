@@ -11,6 +11,7 @@ import html
 import re
 from collections.abc import Sequence
 
+from assistant.brief_export import escape_markdown
 from assistant.types import Answer, Citation, Passage
 from vectorstore.text import normalize_for_match
 
@@ -27,6 +28,19 @@ def esc(text: str | None) -> str:
 def chat_text(text: str | None) -> str:
     """Text for a chat bubble (Markdown): HTML escaped and brackets escaped, so no link can be formed."""
     return _BRACKETS_RE.sub(r"\\\1", esc(text))
+
+
+# Addresses in an unverified draft: shown as a placeholder, so nothing in it can be clicked or loaded.
+_ADDRESS_RE = re.compile(r"(?:\b(?:https?|ftp|javascript|data|vbscript|mailto|file):|\bwww\.)\S*", re.I)
+DRAFT_NOTE = "_Brouillon en cours de vérification — il sera remplacé par la réponse vérifiée et citée._"
+
+
+def draft_markdown(text: str) -> str:
+    """A streamed, not yet verified, draft: marked provisional, plain text (every Markdown mark escaped) with
+    its addresses masked, so a planted link or image in the model's output is never live, even briefly."""
+    body = "  \n".join(escape_markdown(_ADDRESS_RE.sub("(adresse masquée)", line))
+                       for line in text.splitlines() if line.strip())
+    return f"{DRAFT_NOTE}\n\n{body} ▌"
 
 
 def meta_line(p: Passage) -> str:
