@@ -19,7 +19,7 @@ from langchain_core.retrievers import BaseRetriever
 from assistant.types import Passage, RequestError, checked_k
 from vectorstore.lexical import ANALYZER_VERSION, LexicalIndex
 from vectorstore.settings import Settings
-from vectorstore.store import FILTER_FIELDS, CorpusIndex, IndexMissingError, chroma_where
+from vectorstore.store import FILTER_FIELDS, CorpusIndex, IndexMissingError
 from vectorstore.text import normalize_for_match
 
 logger = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ class HybridSearch:
         if filters.get("publisher"):
             filters["publisher"] = resolve_publishers(filters["publisher"], self.publishers())
         lexical_hits = self.lexical().search(query, candidates, filters) if lexical_weight else []
-        dense_hits = self.index.dense_search(query, candidates, chroma_where(filters)) if dense_weight else []
+        dense_hits = self.index.dense_search(query, candidates, filters) if dense_weight else []
         fused: dict[str, float] = {}
         lex_scores: dict[str, float] = {}
         dense_scores: dict[str, float] = {}

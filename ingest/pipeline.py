@@ -31,6 +31,7 @@ from ingest.clean import clean_label, clean_text, strip_repeated_lines
 from ingest.errors import IngestError
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from ingest.ocr import OCR_VERSION, correct_blocks
+from vectorstore.dense import DENSE_FORMAT
 from vectorstore.lexical import ANALYZER_VERSION
 from vectorstore.settings import Settings
 from vectorstore.store import CorpusIndex
@@ -255,12 +256,23 @@ def _ingest_locked(
         or manifest.get("lexical_analyzer") != ANALYZER_VERSION
         or not index.lexical_dir.exists()
     )
-    if changed or lexical_stale:
+    # An index from before the vector matrix (or of another format) gets one from its stored vectors: a plain
+    # ingest migrates it, nothing is embedded again.
+    dense_stale = (
+        manifest.get("dense_generation") != manifest["generation"]
+        or manifest.get("dense_format") != DENSE_FORMAT
+        or not index.dense_dir.exists()
+    )
+    if changed or lexical_stale or dense_stale:
         manifest["generation"] += 1
-        index.write_manifest(manifest)  # store first, then lexical: a crash here only forces a rebuild
-        index.rebuild_lexical()
-        manifest["lexical_generation"] = manifest["generation"]
+        index.write_manifest(manifest)  # store first, then the derived indexes: a crash here only forces a rebuild
+        if changed or lexical_stale:
+            index.rebuild_lexical()
+        if changed or dense_stale:
+            index.rebuild_dense()
+        manifest["lexical_generation"] = manifest["dense_generation"] = manifest["generation"]
         manifest["lexical_analyzer"] = ANALYZER_VERSION
+        manifest["dense_format"] = DENSE_FORMAT
     index.write_manifest(manifest)
     report.seconds = time.perf_counter() - started
     logger.info("Ingest done: %s", report.summary())

@@ -6,8 +6,13 @@ fixed data, and record what they were given so tests can check it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -212,3 +217,39 @@ def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
         report = ingest_paths()
     assert report.count("failed") == 0, report.summary()
     return folder
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_chroma_server(data: Path, log_path: Path) -> Iterator[str]:
+    """A real ``chroma run`` server on a free loopback port, storing in ``data``; yields its URL, stops it after."""
+    chroma = Path(sys.executable).with_name("chroma")
+    if not chroma.exists():
+        pytest.skip("the chroma CLI is not installed beside this Python")
+    port = free_port()
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2).read()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(log_path.read_text(errors="replace")) from None
+                    time.sleep(0.3)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)

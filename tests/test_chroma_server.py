@@ -4,56 +4,22 @@ this test starts on a free loopback port, with the real default embedding model.
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from assistant import retrieval
 from ingest.pipeline import ingest_paths
+from tests.conftest import running_chroma_server
 from vectorstore.settings import BUNDLED_CORPUS
 
 pytestmark = pytest.mark.integration
-CHROMA = Path(sys.executable).with_name("chroma")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def chroma_server(tmp_path: Path):
-    if not CHROMA.exists():
-        pytest.skip("the chroma CLI is not installed beside this Python")
-    port = free_port()
-    log = open(tmp_path / "chroma.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [str(CHROMA), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((tmp_path / "chroma.log").read_text(errors="replace")) from None
-                time.sleep(0.3)
+    with running_chroma_server(tmp_path / "server-data", tmp_path / "chroma.log") as url:
         yield url, tmp_path / "server-data"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
 
 
 @pytest.mark.timeout(600)

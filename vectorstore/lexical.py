@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -70,10 +70,34 @@ class LexicalHit:
 _EMPTY = "\u2205"  # the term of a chunk with no searchable word, so every chunk has a row
 
 
-def _saved(folder: Path) -> Path:
-    """Where the saved index is: ``folder``, or its ``.old`` after a crash between the two renames of save()."""
+def load_folder(folder: Path) -> Path:
+    """Where a saved index is: ``folder``, or its ``.old`` after a crash between the two renames of save_folder()."""
     old = folder.with_name(folder.name + ".old")
     return old if not folder.exists() and old.exists() else folder
+
+
+def save_folder(folder: Path, write: Callable[[Path], None]) -> None:
+    """``write`` the index into a sibling temp folder then swap it in, so readers never see half an index."""
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    write(tmp)
+    old = folder.with_name(folder.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def field_mask(fields: dict[str, np.ndarray], filters: dict[str, list], size: int) -> np.ndarray | None:
+    """Boolean mask of the ``size`` chunks matching every filter (None when there is no filter)."""
+    if not filters:
+        return None
+    keep = np.ones(size, dtype=bool)
+    for name, allowed in filters.items():
+        keep &= np.isin(fields[name], np.asarray(list(allowed), dtype=object))
+    return keep
 
 
 class ChunkTerms:
@@ -141,7 +165,7 @@ class ChunkTerms:
     @classmethod
     def load(cls, folder: Path) -> ChunkTerms | None:
         """The saved terms, or None when absent, unreadable or made by another analyzer version."""
-        folder = _saved(folder)
+        folder = load_folder(folder)
         try:
             meta = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
             if meta.get("analyzer") != ANALYZER_VERSION:
@@ -179,21 +203,12 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def mask(self, filters: dict[str, list]) -> np.ndarray | None:
-        """Boolean mask of chunks matching every filter (None when there is no filter)."""
-        if not filters:
-            return None
-        keep = np.ones(len(self.ids), dtype=bool)
-        for name, allowed in filters.items():
-            keep &= np.isin(self.fields[name], np.asarray(list(allowed), dtype=object))
-        return keep
-
     def search(self, query: str, k: int, filters: dict[str, list] | None = None) -> list[LexicalHit]:
         terms = analyze(query)
         if self._bm25 is None or not terms:
             return []
         scores = self._bm25.get_scores(terms)
-        keep = self.mask(filters or {})
+        keep = field_mask(self.fields, filters or {}, len(self.ids))
         if keep is not None:
             scores = np.where(keep, scores, 0.0)
         k = min(k, len(scores))
@@ -202,26 +217,19 @@ class LexicalIndex:
         return [LexicalHit(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
     def save(self, folder: Path) -> None:
-        """Write to a sibling temp folder then swap it in, so readers never see half an index."""
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        if self._bm25 is not None:
-            self._bm25.save(str(tmp / "bm25"), show_progress=False)
-        if self.terms is not None:
-            self.terms.save(tmp)
-        fields = {name: values.tolist() for name, values in self.fields.items()}
-        (tmp / "chunks.json").write_text(json.dumps({"ids": self.ids, "fields": fields}), encoding="utf-8")
-        old = folder.with_name(folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
+        def write(tmp: Path) -> None:
+            if self._bm25 is not None:
+                self._bm25.save(str(tmp / "bm25"), show_progress=False)
+            if self.terms is not None:
+                self.terms.save(tmp)
+            fields = {name: values.tolist() for name, values in self.fields.items()}
+            (tmp / "chunks.json").write_text(json.dumps({"ids": self.ids, "fields": fields}), encoding="utf-8")
+
+        save_folder(folder, write)
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        folder = _saved(folder)
+        folder = load_folder(folder)
         data = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
         bm25 = bm25s.BM25.load(str(folder / "bm25")) if data["ids"] else None
         return cls(data["ids"], data["fields"], bm25)

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from vectorstore.dense import DENSE_FORMAT, DenseIndex
 from vectorstore.embeddings import embedding_model_id, make_embeddings
 from vectorstore.lexical import ChunkTerms, LexicalIndex
 from vectorstore.settings import Settings
@@ -103,6 +105,10 @@ class CorpusIndex:
         self.dir = self.settings.index_dir
         self.manifest_path = self.dir / "manifest.json"
         self.lexical_dir = self.dir / "lexical"
+        self.dense_dir = self.dir / "dense"
+        self._dense: DenseIndex | None = None
+        self._dense_mtime: int | None = None
+        self._dense_lock = threading.Lock()
         self._vectorstore = None
         self._seen_manifest: int | None = None  # manifest mtime when we last looked
 
@@ -243,12 +249,51 @@ class CorpusIndex:
         ]
 
     def dense_search(
-        self, query: str, k: int, where: dict[str, Any] | None = None
+        self, query: str, k: int, filters: dict[str, list] | None = None
     ) -> list[tuple[Document, float]]:
-        """Nearest chunks by cosine similarity (higher is closer)."""
-        vector = self.embeddings.embed_query(query)
-        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where)
-        return [(doc, 1.0 - distance) for doc, distance in hits]
+        """The ``k`` nearest chunks by cosine similarity (higher is closer), exact and the same in every
+        process: a brute-force scan of the stored vectors, not Chroma's HNSW (vectorstore/dense.py says why)."""
+        nearest = self.dense_index().search(self.embeddings.embed_query(query), k, filters)
+        docs = self.get_chunks([cid for cid, _ in nearest])
+        return [(docs[cid], similarity) for cid, similarity in nearest if cid in docs]
+
+    def dense_index(self) -> DenseIndex:
+        """The saved vector matrix, reloaded when the manifest changed; one built in memory from the store when
+        the index has none of the current format (built before it existed): the next ingest saves it."""
+        mtime = self.manifest_mtime()
+        with self._dense_lock:
+            if self._dense is None or mtime != self._dense_mtime:
+                self._dense = DenseIndex.load(self.dense_dir)
+                if self._dense is None:
+                    logger.warning(
+                        "No vector matrix of format %d in %s: building one from the store", DENSE_FORMAT, self.dir
+                    )
+                    self._dense = self.build_dense()
+                self._dense_mtime = mtime
+            return self._dense
+
+    def rebuild_dense(self) -> DenseIndex:
+        """Build the vector matrix from the stored vectors and save it (ingest's job; nothing is embedded again)."""
+        dense = self.build_dense()
+        dense.save(self.dense_dir)
+        return dense
+
+    def build_dense(self) -> DenseIndex:
+        ids: list[str] = []
+        vectors: list[np.ndarray] = []
+        fields: dict[str, list] = {name: [] for name in FILTER_FIELDS}
+        offset = 0
+        while True:
+            batch = self.collection.get(include=["embeddings", "metadatas"], limit=_GET_BATCH, offset=offset)
+            if not batch["ids"]:
+                break
+            ids += batch["ids"]
+            vectors.append(np.asarray(batch["embeddings"], dtype=np.float32))
+            for meta in batch["metadatas"]:
+                for name in FILTER_FIELDS:
+                    fields[name].append((meta or {}).get(name))
+            offset += len(batch["ids"])
+        return DenseIndex.build(ids, np.concatenate(vectors) if vectors else np.zeros((0, 0), np.float32), fields)
 
     # -- lexical --------------------------------------------------------------------------------
     def rebuild_lexical(self) -> LexicalIndex:
@@ -277,11 +322,3 @@ def indexed_text(text: str, metadata: dict[str, Any]) -> str:
     """What search sees of a chunk: its section heading and its text."""
     section = metadata.get("section")
     return f"{section}\n{text}" if section and section not in text[:200] else text
-
-
-def chroma_where(filters: dict[str, list]) -> dict[str, Any] | None:
-    """Filters {field: [values]} as a Chroma ``where`` clause."""
-    clauses = [{name: {"$in": list(values)}} for name, values in filters.items()]
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -1,0 +1,103 @@
+"""Exact dense search: every stored vector in one memory-mapped matrix, scored by brute force.
+
+Why not Chroma's HNSW (measured, issue 10): chromadb 1.5's local HNSW segment (Rust,
+rust/segment/src/local_hnsw.rs) applies its write log to the graph in parallel (rayon over a HashMap of labels,
+so in an order that changes with each process's hash seed and thread timing) and saves the graph only every
+``sync_threshold`` (1000) records. The records since the last save, all of them for a corpus under 1000 chunks
+(the bundled corpus's graph is never saved), are replayed into a new graph by every new process, embedded or
+``chroma run`` server. Each process searches its own approximate graph: on the bundled corpus six processes gave
+three different top-60 lists (ef_search 100, M 16, ef_construction 100), each missing 0.2 to 0.5 % of the true
+neighbours, sometimes the best passage. Chroma 1.5's Rust segment has no brute-force buffer (``batch_size`` is
+unused; it brute-forces only an index under 100 vectors with more than 20 % deleted). Asking HNSW for more
+candidates (hnswlib searches with ef = max(ef_search, n_results)) makes the bundled corpus exact, but on 100k
+synthetic vectors the true top-60 recall is 0.10 with 60 candidates and 0.52 with 1000 (8.5 ms): no HNSW
+setting gives an exact top-k whatever the vectors. A brute-force scan is exact and the same in every process by
+construction; it costs one matrix-vector product (100k chunks: 150 MB, ~10-30 ms on 2 shared cores; 1M: 1.5 GB
+memory-mapped, ~190 ms), within the budget of ``retrieve``. Chroma stays the store of texts, metadata and vectors;
+this matrix is derived from it by ``ingest``, like the BM25 index.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from vectorstore.lexical import field_mask, load_folder, save_folder
+
+logger = logging.getLogger(__name__)
+
+# Recorded in the manifest: an index without a matrix of this format is searched from a matrix built in memory
+# from the store until ``ingest`` saves one (no re-embedding).
+DENSE_FORMAT = 1
+
+
+class DenseIndex:
+    """Unit-normalised float32 rows, one per chunk, with the chunk ids and the filter fields."""
+
+    FILE = "vectors.npy"
+
+    def __init__(self, ids: list[str], vectors: np.ndarray, fields: dict[str, list]) -> None:
+        self.ids = ids
+        self.vectors = vectors
+        self.fields = {name: np.asarray(values, dtype=object) for name, values in fields.items()}
+
+    @classmethod
+    def build(cls, ids: Sequence[str], vectors: np.ndarray, fields: dict[str, list]) -> DenseIndex:
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return cls(list(ids), vectors / np.where(norms > 0, norms, 1.0), fields)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def search(
+        self, vector: Sequence[float], k: int, filters: dict[str, list] | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``k`` chunks of highest cosine similarity, as (id, similarity); ties go to the earlier row."""
+        if not self.ids or k <= 0:
+            return []
+        query = np.asarray(vector, dtype=np.float32)
+        query = query / (np.linalg.norm(query) or 1.0)
+        scores = self.vectors @ query
+        keep = field_mask(self.fields, filters or {}, len(self.ids))
+        candidates = np.flatnonzero(keep) if keep is not None else None
+        if candidates is not None:
+            scores = scores[candidates]
+        k = min(k, len(scores))
+        if not k:
+            return []
+        top = np.sort(np.argpartition(-scores, k - 1)[:k])
+        top = top[np.argsort(-scores[top], kind="stable")]
+        rows = candidates[top] if candidates is not None else top
+        return [(self.ids[row], float(score)) for row, score in zip(rows, scores[top], strict=True)]
+
+    def save(self, folder: Path) -> None:
+        """Swap in a complete folder, so a reader never sees half a matrix."""
+
+        def write(tmp: Path) -> None:
+            np.save(tmp / self.FILE, self.vectors)
+            fields = {name: values.tolist() for name, values in self.fields.items()}
+            (tmp / "chunks.json").write_text(
+                json.dumps({"format": DENSE_FORMAT, "ids": self.ids, "fields": fields}), encoding="utf-8"
+            )
+
+        save_folder(folder, write)
+
+    @classmethod
+    def load(cls, folder: Path) -> DenseIndex | None:
+        """The saved matrix (memory-mapped), or None when absent, unreadable or of another format."""
+        folder = load_folder(folder)
+        try:
+            data = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
+            if data.get("format") != DENSE_FORMAT:
+                return None
+            vectors = np.load(folder / cls.FILE, mmap_mode="r")
+        except (OSError, ValueError, KeyError):
+            return None
+        if vectors.shape[0] != len(data["ids"]):
+            return None
+        return cls(data["ids"], vectors, data["fields"])
