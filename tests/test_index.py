@@ -8,12 +8,14 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant import retrieval
 from assistant.retrieval import HybridSearch, collapse_near_duplicates, normalize_filters
 from ingest.pipeline import IndexBusyError, ingest_paths
 from tests.conftest import FakeEmbeddings, make_passage
+from vectorstore.dense import DENSE_FORMAT, DenseIndex
 from vectorstore.lexical import ANALYZER_VERSION, LexicalIndex
 from vectorstore.store import FILTER_FIELDS, CorpusIndex, IndexMismatchError
 
@@ -133,6 +135,48 @@ def test_lexical_index_of_an_older_analyzer_is_rebuilt(fake_index, corpus, monke
     assert {o.status for o in report.outcomes} == {"unchanged"}
     assert fake_index.read_manifest()["lexical_analyzer"] == ANALYZER_VERSION
     assert len(LexicalIndex.load(fake_index.lexical_dir)) == len(fake_index.stored_ids())
+
+
+def exact_top(index: CorpusIndex, query: str, k: int, sources: set[str] | None = None) -> list[str]:
+    """Brute force over the vectors Chroma stores, as numpy computes it."""
+    stored = index.collection.get(include=["embeddings", "metadatas"])
+    rows = [i for i, meta in enumerate(stored["metadatas"]) if sources is None or meta["source"] in sources]
+    matrix = np.asarray(stored["embeddings"], dtype=np.float64)[rows]
+    scores = matrix @ np.asarray(index.embeddings.embed_query(query)) / np.linalg.norm(matrix, axis=1)
+    order = sorted(range(len(rows)), key=lambda i: (-round(scores[i], 9), rows[i]))[:k]
+    return [stored["ids"][rows[i]] for i in order]
+
+
+def test_dense_search_is_exact_with_and_without_filters(fake_index, corpus):
+    ingest_paths([corpus], index=fake_index)
+    query = "épiceries solidaires et coopératives"
+    count = len(fake_index.stored_ids())
+    assert [d.id for d, _ in fake_index.dense_search(query, count)] == exact_top(fake_index, query, count)
+    only = fake_index.dense_search(query, 10, {"source": ["rural.txt"]})
+    assert [d.id for d, _ in only] == exact_top(fake_index, query, 10, {"rural.txt"})
+    assert {d.metadata["source"] for d, _ in only} == {"rural.txt"}
+    assert fake_index.dense_search(query, 10, {"year": [1999]}) == []
+
+
+def test_index_from_before_the_vector_matrix_is_searched_exactly_then_migrated_by_ingest(fake_index, corpus):
+    ingest_paths([corpus], index=fake_index)
+    manifest = fake_index.read_manifest()
+    for key in ("dense_generation", "dense_format"):
+        del manifest[key]
+    fake_index.write_manifest(manifest)
+    shutil.rmtree(fake_index.dense_dir)  # as an index built before the fix: Chroma and BM25 only
+    reader = CorpusIndex(fake_index.settings, embeddings=FakeEmbeddings())
+    query = "hospitalisation à domicile"
+    assert [d.id for d, _ in reader.dense_search(query, 5)] == exact_top(fake_index, query, 5)
+    assert not fake_index.dense_dir.exists()  # readers build the matrix in memory, never write
+
+    embedded = fake_index.embeddings.embedded
+    report = ingest_paths([corpus], index=fake_index)
+    assert {o.status for o in report.outcomes} == {"unchanged"}
+    assert fake_index.embeddings.embedded == embedded  # migrated from the stored vectors, nothing re-embedded
+    assert fake_index.read_manifest()["dense_format"] == DENSE_FORMAT
+    assert len(DenseIndex.load(fake_index.dense_dir)) == len(fake_index.stored_ids())
+    assert [d.id for d, _ in reader.dense_search(query, 5)] == exact_top(fake_index, query, 5)
 
 
 def test_index_built_with_another_model_is_refused(fake_index, corpus, tmp_path):

@@ -224,12 +224,16 @@ class CorpusIndex:
 
     def iter_all(self) -> Iterable[tuple[str, str, dict[str, Any]]]:
         """Every stored chunk as (id, text, metadata), read in batches."""
+        for batch in self._batches(["documents", "metadatas"]):
+            yield from zip(batch["ids"], batch["documents"], batch["metadatas"], strict=True)
+
+    def _batches(self, include: list[str]) -> Iterable[dict[str, Any]]:
         offset = 0
         while True:
-            batch = self.collection.get(include=["documents", "metadatas"], limit=_GET_BATCH, offset=offset)
+            batch = self.collection.get(include=include, limit=_GET_BATCH, offset=offset)
             if not batch["ids"]:
                 return
-            yield from zip(batch["ids"], batch["documents"], batch["metadatas"], strict=True)
+            yield batch
             offset += len(batch["ids"])
 
     def get_chunks(self, ids: Sequence[str]) -> dict[str, Document]:
@@ -282,17 +286,11 @@ class CorpusIndex:
         ids: list[str] = []
         vectors: list[np.ndarray] = []
         fields: dict[str, list] = {name: [] for name in FILTER_FIELDS}
-        offset = 0
-        while True:
-            batch = self.collection.get(include=["embeddings", "metadatas"], limit=_GET_BATCH, offset=offset)
-            if not batch["ids"]:
-                break
+        for batch in self._batches(["embeddings", "metadatas"]):
             ids += batch["ids"]
             vectors.append(np.asarray(batch["embeddings"], dtype=np.float32))
-            for meta in batch["metadatas"]:
-                for name in FILTER_FIELDS:
-                    fields[name].append((meta or {}).get(name))
-            offset += len(batch["ids"])
+            for name in FILTER_FIELDS:
+                fields[name] += [(meta or {}).get(name) for meta in batch["metadatas"]]
         return DenseIndex.build(ids, np.concatenate(vectors) if vectors else np.zeros((0, 0), np.float32), fields)
 
     # -- lexical --------------------------------------------------------------------------------
