@@ -114,7 +114,8 @@ def test_file_routes_serve_nothing_outside_the_app(served, tmp_path):
                                  headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
     with urllib.request.urlopen(req, timeout=30) as resp:
         cached = json.loads(resp.read())[0]
-    assert _status(url + "gradio_api/file=" + cached) == 200
+        session = resp.headers["set-cookie"].split(";")[0]
+    assert _status(url + "gradio_api/file=" + cached, headers={"Cookie": session}) == 200
     traversal = cached.rsplit("/", 1)[0] + "/../../../../../../etc/passwd"
     assert _status(url + "gradio_api/file=" + traversal) in (403, 404)
 

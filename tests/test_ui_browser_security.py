@@ -62,3 +62,23 @@ def test_an_unverified_draft_is_provisional_plain_text(app_url):
         expect(chat).not_to_contain_text("Brouillon")
         page.context.close()
     assert elsewhere == [], f"the page called other hosts: {elsewhere}"
+
+
+def test_an_export_is_served_to_its_own_session_only(app_url):
+    with chromium() as browser:
+        mine, other = french_page(browser), french_page(browser)  # two contexts: two sessions
+        mine.goto(app_url)
+        other.goto(app_url)
+        mine.locator("#ess-question textarea").fill("Que proposent les acteurs ?")
+        mine.locator("#ess-send").click()
+        expect(mine.locator("#ess-chat")).to_contain_text(VERIFIED, timeout=30_000)
+        mine.locator("#ess-export").click()
+        link = mine.locator("#ess-export-file a").first
+        expect(link).to_be_visible(timeout=10_000)
+        href = link.get_attribute("href")
+        assert href and "/file=" in href
+        url = href if href.startswith("http") else app_url.rstrip("/") + "/" + href.lstrip("/")
+        assert mine.request.get(url).status == 200
+        assert other.request.get(url).status == 404
+        mine.context.close()
+        other.context.close()

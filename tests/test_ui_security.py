@@ -5,6 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
+import os
+import stat
+import subprocess
+import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -90,3 +97,132 @@ def test_api_type_errors_are_french_sentences(app, args, expected):
         client.predict(*args, api_name="/ask")
     message = str(info.value)
     assert expected in message and "attribute" not in message and "Traceback" not in message
+
+
+# --- our own temporary space, private files, per-request limits, other origins --------------------------
+
+BOUNDARY = "essboundary"
+
+
+def _upload_raw(url: str, name: str, data: bytes, headers: dict | None = None) -> tuple[int, list, str | None]:
+    """POST one file to Gradio's upload route as a browser would: (status, stored paths, session cookie)."""
+    body = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n"
+            "Content-Type: text/plain\r\n\r\n").encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
+    req = urllib.request.Request(url + "gradio_api/upload", data=body, headers={
+        "Content-Type": f"multipart/form-data; boundary={BOUNDARY}", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            cookie = resp.headers.get("set-cookie")
+            return resp.status, json.loads(resp.read()), cookie.split(";")[0] if cookie else None
+    except urllib.error.HTTPError as exc:
+        return exc.code, [], None
+
+
+def _get(url: str, headers: dict | None = None) -> int:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _call_raw(url: str, api_name: str, data: list, cookie: str | None) -> dict:
+    """Call an event through the queue with raw HTTP, as an attacker's script would (no upload step)."""
+    config = json.loads(urllib.request.urlopen(url + "config", timeout=30).read())
+    fn_index = next(i for i, d in enumerate(config["dependencies"]) if d.get("api_name") == api_name)
+    session = "attaque"
+    headers = {"Content-Type": "application/json", **({"Cookie": cookie} if cookie else {})}
+    payload = json.dumps({"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None,
+                          "trigger_id": None}).encode()
+    urllib.request.urlopen(urllib.request.Request(url + "gradio_api/queue/join", data=payload, headers=headers),
+                           timeout=30).read()
+    stream = urllib.request.urlopen(urllib.request.Request(
+        url + f"gradio_api/queue/data?session_hash={session}", headers=headers), timeout=60)
+    for line in stream:
+        if line.startswith(b"data:"):
+            msg = json.loads(line[5:])
+            if msg.get("msg") == "process_completed":
+                return msg
+    raise AssertionError("no process_completed message")
+
+
+def test_gradio_files_live_in_a_private_folder_of_the_app(app):
+    url, _, _ = app
+    space = Path(os.environ["GRADIO_TEMP_DIR"])
+    assert space.name.startswith(f"ess-assistant-{os.getpid()}-") and stat.S_IMODE(space.stat().st_mode) == 0o700
+    status, paths, _ = _upload_raw(url, "prive.txt", b"contenu prive")
+    assert status == 200 and Path(paths[0]).is_relative_to(space)
+
+
+def test_a_file_uploaded_by_one_session_is_not_served_to_another(app):
+    url, _, _ = app
+    _, (path,), mine = _upload_raw(url, "a.txt", b"secret de la session A")
+    assert mine
+    link = url + "gradio_api/file=" + path
+    assert _get(link, {"Cookie": mine}) == 200
+    assert _get(link) == 404
+    _, _, other = _upload_raw(url, "b.txt", b"session B")
+    assert other and other != mine and _get(link, {"Cookie": other}) == 404
+
+
+def test_the_api_indexes_only_what_this_session_uploaded(app, tmp_path):
+    url, index, _ = app
+    _, (path,), victim = _upload_raw(url, "confidentiel.txt", "Budget confidentiel de la coopérative.".encode())
+    _, _, attacker = _upload_raw(url, "x.txt", b"x")
+    msg = _call_raw(url, "ajouter_documents", [[{"path": path, "meta": {"_type": "gradio.FileData"}}]], attacker)
+    assert msg["success"] is False and "cette session" in json.dumps(msg, ensure_ascii=False)
+    assert "confidentiel.txt" not in index.read_manifest()["files"]
+    assert Path(path).exists()  # the victim's upload is untouched
+
+
+def test_uploads_from_another_origin_are_refused_and_not_stored(app):
+    url, _, _ = app
+    space = Path(os.environ["GRADIO_TEMP_DIR"])
+    before = set(space.rglob("*"))
+    port = url.rsplit(":", 1)[1].strip("/")
+    status, _, _ = _upload_raw(url, "csrf.txt", b"depuis une autre page", {"Origin": f"http://127.0.0.2:{port}"})
+    assert status == 403 and set(space.rglob("*")) == before
+    status, _, _ = _upload_raw(url, "ok.txt", b"depuis la page", {"Origin": url.rstrip("/")})
+    assert status == 200
+
+
+def test_limits_apply_per_request_with_french_messages(app, tmp_path, monkeypatch):
+    import ui.uploads
+
+    url, _, _ = app
+    client = Client(url, verbose=False)
+    files = [handle_file(str(_file(tmp_path / f"d{i}", f"note{i}.txt", "Une note. " * 5000))) for i in range(3)]
+    monkeypatch.setattr(ui.uploads, "MAX_REQUEST_MB", 0.1)  # three 50 KB files: each fine, together too much
+    with pytest.raises(Exception, match="Envoi trop volumineux"):
+        client.predict(files, api_name="/ajouter_documents")
+    monkeypatch.setattr(ui.uploads, "MAX_FILES", 2)
+    with pytest.raises(Exception, match="Trop de fichiers dans un seul envoi"):
+        client.predict(files, api_name="/ajouter_documents")
+
+
+def test_used_and_rejected_uploads_leave_no_file_behind(app, tmp_path):
+    url, index, _ = app
+    space = Path(os.environ["GRADIO_TEMP_DIR"])
+    empty = _file(tmp_path, "vide.txt", "   ")
+    good = _file(tmp_path, "jardins-partages.txt", "Les jardins partagés du quartier réunissent 40 familles.")
+    client = Client(url, verbose=False)
+    summary, table, *_ = client.predict([handle_file(str(empty)), handle_file(str(good))],
+                                        api_name="/ajouter_documents")
+    rows = {r[0]: r for r in table["data"]}
+    assert rows["vide.txt"][1] == "non ajouté" and rows["jardins-partages.txt"][1] == "ajouté"
+    uploads = index.settings.index_dir / "uploads"
+    assert not (uploads / "vide.txt").exists() and (uploads / "jardins-partages.txt").exists()
+    assert not [p for p in space.rglob("*.txt") if p.name in ("vide.txt", "jardins-partages.txt")]
+
+
+def test_stale_private_folders_of_dead_servers_are_removed_at_start(tmp_path, monkeypatch):
+    from ui import filespace
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f"{filespace.PREFIX}{int(dead.stdout)}-abc"
+    (stale / "h").mkdir(parents=True)
+    (stale / "h" / "export.md").write_text("vieux", encoding="utf-8")
+    alive = tmp_path / f"{filespace.PREFIX}{os.getppid()}-def"
+    alive.mkdir()
+    filespace._sweep_stale(tmp_path)
+    assert not stale.exists() and alive.exists()

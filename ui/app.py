@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from assistant.types import MAX_QUESTION_CHARS, Answer, AnswerEvent, Citation, Passage, RequestError
 from ui.api_args import checked_api_args
@@ -33,6 +34,8 @@ from ui.common import (
     warn,
 )
 from ui.export import Turn, write_conversation
+from ui.filespace import EXPORT_MAX_AGE_S, OWNERS, discard, export_dir, private_space
+from ui.guard import SessionGuard, request_token
 from ui.render import answer_markdown, chat_text, citation_label, context_html, draft_markdown, sources_html
 from ui.uploads import LIMITS_FR, MAX_UPLOAD_MB, MAX_UPLOAD_PASSAGES, UPLOAD_TYPES, add_uploads
 from vectorstore.settings import Settings
@@ -308,29 +311,49 @@ class ChatHandlers:
 
     @staticmethod
     @french_errors("L'export de la conversation")
-    def export(turns: list[Turn]) -> Any:
+    def export(turns: list[Turn], request: gr.Request | None = None) -> Any:
+        """The conversation as a Markdown file in the private space, served to this session only."""
         if not turns:
             warn("La conversation est vide : posez d'abord une question.")
             return gr.File(value=None, visible=False)
-        return gr.File(value=str(write_conversation(turns)), visible=True)
+        path = write_conversation(turns, export_dir())
+        if token := request_token(request):
+            OWNERS.add(path, token)
+        return gr.File(value=str(path), visible=True)
 
     def refresh_filters(self) -> tuple:
         t, p, y = self.filter_choices()
         return gr.Dropdown(choices=t), gr.Dropdown(choices=p), gr.Dropdown(choices=y)
 
     @french_errors("L'ajout des documents")
-    def add_documents(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+    def add_documents(
+        self,
+        files: list[str] | None,
+        request: gr.Request | None = None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple:
         """Stage uploads under names that hijack nothing, ingest them, report one line per file.
 
-        Returns (summary, rows [file, result, passages, detail], then the three refreshed filters).
+        Through the app, only files this session uploaded are taken (the API cannot index a file of another
+        session by giving its path); they leave the private space once copied. Returns (summary, rows [file,
+        result, passages, detail], then the three refreshed filters).
         """
-        progress((0, len(files or [])), desc="Préparation de l'indexation…")
+        files = list(files or [])
+        if request is not None:
+            token = request_token(request)
+            if any(not OWNERS.owns(token, f) for f in files):
+                discard([f for f in files if OWNERS.owns(token, f)])
+                raise refusal("Ces fichiers n'ont pas été envoyés depuis cette session : envoyez-les à nouveau.")
+        progress((0, len(files)), desc="Préparation de l'indexation…")
 
         def on_progress(name: str, done: int, total: int) -> None:
             desc = f"Indexation : {name}" if name else "Mise à jour de l'index de recherche…"
             progress((done, total), desc=desc, unit="fichiers")
 
-        summary, rows = add_uploads(files or [], self.settings, self.ingest, on_progress)
+        try:
+            summary, rows = add_uploads(files, self.settings, self.ingest, on_progress)
+        finally:
+            discard(files)
         return (summary, rows, *self.refresh_filters())
 
     def api_ask(
@@ -366,12 +389,15 @@ def build_app(
     settings: Settings | None = None,
 ) -> gr.Blocks:
     """Build the Blocks app; pass fakes for ``ask_stream`` etc. in tests, defaults use the real pipeline."""
+    private_space()  # Gradio's cache: before any component is built (they read GRADIO_TEMP_DIR then)
     h = ChatHandlers(ask_stream, ingest, neighbours, documents, settings)
     docs = safe_documents(h.documents)
     titles, publishers, years = filter_choices(docs)
     modes, mode_info = mode_choices(h.settings)
 
-    with gr.Blocks(title="ESS Assistant", analytics_enabled=False, fill_width=True) as demo:
+    # delete_cache: every 10 min, files the app put in its cache over an hour ago go; all of them at shutdown.
+    with gr.Blocks(title="ESS Assistant", analytics_enabled=False, fill_width=True,
+                   delete_cache=(600, EXPORT_MAX_AGE_S)) as demo:
         turns_state = gr.State([])
         gr.Markdown(
             "# ESS Assistant\nQuestions sur les documents de l'économie sociale et solidaire : chaque "
@@ -462,6 +488,7 @@ def launch_options(host: str = "127.0.0.1", port: int = 7860) -> dict[str, Any]:
         "show_error": False,  # gr.Error messages (French) still reach users; other errors' texts may hold paths
         "max_file_size": f"{MAX_UPLOAD_MB}mb",
         "allowed_paths": [],
+        "app_kwargs": {"middleware": [Middleware(SessionGuard)]},
         "enable_monitoring": False,
         "mcp_server": False,
         "ssr_mode": False,
