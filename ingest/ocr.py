@@ -23,7 +23,7 @@ from vectorstore.text import contains_quote
 
 # Bump when what correct_ocr() returns changes: the ingest manifest records it, so documents indexed with
 # another version are re-chunked by the next ``ingest``.
-OCR_VERSION = 1
+OCR_VERSION = 2
 
 # A document is corrected when at least this many of 1 000 words are non-words (clean French prose: 0-2,
 # the bundled OCR documents: 20-30) and at least MIN_NON_WORDS of them are found.
@@ -65,6 +65,10 @@ CONFUSIONS: tuple[tuple[str, str], ...] = (
     ("d", "û"),
     ("l", "i"),
     ("i", "l"),
+    ("b", "ô"),
+    ("éa", "â"),
+    ("f", "t"),
+    ("qg", "q"),
     ("rn", "m"),
     ("ce", "œ"),
 )
@@ -131,9 +135,18 @@ def best_reading(word: str) -> str | None:
     return min(scored)[2] if scored else None
 
 
-def is_non_word(word: str) -> bool:
-    """A lower-case token unknown to the lexicon, or a misreading of a far more frequent word."""
+def is_non_word(token: str) -> bool:
+    """A token unknown to the lexicon, or a misreading of a far more frequent word (« Economie », a capital
+    without its accent, is neither)."""
+    word = token.lower()
+    if token[0].isupper() and _accent_dropped_on_capital(word):
+        return False
     return zipf(word) == 0.0 or best_reading(word) is not None
+
+
+def _accent_dropped_on_capital(word: str) -> bool:
+    """« Etat », « Economie »: French capitals often go without their accent."""
+    return word[0] == "e" and any(zipf(accented + word[1:]) >= MIN_ZIPF for accented in "éèê")
 
 
 def _vouched(token: str) -> bool:
@@ -144,7 +157,7 @@ def _vouched(token: str) -> bool:
 def non_word_rate(text: str) -> tuple[int, int]:
     """(non-words, words) of ``text``, counting only tokens nothing vouches for."""
     words = [m.group(1) for m in _WORD_RE.finditer(text) if not _vouched(m.group(1))]
-    bad = sum(1 for w in words if is_non_word(w.lower()))
+    bad = sum(1 for w in words if is_non_word(w))
     return bad, len(words)
 
 
@@ -171,10 +184,10 @@ def _fix_word(token: str) -> str | None:
     if zipf(lower) == 0.0 and (split := _split_elision(lower)):
         return _with_case(token, split)
     reading = best_reading(lower)
-    if reading is None:
-        return None
-    if token[0].isupper() and reading[0] != lower[0]:
+    if reading is None or (token[0].isupper() and _accent_dropped_on_capital(lower)):
         return None  # no accent added to a capital (« Economique » is a typographic habit)
+    if token[0] == "I" and reading[0] == "l":
+        return reading  # « Iégitime »: an I read for an l
     return _with_case(token, reading)
 
 
@@ -182,10 +195,13 @@ def _fix_word(token: str) -> str | None:
 def _split_elision(word: str) -> str | None:
     """« linnovation » → « l'innovation »: an elided article glued to a frequent word.
 
-    Not when the token is an inflection of a word (« découlée » is not « d'écoulée »).
+    Not when the token is an inflection of a word (« découlée » is not « d'écoulée »). OCR also reads « l' »
+    as « U » (« Uinsertion »).
     """
     if zipf(word[:-1]) > 0:
         return None
+    if word[0] == "u" and word[1:2] in _FIRST_LETTERS_AFTER_APOSTROPHE and zipf(word[1:]) >= 3.0:
+        return f"l'{word[1:]}"
     for article in _ELISIONS:
         rest = word[len(article) :]
         if word.startswith(article) and rest[:1] in _FIRST_LETTERS_AFTER_APOSTROPHE and zipf(rest) >= 3.0:
@@ -221,6 +237,8 @@ def correct_ocr(text: str, *, force: bool = False) -> OcrResult:
     def word(match: re.Match[str]) -> str:
         token = match.group(1)
         before = match.string[max(0, match.start() - 3) : match.start()]
+        if re.fullmatch(r"[A-Z]{2}['’]", before):
+            return token  # inside a garbled name (« COI'ZGI'Ii »)
         fixed = None
         if before[-1:] in "'’" and before[-2:-1].isalpha() and not _vouched(token):
             fixed = _missing_first_letter(token.lower())
@@ -228,6 +246,9 @@ def correct_ocr(text: str, *, force: bool = False) -> OcrResult:
         fixed = fixed or _fix_word(token)
         if not fixed or fixed == token:
             return token
+        if token[0] == "U" and fixed.startswith("L'"):  # « Uinsertion »: l' in mid-sentence is lower-case
+            previous = match.string[max(0, match.start() - 40) : match.start()].rstrip()
+            fixed = fixed if not previous or previous[-1] in '.!?…«“"' else "l" + fixed[1:]
         fixed = fixed.replace("'", apostrophe)
         changes.append((token, fixed, _context(match.string, match.start(), match.end())))
         return fixed

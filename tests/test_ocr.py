@@ -45,8 +45,14 @@ def fixed(line: str) -> str:
         # the letter after an apostrophe lost, and « à la » glued to an acronym
         ("Pour faciliter I'nvestissement citoyen, Energie partagée a également créé", "l'investissement citoyen"),
         ("“AlaBPI, une petite enveloppe (500 millions d’€) est réservée", "“À la BPI, une petite enveloppe"),
-        # an elided article glued to its word
+        # an elided article glued to its word, or read as U
         ("toute la chaîne de valeur de linnovation sociale", "de l'innovation sociale"),
+        ("Dounia Besson, vice présidente a Uinsertion, Uemploi et", "l'insertion, l'emploi et"),
+        # ô read as b, an l read as I, t read as f, â read as « éa »
+        ("s ont déja I'habitude de travailler ensemble au sein de ces pbles de compétitivité", "ces pôles de"),
+        ("que l'autre. Et aucun des deux n'est finalement totalement Iégitime.", "totalement légitime."),
+        ("“Leffet réseau, qui est ici en frain de s'amplifier, est extrémement important.", "en train de"),
+        ("(General electrics, Leroy Merlin...), des PME du béatiment et des acteurs", "des PME du bâtiment"),
     ],
 )
 def test_each_confusion_class_is_corrected_on_real_lines(raw, expected):
