@@ -12,6 +12,7 @@ ingest on the same index fails at once.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -39,6 +40,7 @@ from vectorstore.store import CorpusIndex
 logger = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.json"
+EMBED_BATCH = 256  # passages embedded between two progress reports / cancel checks
 Status = Literal["ingested", "unchanged", "removed", "failed"]
 Progress = Callable[[str, int, int], None]
 ABOUT_FIELDS = ("title", "publisher", "year")  # what the catalog says of a document, copied on each chunk
@@ -46,6 +48,10 @@ ABOUT_FIELDS = ("title", "publisher", "year")  # what the catalog says of a docu
 
 class IndexBusyError(IngestError):
     """Another ingest holds the index."""
+
+
+class IngestCancelled(IngestError):
+    """The ingest was cancelled on request; what it had added was taken out again."""
 
 
 @dataclass
@@ -174,10 +180,14 @@ def ingest_paths(
     show_progress: bool = False,
     replace: bool = False,
     max_chunks: int | None = None,
+    cancel: Callable[[], bool] | None = None,
 ) -> IngestReport:
     """Bring the index up to date with ``paths`` (default: the bundled corpus).
 
     ``max_chunks`` refuses any file that would give more passages (the web page's per-file limit).
+    ``cancel`` is polled between files and between embedding batches; once it says yes, the documents this
+    run added are taken out, the manifest is put back, and IngestCancelled is raised (the search indexes
+    were not rebuilt yet, so the index is as it was; a changed file already re-indexed keeps its new text).
 
     ``replace=True`` lets these files replace same-named documents indexed from elsewhere: only for an
     explicit, confirmed replacement (the corpus panel's « remplacer »), never for a plain upload or ingest.
@@ -194,7 +204,7 @@ def ingest_paths(
             f"Une autre indexation est en cours sur {settings.index_dir} ; réessayez quand elle sera terminée."
         ) from None
     try:
-        return _ingest_locked(roots, index, progress, rebuild, show_progress, replace, max_chunks)
+        return _ingest_locked(roots, index, progress, rebuild, show_progress, replace, max_chunks, cancel)
     finally:
         lock.release()
 
@@ -207,6 +217,7 @@ def _ingest_locked(
     show_progress: bool,
     replace: bool = False,
     max_chunks: int | None = None,
+    cancel: Callable[[], bool] | None = None,
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
@@ -220,17 +231,30 @@ def _ingest_locked(
     changed = _reconcile(index, files)
 
     found = [p for p in discover(roots) if p.exists() or p.is_symlink()]
+    before = copy.deepcopy(manifest)
     bar = tqdm(found, desc="Indexation", unit="fichier", disable=not show_progress)
-    for done, path in enumerate(bar):
-        if progress:
-            progress(document_name(path), done, len(found))
-        outcome = _ingest_file(
-            index, files, path, ocr=index.settings.ocr_correction, replace=replace, max_chunks=max_chunks
-        )
-        report.outcomes.append(outcome)
-        if outcome.status == "ingested":
-            changed = True
-            index.write_manifest(manifest)
+    try:
+        for done, path in enumerate(bar):
+            _check_cancel(cancel)
+            name = document_name(path)
+            if progress:
+                progress(name, done, len(found))
+
+            def on_batch(k: int, n: int, name: str = name, done: int = done) -> None:
+                if progress:
+                    progress(f"{name} ({k}/{n} passages)", done, len(found))
+
+            outcome = _ingest_file(
+                index, files, path, ocr=index.settings.ocr_correction, replace=replace, max_chunks=max_chunks,
+                cancel=cancel, on_batch=on_batch,
+            )
+            report.outcomes.append(outcome)
+            if outcome.status == "ingested":
+                changed = True
+                index.write_manifest(manifest)
+    except IngestCancelled:
+        _roll_back(index, before)
+        raise
     if progress:
         progress("", len(found), len(found))
 
@@ -293,6 +317,20 @@ def _reconcile(index: CorpusIndex, files: dict) -> bool:
     return bool(orphans or damaged)
 
 
+def _check_cancel(cancel: Callable[[], bool] | None) -> None:
+    if cancel is not None and cancel():
+        raise IngestCancelled("Indexation annulée : l'index est resté tel qu'il était.")
+
+
+def _roll_back(index: CorpusIndex, before: dict) -> None:
+    """Take out every chunk added since ``before`` was read and write ``before`` back as the manifest."""
+    known = {cid for entry in before["files"].values() for cid in entry["chunk_ids"]}
+    added = index.stored_ids() - known
+    index.delete_chunks(added)
+    index.write_manifest(before)
+    logger.info("Ingest cancelled: %d added chunks taken out, manifest restored", len(added))
+
+
 def _indexed_elsewhere(entry: dict | None, path: Path) -> bool:
     """True when ``entry`` is a document of the same name that still exists at another path."""
     if not entry:
@@ -302,7 +340,15 @@ def _indexed_elsewhere(entry: dict | None, path: Path) -> bool:
 
 
 def _ingest_file(
-    index: CorpusIndex, files: dict, path: Path, *, ocr: bool, replace: bool = False, max_chunks: int | None = None
+    index: CorpusIndex,
+    files: dict,
+    path: Path,
+    *,
+    ocr: bool,
+    replace: bool = False,
+    max_chunks: int | None = None,
+    cancel: Callable[[], bool] | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> FileOutcome:
     source = document_name(path)
     entry = files.get(source)
@@ -342,7 +388,12 @@ def _ingest_file(
         ))
     old_ids = set(entry["chunk_ids"]) if entry else set()
     new_ids = [c.metadata["chunk_id"] for c in chunks]
-    index.add_chunks([c for c in chunks if c.metadata["chunk_id"] not in old_ids])
+    fresh = [c for c in chunks if c.metadata["chunk_id"] not in old_ids]
+    for start in range(0, len(fresh), EMBED_BATCH):  # in batches: progress shows and a cancel is heard
+        _check_cancel(cancel)
+        index.add_chunks(fresh[start:start + EMBED_BATCH])
+        if on_batch:
+            on_batch(min(start + EMBED_BATCH, len(fresh)), len(fresh))
     index.update_metadata([c for c in chunks if c.metadata["chunk_id"] in old_ids])
     index.delete_chunks(old_ids - set(new_ids))
     about = {key: chunks[0].metadata[key] for key in ABOUT_FIELDS}

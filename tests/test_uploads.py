@@ -120,3 +120,26 @@ def test_passages_per_upload_are_capped_with_a_french_message(tmp_path, fake_ind
     outcome = ingest_paths([path], index=fake_index, max_chunks=2).outcomes[0]
     assert outcome.status == "failed" and "au-delà de la limite de 2" in outcome.reason
     assert "long.txt" not in fake_index.read_manifest()["files"]
+
+
+def test_a_cancelled_ingest_leaves_the_index_as_it_was(tmp_path, fake_index, corpus, monkeypatch):
+    from ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "EMBED_BATCH", 5)
+    before, stored = fake_index.read_manifest(), fake_index.stored_ids()
+    first = _upload(tmp_path, "premier.txt", "Un premier document court sur les mutuelles.")[1]
+    second = _upload(tmp_path, "second.txt", LONG_TEXT.replace("Paragraphe", "Section"))[1]
+    seen: list[str] = []
+
+    def progress(name: str, done: int, total: int) -> None:
+        seen.append(name)
+
+    # Cancelled in the middle of the second file, after the first one was fully indexed.
+    with pytest.raises(pipeline.IngestCancelled, match="annulée"):
+        ingest_paths([first, second], index=fake_index, progress=progress,
+                     cancel=lambda: any("passages" in s and s.startswith("second") for s in seen))
+    assert "premier.txt (1/1 passages)" in seen
+    assert fake_index.read_manifest()["files"] == before["files"] and fake_index.stored_ids() == stored
+    # The same files, not cancelled, index normally afterwards.
+    report = ingest_paths([first, second], index=fake_index)
+    assert [o.status for o in report.outcomes] == ["ingested", "ingested"]

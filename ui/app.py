@@ -37,7 +37,7 @@ from ui.export import Turn, write_conversation
 from ui.filespace import EXPORT_MAX_AGE_S, OWNERS, discard, export_dir, private_space
 from ui.guard import SessionGuard, request_token
 from ui.render import answer_markdown, chat_text, citation_label, context_html, draft_markdown, sources_html
-from ui.uploads import LIMITS_FR, MAX_UPLOAD_MB, MAX_UPLOAD_PASSAGES, UPLOAD_TYPES, add_uploads
+from ui.uploads import LIMITS_FR, MAX_UPLOAD_MB, MAX_UPLOAD_PASSAGES, UPLOAD_TYPES, Cancels, add_uploads
 from vectorstore.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -157,10 +157,12 @@ def _default_ingest(
     paths: Sequence[Path],
     progress: Callable[[str, int, int], None] | None = None,
     settings: Settings | None = None,
+    cancel: Callable[[], bool] | None = None,
 ) -> Any:
     from ingest.pipeline import ingest_paths
 
-    return ingest_paths(list(paths), settings=settings, progress=progress, max_chunks=MAX_UPLOAD_PASSAGES)
+    return ingest_paths(list(paths), settings=settings, progress=progress, max_chunks=MAX_UPLOAD_PASSAGES,
+                        cancel=cancel)
 
 
 def _default_neighbours(chunk_id: str, before: int = 1, after: int = 1) -> list[Passage]:
@@ -193,6 +195,11 @@ def _picks(answer: Answer | None, turn: int) -> Any:
                     visible=bool(cites))
 
 
+def _session_key(request: gr.Request | None) -> str:
+    """The page session an event belongs to (its cancel flag's key)."""
+    return str(getattr(request, "session_hash", None) or request_token(request) or "local")
+
+
 def _final_answer(events: Iterator[AnswerEvent]) -> Answer:
     for ev in events:
         if ev.kind == "final" and ev.answer is not None:
@@ -219,6 +226,7 @@ class ChatHandlers:
         self.ingest = ingest or functools.partial(_default_ingest, settings=self.settings)
         self.neighbours = neighbours or _default_neighbours
         self.documents = documents or default_documents
+        self.cancels = Cancels()
 
     def filter_choices(self) -> tuple[list, list, list]:
         return filter_choices(safe_documents(self.documents))
@@ -350,11 +358,22 @@ class ChatHandlers:
             desc = f"Indexation : {name}" if name else "Mise à jour de l'index de recherche…"
             progress((done, total), desc=desc, unit="fichiers")
 
+        key = _session_key(request)
+        flag = self.cancels.start(key)
         try:
-            summary, rows = add_uploads(files, self.settings, self.ingest, on_progress)
+            summary, rows = add_uploads(files, self.settings, self.ingest, on_progress, flag.is_set)
         finally:
+            self.cancels.finish(key)
             discard(files)
         return (summary, rows, *self.refresh_filters())
+
+    def cancel_upload(self, request: gr.Request | None = None) -> None:
+        """« Annuler l'indexation »: the session's running ingest stops at its next batch and is undone."""
+        if self.cancels.request(_session_key(request)):
+            gr.Info("Annulation demandée : l'indexation s'arrête et l'index reste tel qu'il était.",
+                    title="Information")
+        else:
+            warn("Aucune indexation en cours à annuler.")
 
     def api_ask(
         self,
@@ -448,7 +467,9 @@ def build_app(
                 gr.Markdown(LIMITS_FR + "Les documents ajoutés sont interrogeables dès la fin de l'indexation.")
                 files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, type="filepath",
                                 label="Fichiers à ajouter", elem_id="ess-upload")
-                add_btn = gr.Button("Ajouter au corpus", variant="primary", elem_id="ess-add")
+                with gr.Row():
+                    add_btn = gr.Button("Ajouter au corpus", variant="primary", elem_id="ess-add")
+                    cancel_btn = gr.Button("Annuler l'indexation", variant="stop", elem_id="ess-cancel-add")
                 add_summary = gr.Markdown(elem_id="ess-add-summary")
                 add_table = gr.Dataframe(headers=["Fichier", "Résultat", "Passages", "Détail"],
                                          datatype=["str", "str", "number", "str"], interactive=False,
@@ -471,6 +492,7 @@ def build_app(
         export_btn.click(h.export, turns_state, export_file, api_visibility="private")
         add_btn.click(h.add_documents, files, [add_summary, add_table, f_sources, f_publishers, f_years],
                       api_name="ajouter_documents", concurrency_limit=1, concurrency_id="ingest")
+        cancel_btn.click(h.cancel_upload, None, None, api_visibility="private", concurrency_id="cancel")
         demo.load(h.refresh_filters, None, [f_sources, f_publishers, f_years], api_visibility="private")
         gr.api(h.api_ask, api_name="ask", concurrency_id="answer")  # shares the chat's concurrency cap
 

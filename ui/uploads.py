@@ -9,11 +9,13 @@ removal of rejected files are ingest.uploads'.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ingest.clean import clean_label
+from ingest.pipeline import IngestCancelled
 from ingest.uploads import discard_rejected, indexed_files, stage_uploads, upload_dir
 from ui.common import refusal
 from vectorstore.settings import Settings
@@ -31,7 +33,9 @@ STATUS_FR = {
     "unchanged": "déjà présent, inchangé",
     "removed": "retiré",
     "failed": "non ajouté",
+    "cancelled": "annulé",
 }
+CANCELLED = "**Indexation annulée** : aucun document n'a été ajouté, l'index est resté tel qu'il était."
 LIMITS_FR = (
     f"Formats acceptés : PDF, TXT et Markdown ({MAX_UPLOAD_MB} Mo au plus par fichier, {MAX_FILES} fichiers "
     f"et {MAX_REQUEST_MB} Mo au plus par envoi, {MAX_UPLOAD_PASSAGES} passages au plus par fichier). "
@@ -51,15 +55,43 @@ def check_request(paths: Sequence[Path]) -> None:
         )
 
 
+class Cancels:
+    """One cancel flag per page session: « Annuler l'indexation » sets it, the running ingest polls it."""
+
+    def __init__(self) -> None:
+        self._flags: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def start(self, key: str) -> threading.Event:
+        with self._lock:
+            flag = self._flags[key] = threading.Event()
+            return flag
+
+    def request(self, key: str) -> bool:
+        """Ask the session's running ingest to stop; False when none is running."""
+        with self._lock:
+            flag = self._flags.get(key)
+        if flag is None:
+            return False
+        flag.set()
+        return True
+
+    def finish(self, key: str) -> None:
+        with self._lock:
+            self._flags.pop(key, None)
+
+
 def add_uploads(
     files: Sequence[str],
     settings: Settings,
     ingest: Callable[..., Any],
     on_progress: Callable[[str, int, int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
 ) -> tuple[str, list[list[Any]]]:
     """Stage, index and report the uploaded ``files`` (Gradio temporary paths).
 
-    Returns the summary (Markdown) and rows [file, result, passages, detail], one per uploaded file.
+    Returns the summary (Markdown) and rows [file, result, passages, detail], one per uploaded file. A
+    cancelled ingest has put the index back; its staged copies are removed and every file reads « annulé ».
     """
     paths = [Path(f) for f in files]
     check_request(paths)
@@ -76,7 +108,12 @@ def add_uploads(
             rows.append([clean_label(item.original), STATUS_FR["unchanged"], 0, item.note])
     to_ingest = [item for item in staged if item.path is not None]
     if to_ingest:
-        report = ingest([item.path for item in to_ingest], progress=on_progress)
+        try:
+            report = ingest([item.path for item in to_ingest], progress=on_progress, cancel=cancel)
+        except IngestCancelled:
+            for item in to_ingest:
+                item.path.unlink(missing_ok=True)
+            return CANCELLED, [[clean_label(s.original), STATUS_FR["cancelled"], 0, ""] for s in staged]
         discard_rejected(to_ingest, report)
         by_name = {item.name: item for item in to_ingest}
         for o in report.outcomes:

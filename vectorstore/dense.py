@@ -47,7 +47,8 @@ class DenseIndex:
 
     @classmethod
     def build(cls, ids: Sequence[str], vectors: np.ndarray, fields: dict[str, list]) -> DenseIndex:
-        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        vectors = vectors.reshape(len(ids), -1) if len(ids) else vectors.reshape(0, 0)  # an empty index too
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return cls(list(ids), vectors / np.where(norms > 0, norms, 1.0), fields)
 

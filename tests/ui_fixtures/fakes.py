@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.types import Answer, AnswerEvent, Citation, Passage
+from ingest.pipeline import IngestCancelled
 from vectorstore.text import normalize_for_match
 
 SCRIPT = "<script>window.__pwned = 1</script>"
@@ -136,10 +137,12 @@ class FakeReport:
     outcomes: list[FakeOutcome]
 
 
-def fake_ingest(paths: list[Path], progress: Any = None, delay: float = 0.0) -> FakeReport:
+def fake_ingest(paths: list[Path], progress: Any = None, delay: float = 0.0, cancel: Any = None) -> FakeReport:
     """Accepts text files and PDFs that start like a PDF; reports the rest as damaged."""
     outcomes = []
     for i, path in enumerate(paths, 1):
+        if cancel is not None and cancel():
+            raise IngestCancelled("Indexation annulée.")
         if progress:
             progress(path.name, i - 1, len(paths))
         time.sleep(delay)
