@@ -35,7 +35,7 @@ from ui.common import (
 )
 from ui.export import Turn, write_conversation
 from ui.filespace import EXPORT_MAX_AGE_S, OWNERS, discard, export_dir, private_space
-from ui.guard import SessionGuard, request_token
+from ui.guard import SessionGuard, give, request_token
 from ui.render import answer_markdown, chat_text, citation_label, context_html, draft_markdown, sources_html
 from ui.uploads import LIMITS_FR, MAX_UPLOAD_MB, MAX_UPLOAD_PASSAGES, UPLOAD_TYPES, Cancels, add_uploads
 from vectorstore.settings import Settings
@@ -325,8 +325,7 @@ class ChatHandlers:
             warn("La conversation est vide : posez d'abord une question.")
             return gr.File(value=None, visible=False)
         path = write_conversation(turns, export_dir())
-        if token := request_token(request):
-            OWNERS.add(path, token)
+        give(request, path)
         return gr.File(value=str(path), visible=True)
 
     def refresh_filters(self) -> tuple:

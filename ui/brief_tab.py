@@ -27,6 +27,8 @@ from ui.common import (
     refusal,
     safe_documents,
 )
+from ui.filespace import private_space
+from ui.guard import give
 from vectorstore.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -121,10 +123,16 @@ def build_brief_tab(
     note = gr.Markdown("", sanitize_html=True, elem_id="ess-brief-note", latex_delimiters=[])
 
     @french_errors("La note de synthèse")
-    def on_generate(topic: str, sources: list[str], publishers: list[str], years: list[str], mode: str) -> tuple:
+    def on_generate(
+        topic: str, sources: list[str], publishers: list[str], years: list[str], mode: str,
+        request: gr.Request | None = None,
+    ) -> tuple:
+        # Written in the app's private space and served to this session only (ui.guard).
         shown, md, docx = generate_note(
-            topic, sources, publishers, years, mode, make_brief=make_brief or _default_brief
+            topic, sources, publishers, years, mode, make_brief=make_brief or _default_brief,
+            export_root=private_space() / "notes",
         )
+        give(request, md, docx)
         return (
             shown,
             gr.DownloadButton(value=md, visible=md is not None),

@@ -47,6 +47,14 @@ def request_token(request: Any) -> str | None:
     return session_token(headers) if headers is not None else None
 
 
+def give(request: Any, *paths: Any) -> None:
+    """Make files the app wrote in its private space (exports) fetchable by the request's session only."""
+    token = request_token(request)
+    for path in paths:
+        if token and path is not None:
+            OWNERS.add(path, token)
+
+
 def _same_origin(headers: Headers) -> bool:
     """No Origin (a script, gradio_client) or an Origin naming this very host and port."""
     origin = headers.get("origin")
