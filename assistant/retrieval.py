@@ -220,10 +220,12 @@ def get_neighbours(chunk_id: str, before: int = 1, after: int = 1) -> list[Passa
 
 
 def list_documents() -> list[dict[str, Any]]:
-    """The indexed documents (source, title, publisher, year), for filters and citations."""
+    """The indexed documents (source, title, publisher, year, passages, indexed_at: ISO date or None), for
+    filters, citations and the corpus panel."""
     files = get_search().index.read_manifest()["files"]
     return [
-        {"source": source, "title": e.get("title"), "publisher": e.get("publisher"), "year": e.get("year")}
+        {"source": source, "title": e.get("title"), "publisher": e.get("publisher"), "year": e.get("year"),
+         "passages": len(e.get("chunk_ids", [])), "indexed_at": e.get("indexed_at")}
         for source, e in sorted(files.items())
     ]
 

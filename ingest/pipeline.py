@@ -18,8 +18,10 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -195,6 +197,13 @@ def ingest_paths(
     settings = settings or (index.settings if index else Settings.from_env())
     index = index or CorpusIndex(settings)
     roots = [Path(p) for p in (paths or [settings.corpus_dir])]
+    with _sole_writer(settings):
+        return _ingest_locked(roots, index, progress, rebuild, show_progress, replace, max_chunks, cancel)
+
+
+@contextmanager
+def _sole_writer(settings: Settings) -> Iterator[None]:
+    """Hold the index's writer lock, or fail at once in French when another ingest or removal holds it."""
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(settings.index_dir / "ingest.lock"))
     try:
@@ -204,9 +213,39 @@ def ingest_paths(
             f"Une autre indexation est en cours sur {settings.index_dir} ; réessayez quand elle sera terminée."
         ) from None
     try:
-        return _ingest_locked(roots, index, progress, rebuild, show_progress, replace, max_chunks, cancel)
+        yield
     finally:
         lock.release()
+
+
+def remove_documents(
+    sources: Sequence[str], *, settings: Settings | None = None, index: CorpusIndex | None = None
+) -> IngestReport:
+    """Take documents out of the index: their chunks, their manifest entries, and BM25 is rebuilt.
+
+    A later ingest of their folder skips them (the bundled corpus would otherwise bring them back at the next
+    ``make run``); an ingest naming the file itself adds it again.
+    """
+    settings = settings or (index.settings if index else Settings.from_env())
+    index = index or CorpusIndex(settings)
+    started = time.perf_counter()
+    report = IngestReport()
+    with _sole_writer(settings):
+        manifest = index.read_manifest()
+        files: dict = manifest["files"]
+        excluded: dict = manifest.setdefault("excluded", {})
+        for source in sources:
+            entry = files.pop(source, None)
+            if entry is None:
+                report.outcomes.append(FileOutcome(source, "failed", reason="ce document n'est pas dans l'index."))
+                continue
+            index.delete_chunks(entry["chunk_ids"])
+            excluded[source] = entry["path"]
+            report.outcomes.append(FileOutcome(source, "removed", len(entry["chunk_ids"])))
+        _publish(index, manifest, changed=bool(report.count("removed")))
+    report.seconds = time.perf_counter() - started
+    logger.info("Removal done: %s", report.summary())
+    return report
 
 
 def _ingest_locked(
@@ -230,8 +269,15 @@ def _ingest_locked(
     files: dict = manifest["files"]
     changed = _reconcile(index, files)
 
-    found = [p for p in discover(roots) if p.exists() or p.is_symlink()]
-    before = copy.deepcopy(manifest)
+    before = copy.deepcopy(manifest)  # what a cancelled run puts back
+    excluded: dict = manifest.setdefault("excluded", {})
+    named = {root.resolve() for root in roots if not root.is_dir()}
+    for path in named:
+        excluded.pop(document_name(path), None)  # a file named on purpose comes back
+    found = [
+        p for p in discover(roots)
+        if (p.exists() or p.is_symlink()) and (document_name(p) not in excluded or p.resolve() in named)
+    ]
     bar = tqdm(found, desc="Indexation", unit="fichier", disable=not show_progress)
     try:
         for done, path in enumerate(bar):
@@ -275,6 +321,14 @@ def _ingest_locked(
                 FileOutcome(document_name(root), "failed", reason="fichier ou dossier introuvable.")
             )
 
+    _publish(index, manifest, changed)
+    report.seconds = time.perf_counter() - started
+    logger.info("Ingest done: %s", report.summary())
+    return report
+
+
+def _publish(index: CorpusIndex, manifest: dict, changed: bool) -> None:
+    """Write the manifest and, when the chunks changed (or BM25 is stale), a new BM25 generation."""
     lexical_stale = (
         manifest.get("lexical_generation") != manifest["generation"]
         or manifest.get("lexical_analyzer") != ANALYZER_VERSION
@@ -298,9 +352,6 @@ def _ingest_locked(
         manifest["lexical_analyzer"] = ANALYZER_VERSION
         manifest["dense_format"] = DENSE_FORMAT
     index.write_manifest(manifest)
-    report.seconds = time.perf_counter() - started
-    logger.info("Ingest done: %s", report.summary())
-    return report
 
 
 def _reconcile(index: CorpusIndex, files: dict) -> bool:
@@ -404,6 +455,7 @@ def _ingest_file(
         **about,
         "ocr_version": ocr_version,
         "ocr_corrections": corrections,
+        "indexed_at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
     return FileOutcome(source, "ingested", len(chunks), ocr_corrections=corrections)
 

@@ -4,6 +4,7 @@ crash recovery, model mismatch, filters, the public retrieve contract."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import shutil
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from assistant import retrieval
 from assistant.retrieval import HybridSearch, collapse_near_duplicates, normalize_filters
-from ingest.pipeline import IndexBusyError, ingest_paths
+from ingest.pipeline import IndexBusyError, ingest_paths, remove_documents
 from tests.conftest import FakeEmbeddings, make_passage
 from vectorstore.dense import DENSE_FORMAT, DenseIndex
 from vectorstore.lexical import ANALYZER_VERSION, LexicalIndex
@@ -330,3 +331,51 @@ def test_bundled_catalog_names_each_publisher_once():
     assert cress == {"CRESS Occitanie"}
     names = sorted({entry["publisher"] for entry in catalog.values()})
     assert all(len(name) <= 30 for name in names), names  # short canonical names; the long one is publisher_full
+
+
+def test_removed_document_leaves_index_and_bm25_and_stays_out_until_named(fake_index, corpus):
+    from ingest.pipeline import remove_documents
+
+    ingest_paths([corpus], index=fake_index)
+    search = search_over(fake_index)
+    query = "épiceries solidaires commerce de proximité"
+    assert "rural.txt" in {p.source for p in retrieval.retrieve(query, k=5)}
+    docs = {d["source"]: d for d in retrieval.list_documents()}
+    assert docs["rural.txt"]["passages"] >= 1 and docs["rural.txt"]["indexed_at"]
+    report = remove_documents(["rural.txt", "absent.md"], index=fake_index)
+    assert [(o.source, o.status) for o in report.outcomes] == [("rural.txt", "removed"), ("absent.md", "failed")]
+    assert "rural.txt" not in {p.source for p in retrieval.retrieve(query, k=5)}
+    assert not [h for h in search.lexical().search("épiceries", 5) if "rural" in h.chunk_id]  # BM25 rebuilt
+    assert {d["source"] for d in retrieval.list_documents()} == {"pacte.md"}
+    # The folder's next ingest does not bring it back; naming the file does.
+    report = ingest_paths([corpus], index=fake_index)
+    assert {o.source for o in report.outcomes} == {"pacte.md"}
+    report = ingest_paths([corpus / "rural.txt"], index=fake_index)
+    assert [(o.source, o.status) for o in report.outcomes] == [("rural.txt", "ingested")]
+    assert "rural.txt" in {p.source for p in retrieval.retrieve(query, k=5)}
+
+
+def test_upload_labels_and_removal_of_an_uploaded_file(fake_index, tmp_path):
+    from ingest.corpus import describe_uploads, remove_document
+    from ingest.pipeline import document_metadata
+    from ingest.uploads import upload_dir
+
+    settings = fake_index.settings
+    folder = upload_dir(settings)
+    folder.mkdir(parents=True)
+    (folder / "fiche.md").write_text("# PTCE\n\nLes PTCE regroupent des entreprises de l'ESS.\n", encoding="utf-8")
+    (folder / "autre.md").write_text("# Autre\n\nUne autre fiche sur les coopératives.\n", encoding="utf-8")
+    describe_uploads(["fiche.md"], settings, title=" Fiche  PTCE ", publisher="CRESS Occitanie", year=2019)
+    describe_uploads(["autre.md", "fiche.md"], settings, title="Titre commun", publisher="", year=None)
+    assert document_metadata(folder / "fiche.md") == {
+        "source": "fiche.md", "title": "Fiche PTCE", "publisher": "CRESS Occitanie", "year": 2019}
+    assert document_metadata(folder / "autre.md")["title"] == "autre"  # one title for two files: not applied
+    ingest_paths([folder / "fiche.md"], index=fake_index)
+    search_over(fake_index)
+    hit = retrieval.retrieve("PTCE entreprises", k=1, publisher="cress occitanie")[0]
+    assert (hit.title, hit.publisher, hit.year) == ("Fiche PTCE", "CRESS Occitanie", 2019)
+    report = remove_document("fiche.md", settings, remove=functools.partial(remove_documents, index=fake_index))
+    assert report.count("removed") == 1
+    assert not (folder / "fiche.md").exists()
+    assert "fiche.md" not in json.loads((folder / "catalog.json").read_text(encoding="utf-8"))
+    assert retrieval.retrieve("PTCE entreprises", k=1) == []

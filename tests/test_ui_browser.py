@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from assistant.briefing import Brief, BriefBullet, BriefSection
 from assistant.types import Citation, Passage
 from tests.ui_fixtures.browser import chromium, french_page, screenshot
-from tests.ui_fixtures.fakes import FakeAnswerer, fake_documents, fake_ingest, fake_neighbours
+from tests.ui_fixtures.fakes import FakeAnswerer, FakeCorpus, fake_documents, fake_ingest, fake_neighbours
 from tests.ui_fixtures.server import running
 from ui.app import build_app
 from ui.brief_tab import build_brief_tab
@@ -181,4 +181,62 @@ def test_brief_notes_show_every_number_and_key_figures_are_a_table(browser):
         assert ".0." not in text and ".1." not in text
         expect(note.locator("table th")).to_have_text(["Chiffre", "Ce qu'il mesure", "Date", "Source"])
         expect(note.locator("table td").first).to_have_text("300 personnes")
+        page.context.close()
+
+
+def _pick(page: Page, label: str) -> None:
+    page.locator("#ess-corpus-pick input").click()
+    page.get_by_role("option", name=label).click()
+
+
+def _upload(page: Page, path, title: str, publisher: str, year: str) -> None:
+    page.get_by_role("tab", name="Ajouter des documents").click()
+    page.locator("#ess-upload input[type=file]").set_input_files(str(path))
+    expect(page.locator("#ess-upload a")).to_have_attribute("href", re.compile(re.escape(path.name) + "$"))
+    page.locator("#ess-up-title textarea").fill(title)
+    page.locator("#ess-up-publisher textarea").fill(publisher)
+    page.locator("#ess-up-year textarea").fill(year)
+    page.locator("#ess-add").click()
+    expect(page.locator("#ess-up-title textarea")).to_have_value("", timeout=15_000)  # form emptied once done
+    expect(page.locator("#ess-upload a")).to_have_count(0)
+    expect(page.locator("#ess-add-summary")).to_contain_text("1 document(s) ajouté(s)")
+
+
+def test_corpus_panel_lists_removes_with_confirmation_and_takes_uploads_with_metadata(browser, tmp_path):
+    corpus = FakeCorpus()
+    settings = dataclasses.replace(Settings.from_env(), index_dir=tmp_path / "index")
+    demo = build_app(FakeAnswerer(), corpus.ingest, fake_neighbours, corpus.documents, settings, corpus.remove)
+    note = tmp_path / "fiche-ptce.txt"
+    note.write_text("Les PTCE regroupent des entreprises et des collectivités.", encoding="utf-8")
+    with running(demo) as url:
+        page = french_page(browser)
+        page.goto(url)
+        page.get_by_role("tab", name="Corpus").click()
+        table = page.locator("#ess-corpus-table")
+        for text in ("Pacte ESS", "CRESS Test", "2020", "05/01/2026 10:00", "pactes.txt"):
+            expect(table).to_contain_text(text)
+        _upload(page, note, "Fiche PTCE", "CRESS Occitanie", "2019")
+        page.get_by_role("tab", name="Corpus").click()
+        row = table.get_by_role("row", name=re.compile("Fiche PTCE"))
+        for text in ("CRESS Occitanie", "2019", "fiche-ptce.txt"):
+            expect(row).to_contain_text(text)
+        # Removing asks first; « Annuler » leaves the corpus as it was.
+        _pick(page, "Fiche PTCE — fiche-ptce.txt")
+        page.locator("#ess-corpus-remove").click()
+        expect(page.locator("#ess-corpus-question")).to_contain_text("Retirer « Fiche PTCE » (fiche-ptce.txt)")
+        page.locator("#ess-corpus-no").click()
+        expect(page.locator("#ess-corpus-summary")).to_contain_text("Rien n'a été modifié")
+        expect(page.locator("#ess-corpus-yes")).to_be_hidden()
+        expect(row).to_be_visible()
+        page.locator("#ess-corpus-remove").click()
+        page.locator("#ess-corpus-yes").click()
+        expect(page.locator("#ess-corpus-summary")).to_contain_text("« Fiche PTCE » a été retiré du corpus")
+        expect(table).not_to_contain_text("Fiche PTCE")
+        expect(table).to_contain_text("Pacte ESS")
+        assert "fiche-ptce.txt" not in corpus.docs
+        # … and added again.
+        _upload(page, note, "Fiche PTCE", "CRESS Occitanie", "2019")
+        page.get_by_role("tab", name="Corpus").click()
+        expect(table.get_by_role("row", name=re.compile("Fiche PTCE"))).to_contain_text("2019")
+        screenshot(page, "ui-fake-corpus.png")
         page.context.close()

@@ -187,3 +187,33 @@ def test_mode_setting_in_the_page(tmp_path, provider, value, interactive):
     demo = build_app(FakeAnswerer(), fake_ingest, fake_neighbours, fake_documents, settings)
     radio = next(b for b in demo.blocks.values() if getattr(b, "label", None) == "Mode de réponse")
     assert radio.value == value and radio.interactive is interactive
+
+
+def test_corpus_panel_asks_before_replacing_then_replaces(tmp_path):
+    import functools
+
+    from ingest.uploads import replace_document
+    from tests.ui_fixtures.fakes import FakeCorpus
+    from ui.corpus_tab import CorpusPanel, parse_year
+
+    corpus = FakeCorpus()
+    settings = dataclasses.replace(Settings.from_env(), index_dir=tmp_path / "index")
+    panel = CorpusPanel(corpus.documents, settings, corpus.remove,
+                        functools.partial(replace_document, ingest=corpus.ingest))
+    new = tmp_path / "pacte-v2.txt"
+    new.write_text("Nouvelle version du pacte.", encoding="utf-8")
+    with pytest.raises(gr.Error, match="Choisissez d'abord le document"):
+        panel.ask_replacement(None, str(new))
+    with pytest.raises(gr.Error, match="Choisissez le fichier"):
+        panel.ask_replacement("pactes.txt", None)
+    box, question, pending = panel.ask_replacement("pactes.txt", str(new))
+    assert "Remplacer « Pacte ESS » (pactes.txt) par « pacte-v2.txt » ?" in question
+    assert corpus.docs["pactes.txt"]["indexed_at"].startswith("2026-01-05")  # nothing done before confirming
+    summary, rows, *_ = panel.confirm(pending, str(new))
+    assert "a été remplacé" in summary
+    assert (settings.index_dir / "uploads" / "pactes.txt").read_text(encoding="utf-8") == "Nouvelle version du pacte."
+    assert not corpus.docs["pactes.txt"]["indexed_at"].startswith("2026-01-05")
+    assert parse_year(" 2019 ") == 2019 and parse_year("") is None
+    for bad in ("20x1", "999", "3024"):
+        with pytest.raises(gr.Error, match="Année invalide"):
+            parse_year(bad)

@@ -33,6 +33,7 @@ from ui.common import (
     user_message,
     warn,
 )
+from ui.corpus_tab import CorpusPanel, RemoveFn, ReplaceFn, build_corpus_tab, parse_year
 from ui.export import Turn, write_conversation
 from ui.filespace import EXPORT_MAX_AGE_S, OWNERS, discard, export_dir, private_space
 from ui.guard import SessionGuard, give, request_token
@@ -220,6 +221,8 @@ class ChatHandlers:
         neighbours: NeighboursFn | None = None,
         documents: DocumentsFn | None = None,
         settings: Settings | None = None,
+        remove: RemoveFn | None = None,
+        replace: ReplaceFn | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
         self.ask_stream = ask_stream or _default_ask_stream
@@ -227,6 +230,7 @@ class ChatHandlers:
         self.neighbours = neighbours or _default_neighbours
         self.documents = documents or default_documents
         self.cancels = Cancels()
+        self.corpus = CorpusPanel(self.documents, self.settings, remove, replace)
 
     def filter_choices(self) -> tuple[list, list, list]:
         return filter_choices(safe_documents(self.documents))
@@ -336,10 +340,14 @@ class ChatHandlers:
     def add_documents(
         self,
         files: list[str] | None,
+        title: str = "",
+        publisher: str = "",
+        year: str = "",
         request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple:
-        """Stage uploads under names that hijack nothing, ingest them, report one line per file.
+        """Stage uploads under names that hijack nothing, label them with the title, publisher and year
+        typed (if any), ingest them, report one line per file.
 
         Through the app, only files this session uploaded are taken (the API cannot index a file of another
         session by giving its path); they leave the private space once copied. Returns (summary, rows [file,
@@ -351,6 +359,7 @@ class ChatHandlers:
             if any(not OWNERS.owns(token, f) for f in files):
                 discard([f for f in files if OWNERS.owns(token, f)])
                 raise refusal("Ces fichiers n'ont pas été envoyés depuis cette session : envoyez-les à nouveau.")
+        about = {"title": title or "", "publisher": publisher or "", "year": parse_year(year)}
         progress((0, len(files)), desc="Préparation de l'indexation…")
 
         def on_progress(name: str, done: int, total: int) -> None:
@@ -360,7 +369,7 @@ class ChatHandlers:
         key = _session_key(request)
         flag = self.cancels.start(key)
         try:
-            summary, rows = add_uploads(files, self.settings, self.ingest, on_progress, flag.is_set)
+            summary, rows = add_uploads(files, self.settings, self.ingest, on_progress, flag.is_set, about)
         finally:
             self.cancels.finish(key)
             discard(files)
@@ -373,6 +382,11 @@ class ChatHandlers:
                     title="Information")
         else:
             warn("Aucune indexation en cours à annuler.")
+
+    @staticmethod
+    def clear_upload_form() -> tuple:
+        """After an upload, the form is emptied: the next files are not sent again with these labels."""
+        return gr.File(value=None), "", "", ""
 
     def api_ask(
         self,
@@ -405,10 +419,12 @@ def build_app(
     neighbours: NeighboursFn | None = None,
     documents: DocumentsFn | None = None,
     settings: Settings | None = None,
+    remove: RemoveFn | None = None,
+    replace: ReplaceFn | None = None,
 ) -> gr.Blocks:
     """Build the Blocks app; pass fakes for ``ask_stream`` etc. in tests, defaults use the real pipeline."""
     private_space()  # Gradio's cache: before any component is built (they read GRADIO_TEMP_DIR then)
-    h = ChatHandlers(ask_stream, ingest, neighbours, documents, settings)
+    h = ChatHandlers(ask_stream, ingest, neighbours, documents, settings, remove, replace)
     docs = safe_documents(h.documents)
     titles, publishers, years = filter_choices(docs)
     modes, mode_info = mode_choices(h.settings)
@@ -467,6 +483,11 @@ def build_app(
                 files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, type="filepath",
                                 label="Fichiers à ajouter", elem_id="ess-upload")
                 with gr.Row():
+                    up_title = gr.Textbox("", label="Titre (facultatif)", elem_id="ess-up-title", scale=3,
+                                          info="Un seul fichier : son titre. Vide : tiré du nom du fichier.")
+                    up_publisher = gr.Textbox("", label="Éditeur (facultatif)", elem_id="ess-up-publisher", scale=2)
+                    up_year = gr.Textbox("", label="Année (facultatif)", elem_id="ess-up-year", max_length=4, scale=1)
+                with gr.Row():
                     add_btn = gr.Button("Ajouter au corpus", variant="primary", elem_id="ess-add")
                     cancel_btn = gr.Button("Annuler l'indexation", variant="stop", elem_id="ess-cancel-add")
                 add_summary = gr.Markdown(elem_id="ess-add-summary")
@@ -476,6 +497,9 @@ def build_app(
 
             with gr.Tab("Note de synthèse"):
                 build_brief_tab()
+
+            with gr.Tab("Corpus"):
+                corpus = build_corpus_tab(h.corpus)
 
         gr.on(
             [question.submit, send.click], h.respond,
@@ -489,10 +513,16 @@ def build_app(
         new_btn.click(h.new_conversation, None, reset_outputs, api_visibility="private")
         chatbot.clear(h.new_conversation, None, reset_outputs, api_visibility="private")
         export_btn.click(h.export, turns_state, export_file, api_visibility="private")
-        add_btn.click(h.add_documents, files, [add_summary, add_table, f_sources, f_publishers, f_years],
-                      api_name="ajouter_documents", concurrency_limit=1, concurrency_id="ingest")
+        filters = [f_sources, f_publishers, f_years]
+        add_btn.click(h.add_documents, [files, up_title, up_publisher, up_year], [add_summary, add_table, *filters],
+                      api_name="ajouter_documents", concurrency_limit=1, concurrency_id="ingest",
+                      ).then(h.corpus.refresh, None, [corpus.table, corpus.picker], api_visibility="private",
+                      ).success(h.clear_upload_form, None, [files, up_title, up_publisher, up_year],
+                             api_visibility="private")
         cancel_btn.click(h.cancel_upload, None, None, api_visibility="private", concurrency_id="cancel")
-        demo.load(h.refresh_filters, None, [f_sources, f_publishers, f_years], api_visibility="private")
+        corpus.changed.then(h.refresh_filters, None, filters, api_visibility="private")
+        demo.load(h.refresh_filters, None, filters, api_visibility="private")
+        demo.load(h.corpus.refresh, None, [corpus.table, corpus.picker], api_visibility="private")
         gr.api(h.api_ask, api_name="ask", concurrency_id="answer")  # shares the chat's concurrency cap
 
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)

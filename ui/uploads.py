@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.clean import clean_label
+from ingest.corpus import describe_uploads, forget_uploads
 from ingest.pipeline import IngestCancelled
 from ingest.uploads import discard_rejected, indexed_files, stage_uploads, upload_dir
 from ui.common import refusal
@@ -87,9 +88,11 @@ def add_uploads(
     ingest: Callable[..., Any],
     on_progress: Callable[[str, int, int], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    about: dict[str, Any] | None = None,
 ) -> tuple[str, list[list[Any]]]:
     """Stage, index and report the uploaded ``files`` (Gradio temporary paths).
 
+    ``about`` (title, publisher, year typed on the page) labels the staged files before they are indexed.
     Returns the summary (Markdown) and rows [file, result, passages, detail], one per uploaded file. A
     cancelled ingest has put the index back; its staged copies are removed and every file reads « annulé ».
     """
@@ -108,13 +111,17 @@ def add_uploads(
             rows.append([clean_label(item.original), STATUS_FR["unchanged"], 0, item.note])
     to_ingest = [item for item in staged if item.path is not None]
     if to_ingest:
+        names = [item.name for item in to_ingest]
+        describe_uploads(names, settings, **(about or {}))
         try:
             report = ingest([item.path for item in to_ingest], progress=on_progress, cancel=cancel)
         except IngestCancelled:
+            forget_uploads(names, settings)
             for item in to_ingest:
                 item.path.unlink(missing_ok=True)
             return CANCELLED, [[clean_label(s.original), STATUS_FR["cancelled"], 0, ""] for s in staged]
         discard_rejected(to_ingest, report)
+        forget_uploads([o.source for o in report.outcomes if o.status == "failed" and o.source in names], settings)
         by_name = {item.name: item for item in to_ingest}
         for o in report.outcomes:
             item = by_name.get(o.source)

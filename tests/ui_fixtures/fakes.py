@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,9 @@ class FakeOutcome:
 class FakeReport:
     outcomes: list[FakeOutcome]
 
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
 
 def fake_ingest(paths: list[Path], progress: Any = None, delay: float = 0.0, cancel: Any = None) -> FakeReport:
     """Accepts text files and PDFs that start like a PDF; reports the rest as damaged."""
@@ -154,3 +158,30 @@ def fake_ingest(paths: list[Path], progress: Any = None, delay: float = 0.0, can
         if progress:
             progress(path.name, i, len(paths))
     return FakeReport(outcomes)
+
+
+@dataclass
+class FakeCorpus:
+    """The index behind the corpus panel, in memory: documents() lists, ingest() adds (title, publisher and
+    year read by the real ingest.pipeline.document_metadata, so the uploads' catalog is exercised), remove()
+    takes out."""
+
+    docs: dict[str, dict] = field(default_factory=lambda: {
+        d["source"]: {**d, "passages": 3, "indexed_at": "2026-01-05T10:00:00+00:00"} for d in fake_documents()})
+
+    def documents(self) -> list[dict]:
+        return list(self.docs.values())
+
+    def ingest(self, paths: list[Path], progress: Any = None, **_: Any) -> FakeReport:
+        from ingest.pipeline import document_metadata
+
+        report = fake_ingest(paths, progress)
+        for path, outcome in zip(paths, report.outcomes, strict=True):
+            if outcome.status == "ingested":
+                self.docs[outcome.source] = {**document_metadata(path), "passages": outcome.chunks,
+                                             "indexed_at": datetime.now().isoformat(timespec="seconds")}
+        return report
+
+    def remove(self, sources: list[str], settings: Any = None) -> FakeReport:
+        return FakeReport([FakeOutcome(s, "removed" if self.docs.pop(s, None) else "failed", 0,
+                                       None if s else "absent") for s in sources])
