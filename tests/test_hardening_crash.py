@@ -125,7 +125,9 @@ def snapshot(index_dir: Path) -> dict:
     assert set(lexical.ids) == {cid for e in manifest["files"].values() for cid in e["chunk_ids"]}
     return {
         "chunks": chunks,
-        "files": manifest["files"],
+        # When each file was indexed is the one thing a clean run does not determine.
+        "files": {name: {k: v for k, v in entry.items() if k != "indexed_at"}
+                  for name, entry in manifest["files"].items()},
         "embedding_model": manifest["embedding_model"],
         "bm25": {q: [(h.chunk_id, round(h.score, 6)) for h in lexical.search(q, 10)] for q in QUERIES},
     }
