@@ -169,7 +169,8 @@ def test_the_api_indexes_only_what_this_session_uploaded(app, tmp_path):
     url, index, _ = app
     _, (path,), victim = _upload_raw(url, "confidentiel.txt", "Budget confidentiel de la coopérative.".encode())
     _, _, attacker = _upload_raw(url, "x.txt", b"x")
-    msg = _call_raw(url, "ajouter_documents", [[{"path": path, "meta": {"_type": "gradio.FileData"}}]], attacker)
+    files = [{"path": path, "meta": {"_type": "gradio.FileData"}}]
+    msg = _call_raw(url, "ajouter_documents", [files, "", "", ""], attacker)  # files, title, publisher, year
     assert msg["success"] is False and "cette session" in json.dumps(msg, ensure_ascii=False)
     assert "confidentiel.txt" not in index.read_manifest()["files"]
     assert Path(path).exists()  # the victim's upload is untouched
