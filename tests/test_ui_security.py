@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -161,6 +162,8 @@ def test_a_file_uploaded_by_one_session_is_not_served_to_another(app):
     link = url + "gradio_api/file=" + path
     assert _get(link, {"Cookie": mine}) == 200
     assert _get(link) == 404
+    for disguised in (urllib.parse.quote(path), "/" + path, path.replace("/", "//"), path + "/."):
+        assert _get(url + "gradio_api/file=" + disguised) in (403, 404), disguised
     _, _, other = _upload_raw(url, "b.txt", b"session B")
     assert other and other != mine and _get(link, {"Cookie": other}) == 404
 

@@ -8,7 +8,6 @@ code span can come from it.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -61,9 +60,8 @@ def conversation_markdown(turns: Sequence[Turn], now: datetime | None = None) ->
     return "\n".join(out)
 
 
-def write_conversation(turns: Sequence[Turn], directory: Path | None = None) -> Path:
-    """Write the export to a fresh file (in the system temp dir by default) and return its path."""
-    directory = directory or Path(tempfile.mkdtemp(prefix="ess-export-"))
+def write_conversation(turns: Sequence[Turn], directory: Path) -> Path:
+    """Write the export to a fresh file in ``directory`` (the app gives a folder of its private space)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"conversation-ess-{datetime.now():%Y%m%d-%H%M%S}.md"
     path.write_text(conversation_markdown(turns), encoding="utf-8")

@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
@@ -60,6 +60,7 @@ def _same_origin(headers: Headers) -> bool:
     origin = headers.get("origin")
     if origin is None:
         return headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+    # Host only: X-Forwarded-Host is a header any page may add (a preflight from localhost:other passes CORS).
     return origin != "null" and urlsplit(origin).netloc == headers.get("host")
 
 
@@ -83,7 +84,7 @@ class SessionGuard:
         fresh = token is None
         token = token or new_token()
         if _FILE_MARK in path:
-            wanted = unquote(path.split(_FILE_MARK, 1)[1])
+            wanted = path.split(_FILE_MARK, 1)[1]  # already percent-decoded, exactly what Gradio will open
             if is_private(wanted) and not OWNERS.owns(token, wanted):
                 await PlainTextResponse("Fichier introuvable.", 404)(scope, receive, send)
                 return
