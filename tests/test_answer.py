@@ -292,3 +292,20 @@ def test_prompts_load_with_their_variables(ess_passages) -> None:
         assert set(prompt.input_variables) == variables
         system = prompt.format_messages(**dict.fromkeys(variables, "…"))[0].content
         assert "instruction" in system  # each says that data are not instructions
+
+
+def test_a_figure_from_a_document_over_five_years_old_is_flagged(ess_passages) -> None:
+    from dataclasses import replace
+    from datetime import date
+
+    this_year = date.today().year
+    old = [replace(p, year=this_year - 6) for p in ess_passages]
+    result = ask(QUESTION, retriever=FakeRetriever(old))
+    assert "400 personnes" in result.text
+    cited = next(c for c in result.citations if "400 personnes" in c.quote)
+    note = next(w for w in result.warnings if "400 personnes" in w)
+    assert f"[{cited.n}]" in note and f"document de {this_year - 6}" in note and "plus de 5 ans" in note
+    recent = [replace(p, year=this_year - 5) for p in ess_passages]
+    assert not [w for w in ask(QUESTION, retriever=FakeRetriever(recent)).warnings if "plus de 5 ans" in w]
+    undated = [replace(p, year=None) for p in ess_passages]
+    assert not [w for w in ask(QUESTION, retriever=FakeRetriever(undated)).warnings if "plus de 5 ans" in w]
