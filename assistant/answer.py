@@ -156,6 +156,12 @@ def dated_figure_notes(answer: Answer, today: date | None = None) -> list[str]:
     return notes
 
 
+def _final(answer: Answer) -> AnswerEvent:
+    """The final event, the answer noting any figure it quotes from an old document."""
+    notes = dated_figure_notes(answer)
+    return AnswerEvent("final", answer=replace(answer, warnings=[*answer.warnings, *notes]) if notes else answer)
+
+
 def stream_ask(
     question: str,
     history: Sequence[Any] | None = None,
@@ -168,26 +174,10 @@ def stream_ask(
 ) -> Iterator[AnswerEvent]:
     """Token events (the model's draft) then one final event with the verified Answer, which says when a
     figure it quotes comes from an old document."""
-    events = _answer_events(question, history, k, mode, retriever, chat_model, filters)
-    for event in events:
-        if event.kind == "final" and event.answer is not None and (notes := dated_figure_notes(event.answer)):
-            event = AnswerEvent("final", answer=replace(event.answer, warnings=[*event.answer.warnings, *notes]))
-        yield event
-
-
-def _answer_events(
-    question: str,
-    history: Sequence[Any] | None,
-    k: int | None,
-    mode: str | None,
-    retriever: Retriever | None,
-    chat_model: BaseChatModel | None,
-    filters: dict[str, Any],
-) -> Iterator[AnswerEvent]:
     standalone, passages, model, warnings = _prepare(question, history, k, mode, retriever, chat_model, filters)
     if not _gate(passages, Settings.from_env().embedding_model):
         logger.info("abstaining: retrieval below the gate for %r", standalone)
-        yield AnswerEvent("final", answer=_abstain(passages, LLM if model else EXTRACTIVE, warnings))
+        yield _final(_abstain(passages, LLM if model else EXTRACTIVE, warnings))
         return
     found = extractive.select(standalone, passages)
     if model is None or found.abstain_reason:
@@ -197,7 +187,7 @@ def _answer_events(
         if model is not None:
             answer = replace(answer, mode=LLM)
         yield AnswerEvent("token", text=answer.text)
-        yield AnswerEvent("final", answer=answer)
+        yield _final(answer)
         return
     from prompts import load_prompt, passages_block
 
@@ -216,9 +206,6 @@ def _answer_events(
         timeout = getattr(model, "request_timeout", None)
         note = describe_error(exc, timeout if isinstance(timeout, int | float) else None)
         logger.warning("chat model failed: %r", exc)
-        yield AnswerEvent(
-            "final",
-            answer=_quoted(found, passages, [*warnings, f"{note} Réponse extractive à la place."]),
-        )
+        yield _final(_quoted(found, passages, [*warnings, f"{note} Réponse extractive à la place."]))
         return
-    yield AnswerEvent("final", answer=_from_reply(reply, found, passages))
+    yield _final(_from_reply(reply, found, passages))
