@@ -230,3 +230,35 @@ def test_stale_private_folders_of_dead_servers_are_removed_at_start(tmp_path, mo
     alive.mkdir()
     filespace._sweep_stale(tmp_path)
     assert not stale.exists() and alive.exists()
+
+
+class _Request:
+    """What the handlers read of a gr.Request: its headers (the session cookie)."""
+
+    def __init__(self, token: str | None) -> None:
+        self.headers = {"cookie": f"ess_session={token}"} if token else {}
+        self.session_hash = token
+
+
+def test_the_corpus_panel_replaces_only_with_this_sessions_upload(tmp_path):
+    import gradio as gr
+
+    from ingest.uploads import replace_document
+    from tests.ui_fixtures.fakes import FakeCorpus
+    from ui.corpus_tab import CorpusPanel
+    from ui.filespace import OWNERS, private_space
+
+    corpus = FakeCorpus()
+    settings = dataclasses.replace(Settings.from_env(), index_dir=tmp_path / "index")
+    panel = CorpusPanel(corpus.documents, settings, corpus.remove,
+                        functools.partial(replace_document, ingest=corpus.ingest))
+    upload = private_space() / "h-victime" / "pacte-v2.txt"
+    upload.parent.mkdir(exist_ok=True)
+    upload.write_text("Texte d'une autre session.", encoding="utf-8")
+    OWNERS.add(upload, "victime")
+    _, _, pending = panel.ask_replacement("pactes.txt", str(upload))
+    with pytest.raises(gr.Error, match="pas été envoyés depuis cette session"):
+        panel.confirm(pending, str(upload), _Request("attaquant"))
+    assert upload.exists() and not (settings.index_dir / "uploads" / "pactes.txt").exists()
+    summary, *_ = panel.confirm(pending, str(upload), _Request("victime"))
+    assert "a été remplacé" in summary and not upload.exists()  # used, then removed from the cache

@@ -35,8 +35,8 @@ from ui.common import (
 )
 from ui.corpus_tab import CorpusPanel, RemoveFn, ReplaceFn, build_corpus_tab, parse_year
 from ui.export import Turn, write_conversation
-from ui.filespace import EXPORT_MAX_AGE_S, OWNERS, discard, export_dir, private_space
-from ui.guard import SessionGuard, give, request_token
+from ui.filespace import EXPORT_MAX_AGE_S, discard, export_dir, private_space
+from ui.guard import SessionGuard, check_owned, give, request_token
 from ui.render import answer_markdown, chat_text, citation_label, context_html, draft_markdown, sources_html
 from ui.uploads import LIMITS_FR, MAX_UPLOAD_MB, MAX_UPLOAD_PASSAGES, UPLOAD_TYPES, Cancels, add_uploads
 from vectorstore.settings import Settings
@@ -354,11 +354,7 @@ class ChatHandlers:
         result, passages, detail], then the three refreshed filters).
         """
         files = list(files or [])
-        if request is not None:
-            token = request_token(request)
-            if any(not OWNERS.owns(token, f) for f in files):
-                discard([f for f in files if OWNERS.owns(token, f)])
-                raise refusal("Ces fichiers n'ont pas été envoyés depuis cette session : envoyez-les à nouveau.")
+        check_owned(request, files)
         about = {"title": title or "", "publisher": publisher or "", "year": parse_year(year)}
         progress((0, len(files)), desc="Préparation de l'indexation…")
 

@@ -20,6 +20,8 @@ import gradio as gr
 from ingest.corpus import remove_document
 from ingest.pipeline import IngestReport
 from ui.common import DocumentsFn, french_errors, refusal, safe_documents
+from ui.filespace import discard
+from ui.guard import check_owned
 from ui.render import chat_text
 from vectorstore.settings import Settings
 
@@ -117,7 +119,9 @@ class CorpusPanel:
         return gr.Group(visible=False), "", NONE_PENDING, "Rien n'a été modifié."
 
     @french_errors("La modification du corpus")
-    def confirm(self, pending: tuple[str, str] | list[str] | None, upload: str | None) -> tuple:
+    def confirm(
+        self, pending: tuple[str, str] | list[str] | None, upload: str | None, request: gr.Request | None = None
+    ) -> tuple:
         """Do the confirmed action; returns (summary, table, picker, confirmation box, pending, upload)."""
         action, source = tuple(pending or NONE_PENDING)
         title = self._title(source)
@@ -129,8 +133,12 @@ class CorpusPanel:
         elif action == "replace":
             if not upload:
                 raise refusal("Choisissez le fichier qui remplacera ce document.")
+            check_owned(request, [upload])  # only a file this session uploaded; it leaves the cache once used
             replace = self.replace or _default_replace
-            report = replace(Path(upload), source, settings=self.settings)
+            try:
+                report = replace(Path(upload), source, settings=self.settings)
+            finally:
+                discard([upload])
             done = any(o.source == source and o.status in ("ingested", "unchanged") for o in report.outcomes)
             summary = (f"**« {chat_text(title)} » a été remplacé** ({sum(o.chunks for o in report.outcomes)} passages)."
                        if done else f"Le document n'a pas été remplacé : {chat_text(_reason(report))}")

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 
-from ui.filespace import OWNERS, is_private, new_token
+from ui.common import refusal
+from ui.filespace import OWNERS, discard, is_private, new_token
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,17 @@ def request_token(request: Any) -> str | None:
     """The session token of a Gradio event's request (None when called outside a request, as in tests)."""
     headers = getattr(request, "headers", None) if request is not None else None
     return session_token(headers) if headers is not None else None
+
+
+def check_owned(request: Any, paths: list[str]) -> None:
+    """Refuse files this request's session did not upload (a client could name another session's upload);
+    outside a request (tests calling handlers directly) there is no session to check."""
+    if request is None:
+        return
+    token = request_token(request)
+    if any(not OWNERS.owns(token, p) for p in paths):
+        discard([p for p in paths if OWNERS.owns(token, p)])
+        raise refusal("Ces fichiers n'ont pas été envoyés depuis cette session : envoyez-les à nouveau.")
 
 
 def give(request: Any, *paths: Any) -> None:
