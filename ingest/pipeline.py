@@ -403,16 +403,18 @@ def _ingest_file(
 ) -> FileOutcome:
     source = document_name(path)
     entry = files.get(source)
-    if not replace and _indexed_elsewhere(entry, path):
-        return FileOutcome(source, "failed", reason=(
-            f"un autre document nommé « {source} » est déjà indexé : ce fichier ne le remplace pas "
-            "(renommez-le pour l'ajouter)."
-        ))
     ocr_version = OCR_VERSION if ocr else 0  # another correction step (or none) re-chunks the file
     try:
         sha = file_sha256(path)
-        if (entry and entry["sha256"] == sha and entry.get("ocr_version") == ocr_version
-                and not _indexed_elsewhere(entry, path)):
+        if entry and not replace and _indexed_elsewhere(entry, path):
+            if entry["sha256"] == sha:  # the same text from another copy (another checkout): nothing to do
+                return FileOutcome(source, "unchanged", len(entry["chunk_ids"]),
+                                   ocr_corrections=entry.get("ocr_corrections", 0))
+            return FileOutcome(source, "failed", reason=(
+                f"un autre document nommé « {source} » est déjà indexé : ce fichier ne le remplace pas "
+                "(renommez-le pour l'ajouter)."
+            ))
+        if entry and entry["sha256"] == sha and entry.get("ocr_version") == ocr_version:
             about = {key: value for key, value in document_metadata(path).items() if key in ABOUT_FIELDS}
             if all(entry.get(key) == value for key, value in about.items()):
                 corrections = entry["ocr_corrections"]

@@ -94,6 +94,10 @@ def test_a_second_folder_cannot_replace_a_document_through_the_cli(tmp_path, fak
     assert outcome.status == "failed" and "ne le remplace pas" in outcome.reason
     assert str(tmp_path) not in outcome.reason
     assert _chunks(fake_index, BUNDLED) > 1
+    # The same text from another copy (a second checkout) is the same document: unchanged, not refused.
+    (other / BUNDLED).write_text(LONG_TEXT, encoding="utf-8")
+    assert ingest_paths([other], index=fake_index).outcomes[0].status == "unchanged"
+    assert Path(fake_index.read_manifest()["files"][BUNDLED]["path"]).parent == corpus.resolve()
     # A moved corpus (old path gone) is the same document, not a conflict.
     moved = tmp_path / "corpus-deplace"
     os.rename(corpus, moved)
