@@ -233,6 +233,9 @@ def test_corpus_panel_lists_removes_with_confirmation_and_takes_uploads_with_met
         expect(page.locator("#ess-corpus-summary")).to_contain_text("« Fiche PTCE » a été retiré du corpus")
         expect(table).not_to_contain_text("Fiche PTCE")
         expect(table).to_contain_text("Pacte ESS")
+        # Screen readers hear « Terminé », not Gradio's untranslated key.
+        expect(page.get_by_role("status").filter(has_text="Terminé").first).to_be_attached()
+        expect(page.get_by_role("status").filter(has_text="common.")).to_have_count(0)
         assert "fiche-ptce.txt" not in corpus.docs
         # … and added again.
         _upload(page, note, "Fiche PTCE", "CRESS Occitanie", "2019")

@@ -217,3 +217,14 @@ def test_corpus_panel_asks_before_replacing_then_replaces(tmp_path):
     for bad in ("20x1", "999", "3024"):
         with pytest.raises(gr.Error, match="Année invalide"):
             parse_year(bad)
+
+
+def test_ordinary_refusals_log_one_french_line_and_no_traceback(caplog):
+    from ui.brief_tab import generate_note
+
+    with caplog.at_level("WARNING"), pytest.raises(gr.Error) as refused:
+        generate_note("   ", None, None, None, "extractive")
+    assert refused.value.print_exception is False and refused.value.title == "Erreur"
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == ["Demande refusée : Indiquez le sujet de la note, par exemple « les PTCE »."]
+    assert all(r.exc_info is None for r in caplog.records)

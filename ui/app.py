@@ -110,6 +110,8 @@ JS = """
 () => {
   document.documentElement.lang = "fr";
   const titles = {Error: "Erreur", Warning: "Attention", Info: "Information", Success: "Succès"};
+  // Keys Gradio's French catalogue lacks, read out by screen readers as they are.
+  const keys = {"common.complete": "Terminé", "common.error": "Erreur"};
   const uploadRefusal = /^Invalid file types?: (.*?)(?: and (\\d+) more)?\\. Only (.*) allowed\\.$/;
   const translate = (root) => {
     root.querySelectorAll(".toast-title").forEach((el) => {
@@ -117,6 +119,9 @@ JS = """
       if (text && text.nodeType === Node.TEXT_NODE && titles[text.data.trim()]) {
         text.data = titles[text.data.trim()] + " ";
       }
+    });
+    root.querySelectorAll("[role='status']").forEach((el) => {
+      if (keys[el.textContent.trim()]) el.textContent = keys[el.textContent.trim()];
     });
     root.querySelectorAll("[data-testid='toast-text']").forEach((el) => {
       const m = el.textContent.trim().match(uploadRefusal);
