@@ -202,6 +202,11 @@ def test_limits_apply_per_request_with_french_messages(app, tmp_path, monkeypatc
     monkeypatch.setattr(ui.uploads, "MAX_FILES", 2)
     with pytest.raises(Exception, match="Trop de fichiers dans un seul envoi"):
         client.predict(files, api_name="/ajouter_documents")
+    # A browser sends all files in one request: over the limit, it is refused before being stored.
+    space = Path(os.environ["GRADIO_TEMP_DIR"])
+    before = set(space.rglob("*"))
+    status, _, _ = _upload_raw(url, "gros.txt", b"x" * 200_000)
+    assert status == 413 and set(space.rglob("*")) == before
 
 
 def test_used_and_rejected_uploads_leave_no_file_behind(app, tmp_path):

@@ -2,6 +2,7 @@
 
 - A request that changes something (POST, PUT, PATCH, DELETE) sent by a page of another origin is refused:
   CORS only hides the answer from that page, the upload itself would have been stored.
+- An upload request over the per-request size limit is refused before it is read (Gradio caps each file).
 - Every client gets an HttpOnly, SameSite=Strict session cookie (the page on load, gradio_client with
   /config, whose cookies it keeps). Files uploaded through /gradio_api/upload are recorded as that
   session's (ui.filespace.OWNERS), and a file of the private space is served only to its session.
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 
+from ui import uploads
 from ui.common import refusal
 from ui.filespace import OWNERS, discard, is_private, new_token
 
@@ -101,6 +103,10 @@ class SessionGuard:
                 await PlainTextResponse("Fichier introuvable.", 404)(scope, receive, send)
                 return
         upload = scope["method"] == "POST" and path.endswith(_UPLOAD_PATHS)
+        if upload and int(headers.get("content-length") or 0) > uploads.MAX_REQUEST_MB * 2**20:
+            message = f"Envoi trop volumineux : {uploads.MAX_REQUEST_MB} Mo au plus par envoi."
+            await PlainTextResponse(message, 413)(scope, receive, send)
+            return
         body: list[bytes] = []
 
         async def guarded_send(message: Message) -> None:
