@@ -44,10 +44,13 @@ def translate_error(message: str) -> str:
 
 
 class FrenchHelpFormatter(argparse.HelpFormatter):
-    """« usage : » instead of « usage: »."""
+    """« usage : » and « options : », with the space French puts before a colon."""
 
     def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None) -> None:
         super().add_usage(usage, actions, groups, "usage : " if prefix is None else prefix)
+
+    def start_section(self, heading: str | None) -> None:
+        super().start_section(f"{heading} " if heading else heading)  # argparse appends the colon
 
 
 class FrenchArgumentParser(argparse.ArgumentParser):

@@ -131,6 +131,7 @@ def test_help_and_usage_errors_are_french(capsys):
     out = capsys.readouterr().out
     assert out.startswith("usage : ess-assistant") and "afficher cette aide et quitter" in out
     assert "show this help" not in out and "positional arguments" not in out and "Codes de sortie" in out
+    assert "\noptions :\n" in out and "\ncommandes :\n" in out
     with pytest.raises(SystemExit):
         main(["ingest", "--help"])
     out = " ".join(capsys.readouterr().out.split())
