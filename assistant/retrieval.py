@@ -219,6 +219,14 @@ def get_neighbours(chunk_id: str, before: int = 1, after: int = 1) -> list[Passa
     return [passage_from(d, 0.0, None, None) for d in neighbours]
 
 
+def adjacent_passage(passage: Passage, offset: int) -> Passage | None:
+    """The chunk right before (``offset`` -1) or after (+1) ``passage`` in its document, if any."""
+    for p in get_neighbours(passage.chunk_id, max(0, -offset), max(0, offset)):
+        if p.source == passage.source and p.position == passage.position + offset:
+            return p
+    return None
+
+
 def list_documents() -> list[dict[str, Any]]:
     """The indexed documents (source, title, publisher, year, passages, indexed_at: ISO date or None), for
     filters, citations and the corpus panel."""

@@ -15,7 +15,15 @@ import pytest
 from docx import Document
 
 from assistant.brief_export import safe_filename, write_brief
-from assistant.briefing import Brief, acronym_expansions, brief, figure_of, is_duplicate, opens_on_reference
+from assistant.briefing import (
+    Brief,
+    acronym_expansions,
+    brief,
+    figure_of,
+    is_duplicate,
+    opens_on_reference,
+    stated_date,
+)
 from assistant.types import Passage
 from ui.brief_tab import build_brief_tab, generate_note
 from vectorstore.text import contains_quote, normalize_for_match, question_terms
@@ -151,15 +159,34 @@ def test_section_the_corpus_does_not_feed_is_left_out() -> None:
     assert all(s.bullets for s in b.sections)
 
 
-def test_key_figures_carry_unit_date_and_source() -> None:
+def test_key_figures_carry_unit_source_and_only_a_stated_date() -> None:
     b = brief("les PTCE", retriever=RankingRetriever(CORPUS), extractive=True)
     figures = next(s for s in b.sections if s.key == "chiffres").bullets
     assert figures
     for bullet in figures:
-        assert bullet.figure and bullet.date and bullet.citations[0].passage.title
+        assert bullet.figure and bullet.citations[0].passage.title
         assert bullet.figure in bullet.text
+        assert bullet.date == stated_date(bullet.text)
     by_figure = {bullet.figure: bullet.date for bullet in figures}
-    assert by_figure.get("2 millions d'euros") == "2013"
+    # « représente 2 millions d'euros sur deux ans » states no date: the document's year (2013) is not it.
+    assert "2 millions d'euros" in by_figure and by_figure["2 millions d'euros"] is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "date"),
+    [
+        ("On compte près de 15 000 structures, dont 2000 coopératives.", None),
+        ("La commande publique représente entre 8 et 10% du PIB.", None),
+        ("En 2019, les 3 258 établissements employaient 40 000 salariés.", "2019"),
+        ("Le fonds a versé 2 millions d'euros depuis 2015.", "2015"),
+        ("Au 1er janvier 2020, le réseau comptait 400 emplois.", "2020"),
+        ("Le réseau compte 150 membres (2021).", "2021"),
+        ("D'ici 2025, 700 000 salariés partiront à la retraite.", "2025"),
+        ("Les 2000 coopératives emploient 300 personnes.", None),
+    ],
+)
+def test_a_figure_is_dated_only_by_a_year_its_sentence_gives_as_a_date(sentence: str, date: str | None) -> None:
+    assert stated_date(sentence) == date
 
 
 def test_filters_reach_every_retrieval_and_limit_sources() -> None:

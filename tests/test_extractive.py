@@ -6,7 +6,7 @@ import pytest
 
 from assistant import extractive
 from tests.conftest import make_passage
-from vectorstore.text import split_sentences
+from vectorstore.text import contains_quote, split_sentences
 
 
 def test_split_keeps_abbreviations_and_exact_substrings() -> None:
@@ -91,9 +91,9 @@ def test_question_about_a_place_the_passages_never_name(ess_passages) -> None:
     assert result.abstain_reason.startswith("missing-entity")
 
 
-def test_unrelated_passages_give_low_support(ess_passages) -> None:
+def test_unrelated_passages_are_not_quoted(ess_passages) -> None:
     result = extractive.select("Quelle est la recette de la tarte tatin aux pommes caramélisées ?", ess_passages)
-    assert result.abstain_reason == "low-support"
+    assert result.abstain_reason == "no-shared-term" and not result.sentences
 
 
 def test_planted_instruction_is_never_quoted() -> None:
@@ -170,3 +170,76 @@ def test_markers_never_land_inside_brackets_or_quotes(quote: str, shown: str) ->
     sentence = extractive.Sentence(passage_index=0, start=0, end=len(quote), quote=quote, terms=frozenset())
     text, citations = extractive.compose([sentence], [passage])
     assert text == shown and citations[0].quote == quote
+
+
+LEVERS_INTRO = make_passage(
+    "Une étude a analysé les récits des porteurs de projet. Mathilde Thonon a ensuite présenté les 6 leviers "
+    "des décideurs publics locaux pour soutenir la pérennisation des entreprises de l'ESS :",
+    1,
+    source="anct.txt",
+    position=40,
+)
+LEVERS = [
+    make_passage(
+        "- activer des partenariats financiers directs ;\n- activer des contributions en nature ;\n"
+        "- développer une commande publique responsable ;",
+        2,
+        source="anct.txt",
+        position=41,
+    ),
+    make_passage(
+        "- accompagner les entreprises de l'ESS\n- promouvoir les activités des entreprises de l'ESS\n"
+        "- co-animer des dynamiques collectives.\n\nSéquence #3 : carte blanche de l'Avise",
+        3,
+        source="anct.txt",
+        position=42,
+    ),
+]
+
+
+def _adjacent(passage, offset):
+    chunks = [LEVERS_INTRO, *LEVERS]
+    return next((p for p in chunks if p.source == passage.source and p.position == passage.position + offset), None)
+
+
+def test_a_list_announced_at_the_end_of_a_passage_comes_with_its_items_from_the_next_chunks() -> None:
+    question = "Quels leviers les décideurs publics locaux ont-ils pour soutenir les entreprises de l'ESS ?"
+    result = extractive.select(question, [LEVERS_INTRO], _adjacent)
+    text, citations = extractive.compose(result.sentences, result.passages)
+    items = ("partenariats financiers", "contributions en nature", "commande publique", "accompagner",
+             "promouvoir", "co-animer")  # fmt: skip
+    assert all(item in text.lower() for item in items), text
+    assert "carte blanche" not in text and not text.endswith(":")
+    assert text.count("\n- ") == 6 and text.index("6 leviers") < text.index("partenariats")
+    # Each item is cited, from the chunk it was read in.
+    assert {c.passage.chunk_id for c in citations} == {p.chunk_id for p in (LEVERS_INTRO, *LEVERS)}
+    assert all(contains_quote(c.passage.text, c.quote) for c in citations)
+
+
+def test_an_answer_never_ends_on_a_colon_when_the_items_cannot_be_read() -> None:
+    question = "Quels leviers les décideurs publics locaux ont-ils pour soutenir les entreprises de l'ESS ?"
+    result = extractive.select(question, [LEVERS_INTRO])
+    text, _ = extractive.compose(result.sentences, result.passages)
+    assert "6 leviers" in text and not text.rstrip().endswith(":")
+
+
+def test_a_sentence_opening_on_a_reference_comes_with_its_antecedent() -> None:
+    before = make_passage(
+        "La société coopérative d'intérêt collectif associe salariés, usagers et collectivités autour d'un projet.",
+        1,
+        position=7,
+    )
+    passage = make_passage(
+        "Ce modèle de gouvernance partagée permet aux collectivités d'entrer au capital des coopératives.",
+        2,
+        position=8,
+    )
+    question = "Quel modèle de gouvernance permet aux collectivités d'entrer au capital des coopératives ?"
+
+    def adjacent(p, offset):
+        return before if p is passage and offset == -1 else None
+
+    result = extractive.select(question, [passage], adjacent)
+    text, citations = extractive.compose(result.sentences, result.passages)
+    assert text.index("La société coopérative") < text.index("Ce modèle"), text
+    assert len(citations) == 2 and citations[0].passage is before
