@@ -23,7 +23,7 @@ from vectorstore.text import contains_quote
 
 # Bump when what correct_ocr() returns changes: the ingest manifest records it, so documents indexed with
 # another version are re-chunked by the next ``ingest``.
-OCR_VERSION = 2
+OCR_VERSION = 3
 
 # A document is corrected when at least this many of 1 000 words are non-words (clean French prose: 0-2,
 # the bundled OCR documents: 20-30) and at least MIN_NON_WORDS of them are found.
@@ -284,7 +284,18 @@ def _context(text: str, start: int, end: int, width: int = 50) -> str:
 # --- « a » for « à » ------------------------------------------------------------------------------------
 
 # Words after which « a » can only be the preposition.
-_BEFORE_A = frozenset({"grâce", "grace", "face", "quant", "jusqu", "rapport"})
+_BEFORE_A = frozenset({"grâce", "grace", "face", "quant", "jusqu", "rapport", "accès"})
+# Nouns that take « à » and are rarely the subject of « a » + object (« soutien a la création »).
+_NOUNS_BEFORE_A = frozenset(
+    {
+        "soutien", "aide", "appui", "accompagnement", "contribution", "participation", "réponse", "réaction",
+        "attention", "sensibilisation", "relation", "incitation", "appel", "urgence",
+    }
+)  # fmt: skip
+# « appel a projets », « appel a candidatures »…
+_APPEL_A = frozenset(
+    {"projets", "projet", "candidatures", "candidature", "manifestation", "initiatives", "contributions"}
+)
 # Words (or two-word starts) after which « a » can only be the preposition: « a partir de », « a travers »…
 _AFTER_A = frozenset(
     {
@@ -344,27 +355,79 @@ _AFTER_A = frozenset(
 _NOT_INFINITIVES = frozenset(
     {
         "notre", "votre", "autre", "entre", "contre", "encore", "quatre", "affaire", "hier", "premier", "dernier",
-        "conseiller", "dîner", "déjeuner", "goûter", "pouvoir", "devoir", "savoir", "être", "avoir", "sourire",
+        "conseiller", "dîner", "déjeuner", "goûter", "pouvoir", "devoir", "savoir", "sourire", "lettre",
     }
 )  # fmt: skip
-# After these the verb « a » is certain: « a été », « a pu », « a fait »…
-_VERB_NEXT = frozenset({"été", "eu", "pu", "dû", "fait", "dit", "mis", "pris", "su", "vu"})
+# After these the verb « a » is certain (« a été », « a pu »), or « a » is Latin (« a priori »).
+_VERB_NEXT = frozenset(
+    {"été", "eu", "pu", "dû", "fait", "dit", "mis", "pris", "su", "vu", "priori", "posteriori", "fortiori", "minima"}
+)
+# Adverbs that follow the verb « a » (« a aussi permis », « a ainsi porté »), as do all in -ment.
+_ADVERBS = frozenset(
+    {
+        "aussi", "ainsi", "plus", "déjà", "toujours", "souvent", "beaucoup", "bien", "alors", "encore", "donc",
+        "pourtant", "même", "enfin", "parfois", "longtemps", "désormais", "surtout", "vite", "trop", "peu",
+        "jamais", "pas", "tant", "autant", "depuis", "toutefois", "cependant", "aujourd'hui", "hier", "notamment",
+    }
+)  # fmt: skip
+# Words in -s/-x that are not plurals (or object pronouns: « il les a »).
+_NOT_PLURALS = frozenset(
+    {
+        "les",
+        "des",
+        "ces",
+        "ses",
+        "mes",
+        "tes",
+        "nous",
+        "vous",
+        "mois",
+        "fois",
+        "fils",
+        "cours",
+        "cas",
+        "plus",
+        "vers",
+        "souris",
+        "jus",
+    }
+)
 # « AlaBPI »: « à la » glued to an acronym.
 _GLUED_A_LA_RE = re.compile(r"(?<![\w'’])([Aa])la(?=[A-Z]{2,}\b)")
 _A_RE = re.compile(r"(?<![\w'’-])a(?= )|(?<=jusqu['’])a(?!\w)")
+# « A la fois… » at the start of a sentence: the verb never starts one.
+_SENTENCE_A_RE = re.compile(r"(?:^|(?<=[.!?…] )|(?<=[«“\"] )|(?<=[«“\"(]))A(?= [a-zà-ÿ])", re.M)
+# What « À » starting a sentence is followed by: a determiner, or a locution (« À partir de », « À noter »).
+_SENTENCE_A_NEXT = frozenset(
+    {
+        "la", "le", "les", "ce", "cet", "cette", "ces", "un", "une", "mon", "ma", "mes", "son", "sa", "ses", "notre",
+        "nos", "votre", "vos", "leur", "leurs", "chaque", "tout", "toute", "tous", "toutes", "quel", "quelle",
+        "quels", "quelles", "partir", "travers", "noter", "nouveau", "titre", "terme", "côté", "savoir", "peine",
+        "long", "court", "moyen", "date", "propos", "défaut", "condition", "mesure",
+    }
+)  # fmt: skip
 _NEXT_RE = re.compile(r" ([^\W\d_]+(?:['’][^\W\d_]+)?)(?: ([^\W\d_]+))?")
 _PREVIOUS_RE = re.compile(r"([^\W\d_]+)['’]?[ ]?$")
 
 
 def _is_infinitive(word: str) -> bool:
-    """A frequent verb in the infinitive: -er with its participle in -é, -ir with its participle in -i, -re, -oir."""
+    """A frequent verb in the infinitive, told from a noun by its participle: « travailler » (« travaillé »),
+    « agir » (« agi »), « répondre » (« répondu »), « conduire » (« conduit »), « permettre » (« permis »), -oir."""
     if word in _NOT_INFINITIVES or zipf(word) < 3.0:
         return False
     if word.endswith("er"):
-        return zipf(word[:-2] + "é") >= 2.5
-    if word.endswith("ir") and not word.endswith("oir"):
-        return zipf(word[:-1]) >= 2.5
-    return word.endswith(("re", "oir"))
+        participle = word[:-2] + "é"
+    elif word.endswith("ir") and not word.endswith("oir"):
+        participle = word[:-1]
+    elif word.endswith("dre"):
+        participle = word[:-2] + "u"
+    elif word.endswith("ire"):
+        participle = word[:-2] + "t"
+    elif word.endswith("ettre"):
+        participle = word[:-5] + "is"
+    else:
+        return word.endswith("oir")
+    return zipf(participle) >= 2.5
 
 
 def _grave_a_certain(text: str, start: int, end: int) -> bool:
@@ -377,14 +440,22 @@ def _grave_a_certain(text: str, start: int, end: int) -> bool:
     before = prev.group(1) if prev else ""
     if before.lower() in _BEFORE_A or first in _AFTER_A or two in _AFTER_A:
         return True
-    if first in _VERB_NEXT or first.endswith("é"):
+    if first in _VERB_NEXT or first in _ADVERBS or (first.endswith(("é", "ment")) and "'" not in first):
         return False
-    # « a » before an infinitive, or after a lower-case one (« participer a la », « aider a l'émergence »).
-    return _is_infinitive(first) or (before.islower() and _is_infinitive(before) and not before.endswith("re"))
+    # « a » before an infinitive, or after a lower-case one (« participer a la », « aider a l'émergence »), after
+    # a plural (the verb would be « ont »: « difficultés liées a la crise ») or a noun taking « à ».
+    return _is_infinitive(first) or (
+        before.islower() and (before in _NOUNS_BEFORE_A or _is_infinitive(before) or _is_plural(before))
+    )
+
+
+def _is_plural(word: str) -> bool:
+    return word[-1] in "sx" and word not in _NOT_PLURALS and zipf(word) >= 2.5 and zipf(word[:-1]) >= 3.0
 
 
 def restore_grave_a(text: str, changes: list[tuple[str, str, str]] | None = None) -> str:
-    """Replace « a » by « à » where the context makes the preposition certain (each change appended)."""
+    """Replace « a » by « à » where the context makes the preposition certain, and « A » starting a sentence by
+    « À » (each change appended to ``changes``)."""
     out: list[str] = []
     last = 0
     for m in _A_RE.finditer(text):
@@ -394,4 +465,14 @@ def restore_grave_a(text: str, changes: list[tuple[str, str, str]] | None = None
             if changes is not None:
                 changes.append(("a", "à", _context(text, m.start(), m.end())))
     out.append(text[last:])
-    return "".join(out)
+
+    def capital(match: re.Match[str]) -> str:
+        nxt = _NEXT_RE.match(match.string, match.end())
+        first = nxt.group(1).lower() if nxt else ""
+        if first not in _SENTENCE_A_NEXT and first[:2] not in ("l'", "l’"):
+            return "A"  # « A series of… », « A lors que »
+        if changes is not None:
+            changes.append(("A", "À", _context(match.string, match.start(), match.end())))
+        return "À"
+
+    return _SENTENCE_A_RE.sub(capital, "".join(out))

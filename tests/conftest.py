@@ -32,13 +32,15 @@ _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
-    """No LLM configured from the developer's shell, and no network beyond loopback for unit tests."""
+    """No LLM (nor OCR setting) configured from the developer's shell, and no network beyond loopback for unit
+    tests."""
     for name in (
         "ESS_LLM_PROVIDER",
         "ESS_LLM_MODEL",
         "ESS_LLM_BASE_URL",
         "ESS_LLM_API_KEY",
         "OPENAI_API_KEY",
+        "ESS_OCR_CORRECTION",
     ):
         monkeypatch.delenv(name, raising=False)
     if request.node.get_closest_marker("integration"):

@@ -3,12 +3,13 @@ clean_text), what must be left alone, the per-document gate, ingest of an OCR'd 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from ingest.clean import clean_text
-from ingest.ocr import OCR_VERSION, contains_evidence, correct_blocks, correct_ocr
+from ingest.ocr import OCR_VERSION, contains_evidence, correct_blocks, correct_ocr, restore_grave_a
 from ingest.pipeline import ingest_paths
 from tests.pdfs import text_pdf
 from vectorstore.settings import BUNDLED_CORPUS, Settings
@@ -76,6 +77,11 @@ def test_rn_read_as_m_is_corrected():
         ("qui a dû s’adapter a la fois aux attentes", "s’adapter à la fois"),
         ("les structures ont vocation a demeurer évolutifs", "vocation à demeurer"),
         ("les collectivités doivent participer a la gouvernance", "participer à la gouvernance"),
+        # after a plural (the verb would be « ont »), a noun taking « à », at the start of a sentence
+        ("qui rencontrent des difficultés liées a la crise. Il a pour but", "liées à la crise. Il a pour but"),
+        ("- Les dynamiques de soutien a l'innovation sociale", "soutien à l'innovation"),
+        ("est plus que jamais nécessaire. A la fois pour faciliter les initiatives", "nécessaire. À la fois"),
+        ("tout en restant a priori ouverts", "restant a priori"),
     ],
 )
 def test_a_becomes_a_grave_only_where_certain(raw, expected):
@@ -89,6 +95,8 @@ def test_a_becomes_a_grave_only_where_certain(raw, expected):
         "Mais ce dernier a un inconvénient de taille.",
         "L'ESS a toute sa place, elle a été reconnue et a permis des emplois.",
         "Il y a 10 ans, on aurait fait cette proposition.",
+        "La forte implication des bénévoles a aussi permis de tenir.",
+        "Une partie importante de ces initiatives a ainsi porté sur l'adaptation des services.",
     ],
 )
 def test_the_verb_a_is_left_alone(line):
@@ -186,3 +194,17 @@ def test_an_index_built_before_the_correction_step_re_chunks_its_files(fake_inde
     del manifest["files"]["rapport-scanne.pdf"]["ocr_version"]  # as written by an ingest without this step
     fake_index.write_manifest(manifest)
     assert [o.status for o in ingest_paths([upload], index=fake_index).outcomes] == ["ingested"]
+
+
+def test_a_grave_restored_in_clean_text_is_never_the_verb():
+    """The clean documents with every « à » turned into « a »: what the rules restore was « à » there."""
+    text = clean_text((BUNDLED_CORPUS / "cress-occitanie_carnet-des-agoras_2021.md").read_text(encoding="utf-8"))
+    stripped = re.sub(r"(?<!\w)[àÀ](?!\w)", lambda m: "A" if m.group() == "À" else "a", text)
+    restored = restore_grave_a(stripped)
+    changed = [i for i, (a, b) in enumerate(zip(stripped, restored, strict=True)) if a != b]
+    assert len(changed) > 150
+    assert [text[i] for i in changed if text[i] != "à" and stripped[i] == "a"] == []
+    # Capitals: this document writes « A ces facteurs… » itself; English and « A lors que » are left alone.
+    capitals = [text[i : i + 12] for i in changed if stripped[i] == "A"]
+    assert capitals and all(c.startswith(("À ", "A ces", "A partir")) for c in capitals)
+    assert "A series of" in restored and "A lors que" in restored
