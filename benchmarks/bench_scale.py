@@ -3,10 +3,13 @@
 For each size (chunks) and each store (embedded PersistentClient, ``chroma run`` server) the script writes
 synthetic French-like chunks (words drawn with their frequencies from the bundled corpus, ~900 characters
 like real chunks) with random unit vectors of dim 384 straight into the project's CorpusIndex collection,
-builds the BM25 index through ``CorpusIndex.rebuild_lexical`` as an ingest does, then prints: write rate,
-lexical build time, index size on disk, RSS memory, and retrieve p50/p95 for lexical, dense and hybrid
-(the production ``HybridSearch.search``). The embedding model's own rate is measured separately on a few
-hundred real chunks and multiplied out to give the ingest time a real corpus of that size would need.
+builds the BM25 index and the dense matrix through ``CorpusIndex.rebuild_lexical``/``rebuild_dense`` as an
+ingest does, then prints: write rate, lexical and dense build times, index size on disk, RSS memory, retrieve
+p50/p95 for lexical, dense and hybrid (the production ``HybridSearch.search``), and the recall of the dense
+top-60 against a float64 numpy brute force over the vectors written, for the bench queries and the reference
+questions (dev + train, embedded by the same random embedder). The embedding model's own rate is measured
+separately on a few hundred real chunks and multiplied out to give the ingest time a real corpus of that size
+would need.
 
 Usage: python benchmarks/bench_scale.py --sizes 100000 1000000 --stores embedded server [--workdir DIR]
 """
@@ -37,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.retrieval import HybridSearch  # noqa: E402
 from ingest.pipeline import discover, prepare_chunks  # noqa: E402
+from vectorstore.dense import DENSE_FORMAT  # noqa: E402
 from vectorstore.lexical import ChunkTerms, LexicalIndex  # noqa: E402
 from vectorstore.settings import Settings  # noqa: E402
 from vectorstore.store import CorpusIndex  # noqa: E402
@@ -46,6 +50,7 @@ DIM = 384
 WORDS_PER_CHUNK = 130  # ~900 characters, the project's CHUNK_SIZE
 PUBLISHERS = ["CRESS Occitanie", "RTES", "ANCT", "ESS France", "Avise", "Région Sud"]
 QUERIES = 60
+EVAL = ROOT.parent / "shared" / "eval"
 
 
 class RandomEmbeddings(Embeddings):
@@ -156,6 +161,34 @@ def timed(fn, queries: list[str]) -> list[float]:
     return out
 
 
+def reference_questions() -> list[str]:
+    """The questions of dev.jsonl and train.jsonl, when the labelled data is beside the project."""
+    return [
+        json.loads(line)["question"]
+        for name in ("dev.jsonl", "train.jsonl")
+        if (EVAL / name).exists()
+        for line in (EVAL / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+def dense_recall(index: CorpusIndex, vectors: np.ndarray, questions: list[str], k: int = 60) -> dict:
+    """Recall of ``dense_search``'s top-k against a float64 brute force over the vectors written (row i is
+    chunk ``syn{i}``), mean and worst over ``questions``."""
+    recalls = []
+    for question in questions:
+        query = np.asarray(index.embeddings.embed_query(question))
+        scores = vectors @ query
+        exact = {f"syn{i:09d}" for i in np.argpartition(-scores, k - 1)[:k]}
+        got = {doc.id for doc, _ in index.dense_search(question, k)}
+        recalls.append(len(got & exact) / k)
+    return {
+        "dense_recall_questions": len(recalls),
+        "dense_recall_mean": round(float(np.mean(recalls)), 4),
+        "dense_recall_min": round(float(np.min(recalls)), 4),
+    }
+
+
 def run_one(n: int, store: str, workdir: Path, base: Settings, words: list[str], p: np.ndarray) -> dict:
     folder = workdir / f"{store}-{n}"
     shutil.rmtree(folder, ignore_errors=True)
@@ -167,9 +200,11 @@ def run_one(n: int, store: str, workdir: Path, base: Settings, words: list[str],
         settings = dataclasses.replace(base, index_dir=folder / "index", chroma_url=url)
         index = CorpusIndex(settings, embeddings=RandomEmbeddings())
         batch = min(5000, index.collection._client.get_max_batch_size())
+        written: list[np.ndarray] = []
         started = time.perf_counter()
         for ids, texts, metas, vectors in synthetic_batches(n, batch, words, p):
             index.collection.add(ids=ids, documents=texts, metadatas=metas, embeddings=vectors)
+            written.append(vectors)
         write_s = time.perf_counter() - started
         count = index.collection.count()
         manifest = {
@@ -177,6 +212,8 @@ def run_one(n: int, store: str, workdir: Path, base: Settings, words: list[str],
             "generation": 1,
             "lexical_generation": 1,
             "lexical_analyzer": ANALYZER_VERSION,
+            "dense_generation": 1,
+            "dense_format": DENSE_FORMAT,
             "files": {},
         }
         index.write_manifest(manifest)
@@ -186,6 +223,9 @@ def run_one(n: int, store: str, workdir: Path, base: Settings, words: list[str],
         started = time.perf_counter()
         index.rebuild_lexical()  # what an ingest that changed little costs: stored texts read, terms reused
         relexical_s = time.perf_counter() - started
+        started = time.perf_counter()
+        index.rebuild_dense()
+        dense_build_s = time.perf_counter() - started
         # Queries as a user types them: 2 to 6 words of the corpus vocabulary.
         rng = np.random.default_rng(1)
         top = words[50:3000]
@@ -195,6 +235,8 @@ def run_one(n: int, store: str, workdir: Path, base: Settings, words: list[str],
         lex_ms = timed(lambda q: lexical.search(q, 40), queries)
         dense_ms = timed(lambda q: search.index.dense_search(q, 40), queries)
         hybrid_ms = timed(lambda q: search.search(q, 5), queries)
+        recall = dense_recall(search.index, np.concatenate(written), queries + reference_questions())
+        del written
         disk = du_mb(folder / "index") + du_mb(server_path)
         return {
             "store": store,
@@ -203,6 +245,7 @@ def run_one(n: int, store: str, workdir: Path, base: Settings, words: list[str],
             "write_s": round(write_s, 1),
             "lexical_build_s": round(lexical_s, 1),
             "lexical_rebuild_s": round(relexical_s, 1),
+            "dense_build_s": round(dense_build_s, 1),
             "disk_mb": round(disk),
             "bench_rss_mb": round(rss_mb()),
             "server_rss_mb": round(rss_mb(server.pid)) if server else None,
@@ -212,6 +255,7 @@ def run_one(n: int, store: str, workdir: Path, base: Settings, words: list[str],
             "dense_p95_ms": round(pct(dense_ms, 0.95), 1),
             "hybrid_p50_ms": round(statistics.median(hybrid_ms), 1),
             "hybrid_p95_ms": round(pct(hybrid_ms, 0.95), 1),
+            **recall,
         }
     finally:
         if server:
