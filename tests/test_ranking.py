@@ -91,6 +91,7 @@ def test_train_command_writes_every_registered_model(tmp_path, monkeypatch, caps
     seen: list[list[dict]] = []
     groups = _toy_groups()
     spec = _toy_spec(groups)
+    monkeypatch.setattr(ranking, "PROVIDERS", ())  # only the toy: the shipped rankers need a real index
     monkeypatch.setattr(ranking, "_REGISTRY", {"toy": RankerSpec("toy", TOY, lambda rows: seen.append(rows) or groups,
                                                                  spec.params)})  # fmt: skip
     qa = tmp_path / "questions.jsonl"
