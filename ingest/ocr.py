@@ -23,7 +23,7 @@ from vectorstore.text import contains_quote
 
 # Bump when what correct_ocr() returns changes: the ingest manifest records it, so documents indexed with
 # another version are re-chunked by the next ``ingest``.
-OCR_VERSION = 3
+OCR_VERSION = 4
 
 # A document is corrected when at least this many of 1 000 words are non-words (clean French prose: 0-2,
 # the bundled OCR documents: 20-30) and at least MIN_NON_WORDS of them are found.
@@ -33,6 +33,10 @@ MIN_NON_WORDS = 3
 # than the token it replaces (MARGIN in Zipf units: 1.5 = 30 times).
 MIN_ZIPF = 2.5
 MARGIN = 1.5
+# French prose: 45-50 % of its words have a Zipf frequency of at least 5.5 in French (le, de, et, pour…);
+# English text 3-7 %, random letters 0. Below MIN_FRENCH_SHARE the text is not French and is left alone.
+FRENCH_ZIPF = 5.5
+MIN_FRENCH_SHARE = 0.25
 
 # (read by OCR, meant) character confusions, on lower-case text. Accents lost on a capital are a
 # typographic habit, not damage: capitals are never given one.
@@ -73,6 +77,7 @@ CONFUSIONS: tuple[tuple[str, str], ...] = (
     ("ce", "œ"),
 )
 _MAX_EDITS = 2
+MAX_WORD_CHARS = 30
 # Two-letter tokens are too ambiguous to correct, except these readings (« ll » → « Il », « ga » → « ça »).
 _SHORT_READINGS = frozenset({"il", "ça"})
 _FIRST_LETTERS_AFTER_APOSTROPHE = "aeiouhéâîêyà"
@@ -123,13 +128,13 @@ def _variants(word: str, edits: int = _MAX_EDITS) -> dict[str, float]:
 
 
 @lru_cache(maxsize=65536)
-def best_reading(word: str) -> str | None:
+def best_reading(word: str, edits: int = 1) -> str | None:
     """The frequent French word a lower-case non-word was misread from, or None when it is not clearly one.
 
     The cheapest edit wins, then the most frequent word; short tokens only become « il » or « ça ».
     """
     floor = max(MIN_ZIPF, zipf(word) + MARGIN)
-    scored = [(cost, -z, c) for c, cost in _variants(word).items() if (z := zipf(c)) >= floor]
+    scored = [(cost, -z, c) for c, cost in _variants(word, edits).items() if (z := zipf(c)) >= floor]
     if len(word) < 3:
         scored = [s for s in scored if s[2] in _SHORT_READINGS]
     return min(scored)[2] if scored else None
@@ -141,7 +146,13 @@ def is_non_word(token: str) -> bool:
     word = token.lower()
     if token[0].isupper() and _accent_dropped_on_capital(word):
         return False
-    return zipf(word) == 0.0 or best_reading(word) is not None
+    return zipf(word) == 0.0 or best_reading(word, _edits(token)) is not None
+
+
+def _edits(token: str) -> int:
+    """Two confusions are undone only in short words starting with a capital or an l (« lsére » → « Isère »);
+    one elsewhere keeps the candidates per token few (hostile text stays fast) and the corrections safe."""
+    return _MAX_EDITS if (token[0].isupper() or token[0] == "l") and len(token) <= 8 else 1
 
 
 def _accent_dropped_on_capital(word: str) -> bool:
@@ -150,23 +161,38 @@ def _accent_dropped_on_capital(word: str) -> bool:
 
 
 def _vouched(token: str) -> bool:
-    """Acronyms (« ESS »), names and brands with inner capitals (« InterstiCiel ») and one-letter tokens."""
-    return len(token) < 2 or token.isupper() or any(c.isupper() for c in token[1:])
+    """Acronyms (« ESS »), names and brands with inner capitals (« InterstiCiel »), one-letter tokens, and
+    tokens too long to be one French word (which also bounds the edits tried per token)."""
+    return not 2 <= len(token) <= MAX_WORD_CHARS or token.isupper() or any(c.isupper() for c in token[1:])
 
 
 def non_word_rate(text: str) -> tuple[int, int]:
     """(non-words, words) of ``text``, counting only tokens nothing vouches for."""
-    words = [m.group(1) for m in _WORD_RE.finditer(text) if not _vouched(m.group(1))]
-    bad = sum(1 for w in words if is_non_word(w))
-    return bad, len(words)
+    bad, _, total = _profile(text)
+    return bad, total
+
+
+def _profile(text: str) -> tuple[int, int, int]:
+    """(non-words, very frequent French words, words) of ``text``, counting only tokens nothing vouches for."""
+    bad = frequent = total = 0
+    for match in _WORD_RE.finditer(text):
+        token = match.group(1)
+        if not _vouched(token):
+            total += 1
+            frequent += zipf(token.lower()) >= FRENCH_ZIPF
+            bad += is_non_word(token)
+    return bad, frequent, total
 
 
 def is_damaged(text: str) -> bool:
-    return _damaged(*non_word_rate(text))
+    return _damaged(*_profile(text))
 
 
-def _damaged(bad: int, total: int) -> bool:
-    return bad >= MIN_NON_WORDS and 1000 * bad / max(total, 1) >= DAMAGED_PER_1000
+def _damaged(bad: int, frequent: int, total: int) -> bool:
+    """French text (an English report or garbage is left alone) with OCR damage."""
+    return (
+        frequent >= MIN_FRENCH_SHARE * total and bad >= MIN_NON_WORDS and 1000 * bad / max(total, 1) >= DAMAGED_PER_1000
+    )
 
 
 def _with_case(template: str, word: str) -> str:
@@ -183,7 +209,7 @@ def _fix_word(token: str) -> str | None:
     lower = token.lower()
     if zipf(lower) == 0.0 and (split := _split_elision(lower)):
         return _with_case(token, split)
-    reading = best_reading(lower)
+    reading = best_reading(lower, _edits(token))
     if reading is None or (token[0].isupper() and _accent_dropped_on_capital(lower)):
         return None  # no accent added to a capital (« Economique » is a typographic habit)
     if token[0] == "I" and reading[0] == "l":
@@ -220,9 +246,9 @@ def _missing_first_letter(word: str) -> str | None:
 
 def correct_ocr(text: str, *, force: bool = False) -> OcrResult:
     """``text`` with OCR misreadings corrected, when it shows OCR damage (or ``force``)."""
-    bad, total = non_word_rate(text)
+    bad, frequent, total = _profile(text)
     rate = 1000 * bad / max(total, 1)
-    if not force and not _damaged(bad, total):
+    if not force and not _damaged(bad, frequent, total):
         return OcrResult(text, rate)
     apostrophe = "’" if text.count("’") > text.count("'") else "'"
     changes: list[tuple[str, str, str]] = []

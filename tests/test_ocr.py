@@ -112,6 +112,16 @@ def test_names_acronyms_figures_and_real_words_are_left_alone():
     assert result.text == line and result.corrections == 0
 
 
+def test_english_text_and_garbage_are_not_french_and_left_alone():
+    english = (
+        "The role of the pole is to help the network. Their success depends on the market and its leaders, "
+        "who are able to create a new model for the whole region. " * 20
+    )
+    garbage = " ".join(f"xqzt{i} bléfr gavok étrq dpolr" for i in range(300))
+    for text in (english, garbage):
+        assert correct_blocks([text]) == ([text], 0)
+
+
 def test_clean_documents_are_untouched():
     for name in (
         "cress-occitanie_carnet-des-agoras_2021.md",
