@@ -183,6 +183,7 @@ def test_key_figures_carry_unit_source_and_only_a_stated_date() -> None:
         ("Le réseau compte 150 membres (2021).", "2021"),
         ("D'ici 2025, 700 000 salariés partiront à la retraite.", "2025"),
         ("Les 2000 coopératives emploient 300 personnes.", None),
+        ("Au 2ème trimestre 2020, les effectifs de l'ESS ont reculé de 2,8 %.", "2020"),
     ],
 )
 def test_a_figure_is_dated_only_by_a_year_its_sentence_gives_as_a_date(sentence: str, date: str | None) -> None:
