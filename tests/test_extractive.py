@@ -243,3 +243,25 @@ def test_a_sentence_opening_on_a_reference_comes_with_its_antecedent() -> None:
     text, citations = extractive.compose(result.sentences, result.passages)
     assert text.index("La société coopérative") < text.index("Ce modèle"), text
     assert len(citations) == 2 and citations[0].passage is before
+
+
+def test_ranker_labels_and_features_of_a_question(ess_passages) -> None:
+    sentences = extractive._sentences(ess_passages)
+    evidence = [
+        "plus de 400 personnes en Occitanie",  # inside one sentence
+        # spans two whole sentences: each is part of it
+        "La SCIC Acthar accompagne des porteurs de projet en Ariège depuis 2015. La CRESS propose trois pistes",
+    ]
+    labelled = {s.quote for s, y in zip(sentences, extractive.evidence_labels(sentences, evidence), strict=True) if y}
+    assert labelled == {
+        "Le Mois de l'ESS 2020 a réuni plus de 400 personnes en Occitanie.",
+        "La SCIC Acthar accompagne des porteurs de projet en Ariège depuis 2015.",
+    }
+    features = extractive.sentence_features(
+        "Combien de personnes le Mois de l'ESS a-t-il réunies ?", sentences, ess_passages
+    )
+    assert features.shape == (len(sentences), len(extractive.FEATURES.names))
+    names = extractive.FEATURES.names
+    coverage = features[:, names.index("coverage")]
+    assert int(coverage.argmax()) == 0  # the sentence that names the Mois de l'ESS and its people
+    assert features[0, names.index("numeric_x_figure")] == 1.0
