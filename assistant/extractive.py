@@ -573,7 +573,7 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
     item with its sibling items (and a list question's best passage with its list), a sentence opening on a
     reference with the sentence it refers to; what cannot be completed is dropped (never the best one, whose
     colon then reads as the end of its sentence)."""
-    out: list[Sentence] = []
+    groups: list[list[Sentence]] = []
     for rank, s in enumerate(chosen):
         group = [s]
         if display_text(s.quote).endswith(":"):
@@ -588,6 +588,12 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
             if antecedent is None and rank:
                 continue
             group = ([antecedent] if antecedent else []) + group
+        groups.append(group)
+    if kind == LIST:
+        # A list question is answered by a list first: the passage that gives one opens the answer.
+        groups.sort(key=lambda g: not any(_ITEM_RE.match(x.quote) for x in g))
+    out: list[Sentence] = []
+    for group in groups:
         out += [g for g in group if not any(_same(g, o) for o in out)]
     return out
 

@@ -74,6 +74,7 @@ def test_the_levers_question_lists_the_six_levers(corpus_index, monkeypatch):
     levers = ("partenariats financiers", "contributions en nature", "commande publique responsable",
               "accompagner les entreprises", "promouvoir les activités", "co-animer des dynamiques")  # fmt: skip
     assert all(lever in text for lever in levers), answer.text
+    assert "6 leviers" in answer.text.split("\n")[0]  # the list opens the answer
     assert not answer.text.rstrip().endswith(":")
 
 
