@@ -560,12 +560,19 @@ def select(question: str, passages: Sequence[Passage], adjacent: Adjacent | None
             same = sum(c.passage_index == best.passage_index for c in chosen)
             if p >= KEEP_SHARE * top and same < _MAX_SENTENCES[kind]:
                 chosen.append(s)
-        elif s.passage_index not in cited and len(cited) < MAX_PASSAGES and p >= UNSURE_SHARE * top:
+        elif s.passage_index not in cited and len(cited) < MAX_PASSAGES and p >= _share_needed(s, kind) * top:
             # The ranker hesitates between passages: the best sentence of each, each cited.
             chosen.append(s)
             cited.add(s.passage_index)
     completed = _completed(chosen, passages, adjacent, kind)
     return ExtractiveResult(completed, confidence, "", passages)
+
+
+def _share_needed(s: Sentence, kind: str) -> float:
+    """Share of the best probability a sentence of another passage needs to be quoted too. A list question is
+    answered by a list: a sentence announcing one (« … les 6 leviers … : ») is kept on the same footing as a
+    further sentence of the best passage, and _completed then puts it, with its items, first."""
+    return KEEP_SHARE if kind == LIST and display_text(s.quote).endswith(":") else UNSURE_SHARE
 
 
 def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjacent | None, kind: str) -> list[Sentence]:
