@@ -407,13 +407,16 @@ def _ingest_file(
     try:
         sha = file_sha256(path)
         if entry and not replace and _indexed_elsewhere(entry, path):
-            if entry["sha256"] == sha:  # the same text from another copy (another checkout): nothing to do
+            if entry["sha256"] != sha:
+                return FileOutcome(source, "failed", reason=(
+                    f"un autre document nommé « {source} » est déjà indexé : ce fichier ne le remplace pas "
+                    "(renommez-le pour l'ajouter)."
+                ))
+            if entry.get("ocr_version") == ocr_version:
+                # The same text from another copy (another checkout, a moved corpus): nothing to do. Chunked by
+                # another correction step, it goes on below and is re-chunked like the indexed copy would be.
                 return FileOutcome(source, "unchanged", len(entry["chunk_ids"]),
                                    ocr_corrections=entry.get("ocr_corrections", 0))
-            return FileOutcome(source, "failed", reason=(
-                f"un autre document nommé « {source} » est déjà indexé : ce fichier ne le remplace pas "
-                "(renommez-le pour l'ajouter)."
-            ))
         if entry and entry["sha256"] == sha and entry.get("ocr_version") == ocr_version:
             about = {key: value for key, value in document_metadata(path).items() if key in ABOUT_FIELDS}
             if all(entry.get(key) == value for key, value in about.items()):

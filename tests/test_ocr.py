@@ -4,6 +4,7 @@ clean_text), what must be left alone, the per-document gate, ingest of an OCR'd 
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -204,6 +205,20 @@ def test_an_index_built_before_the_correction_step_re_chunks_its_files(fake_inde
     del manifest["files"]["rapport-scanne.pdf"]["ocr_version"]  # as written by an ingest without this step
     fake_index.write_manifest(manifest)
     assert [o.status for o in ingest_paths([upload], index=fake_index).outcomes] == ["ingested"]
+
+
+def test_another_copy_of_a_file_indexed_before_the_correction_step_is_re_chunked(tmp_path, fake_index, upload):
+    """A second checkout (or a moved corpus) of a file the index holds without correction is corrected too."""
+    ingest_paths([upload], index=fake_index)
+    manifest = fake_index.read_manifest()
+    del manifest["files"]["rapport-scanne.pdf"]["ocr_version"]  # as written by an ingest without this step
+    fake_index.write_manifest(manifest)
+    copy = tmp_path / "autre-copie" / Path(upload).name
+    copy.parent.mkdir()
+    shutil.copy(upload, copy)
+    assert [o.status for o in ingest_paths([copy], index=fake_index).outcomes] == ["ingested"]
+    assert fake_index.read_manifest()["files"]["rapport-scanne.pdf"]["ocr_version"] == OCR_VERSION
+    assert [o.status for o in ingest_paths([copy], index=fake_index).outcomes] == ["unchanged"]
 
 
 def test_a_grave_restored_in_clean_text_is_never_the_verb():
