@@ -3,7 +3,7 @@
 For each size (chunks) and each store (embedded PersistentClient, ``chroma run`` server) the script writes
 synthetic French-like chunks (words drawn with their frequencies from the bundled corpus, ~900 characters
 like real chunks) with random unit vectors of dim 384 straight into the project's CorpusIndex collection,
-builds the BM25 index and the dense matrix through ``CorpusIndex.rebuild_lexical``/``rebuild_dense`` as an
+builds the BM25 index and the dense matrix through ``CorpusIndex.rebuild_search_indexes`` as an
 ingest does, then prints: write rate, lexical and dense build times, index size on disk, RSS memory, retrieve
 p50/p95 for lexical, dense and hybrid (the production ``HybridSearch.search``), and the recall of the dense
 top-60 against a float64 numpy brute force over the vectors written, for the bench queries and the reference
@@ -218,13 +218,14 @@ def run_one(n: int, store: str, workdir: Path, base: Settings, words: list[str],
         }
         index.write_manifest(manifest)
         started = time.perf_counter()
-        index.rebuild_lexical()
+        index.rebuild_search_indexes(dense=False)
         lexical_s = time.perf_counter() - started
         started = time.perf_counter()
-        index.rebuild_lexical()  # what an ingest that changed little costs: stored texts read, terms reused
+        # What an ingest that changed little costs: stored texts read, terms reused.
+        index.rebuild_search_indexes(dense=False)
         relexical_s = time.perf_counter() - started
         started = time.perf_counter()
-        index.rebuild_dense()
+        index.rebuild_search_indexes(lexical=False)
         dense_build_s = time.perf_counter() - started
         # Queries as a user types them: 2 to 6 words of the corpus vocabulary.
         rng = np.random.default_rng(1)

@@ -344,10 +344,7 @@ def _publish(index: CorpusIndex, manifest: dict, changed: bool) -> None:
     if changed or lexical_stale or dense_stale:
         manifest["generation"] += 1
         index.write_manifest(manifest)  # store first, then the derived indexes: a crash here only forces a rebuild
-        if changed or lexical_stale:
-            index.rebuild_lexical()
-        if changed or dense_stale:
-            index.rebuild_dense()
+        index.rebuild_search_indexes(lexical=changed or lexical_stale, dense=changed or dense_stale)
         manifest["lexical_generation"] = manifest["dense_generation"] = manifest["generation"]
         manifest["lexical_analyzer"] = ANALYZER_VERSION
         manifest["dense_format"] = DENSE_FORMAT

@@ -140,7 +140,7 @@ def test_ten_fresh_processes_give_the_exact_top_60_through_a_server(
                         documents=source["documents"][start : start + 500],
                         metadatas=source["metadatas"][start : start + 500],
                     )
-                index.rebuild_dense()
+                index.rebuild_search_indexes(lexical=False)
             env = {"ESS_INDEX_DIR": str(local), "ESS_CHROMA_URL": url}
             runs += fresh_process_results(env, vectors, model_id, PROCESSES // 2)
             if half == 1:

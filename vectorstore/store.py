@@ -276,41 +276,43 @@ class CorpusIndex:
                 self._dense_mtime = mtime
             return self._dense
 
-    def rebuild_dense(self) -> DenseIndex:
-        """Build the vector matrix from the stored vectors and save it (ingest's job; nothing is embedded again)."""
-        dense = self.build_dense()
-        dense.save(self.dense_dir)
-        return dense
-
     def build_dense(self) -> DenseIndex:
-        ids: list[str] = []
-        vectors: list[np.ndarray] = []
-        fields: dict[str, list] = {name: [] for name in FILTER_FIELDS}
-        for batch in self._batches(["embeddings", "metadatas"]):
-            ids += batch["ids"]
-            vectors.append(np.asarray(batch["embeddings"], dtype=np.float32))
-            for name in FILTER_FIELDS:
-                fields[name] += [(meta or {}).get(name) for meta in batch["metadatas"]]
-        return DenseIndex.build(ids, np.concatenate(vectors) if vectors else np.zeros((0, 0), np.float32), fields)
+        ids, _, vectors, fields = self._read_all(texts=False, vectors=True)
+        return DenseIndex.build(ids, vectors, fields)
 
     # -- lexical --------------------------------------------------------------------------------
-    def rebuild_lexical(self) -> LexicalIndex:
-        """Build the BM25 index from the stored chunks and persist it (ingest's job)."""
-        lexical = self.build_lexical()
-        lexical.save(self.lexical_dir)
-        return lexical
-
     def build_lexical(self) -> LexicalIndex:
         """BM25 over every stored chunk, reusing the analyzed terms the persisted index kept."""
-        ids: list[str] = []
-        texts: list[str] = []
-        fields: dict[str, list] = {name: [] for name in FILTER_FIELDS}
-        for cid, text, meta in self.iter_all():
-            ids.append(cid)
-            texts.append(indexed_text(text, meta))
-            for name in FILTER_FIELDS:
-                fields[name].append(meta.get(name))
+        ids, texts, _, fields = self._read_all(texts=True, vectors=False)
         return LexicalIndex.build(ids, texts, fields, previous=ChunkTerms.load(self.lexical_dir))
+
+    # -- derived indexes ------------------------------------------------------------------------
+    def rebuild_search_indexes(self, lexical: bool = True, dense: bool = True) -> None:
+        """Build and save the BM25 index and/or the vector matrix from the stored chunks (ingest's job; nothing is
+        embedded again), in one read of the store: reading ids and metadata is most of the cost at scale."""
+        ids, texts, vectors, fields = self._read_all(texts=lexical, vectors=dense)
+        if lexical:
+            LexicalIndex.build(ids, texts, fields, previous=ChunkTerms.load(self.lexical_dir)).save(self.lexical_dir)
+        if dense:
+            DenseIndex.build(ids, vectors, fields).save(self.dense_dir)
+
+    def _read_all(self, texts: bool, vectors: bool) -> tuple[list[str], list[str], np.ndarray, dict[str, list]]:
+        """Ids, indexed texts (when ``texts``), vectors (when ``vectors``) and filter fields of every stored chunk."""
+        include = ["metadatas", *(["documents"] if texts else []), *(["embeddings"] if vectors else [])]
+        ids: list[str] = []
+        indexed: list[str] = []
+        rows: list[np.ndarray] = []
+        fields: dict[str, list] = {name: [] for name in FILTER_FIELDS}
+        for batch in self._batches(include):
+            ids += batch["ids"]
+            metas = [meta or {} for meta in batch["metadatas"]]
+            if texts:
+                indexed += [indexed_text(text, meta) for text, meta in zip(batch["documents"], metas, strict=True)]
+            if vectors:
+                rows.append(np.asarray(batch["embeddings"], dtype=np.float32))
+            for name in FILTER_FIELDS:
+                fields[name] += [meta.get(name) for meta in metas]
+        return ids, indexed, np.concatenate(rows) if rows else np.zeros((0, 0), np.float32), fields
 
     def load_lexical(self) -> LexicalIndex:
         return LexicalIndex.load(self.lexical_dir)
