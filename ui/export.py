@@ -14,15 +14,10 @@ from pathlib import Path
 
 from assistant.brief_export import escape_markdown
 from assistant.types import Answer
-from ui.render import meta_line
+from ui.render import markdown_lines, meta_line
 
 # One exchange of the chat; the answer is None when producing it failed (the chat showed an error).
 Turn = tuple[str, Answer | None]
-
-
-def _lines(text: str) -> str:
-    """Literal Markdown that keeps the text's line breaks (each line escaped on its own)."""
-    return "  \n".join(escape_markdown(line) for line in text.splitlines() if line.strip())
 
 
 def _quote_block(text: str) -> str:
@@ -40,7 +35,7 @@ def conversation_markdown(turns: Sequence[Turn], now: datetime | None = None) ->
         if answer is None:
             out += ["_La réponse n'a pas pu être produite (erreur technique)._", ""]
             continue
-        out += [_lines(answer.text), ""]
+        out += [markdown_lines(answer.text), ""]
         out += [f"_{escape_markdown(w)}_\n" for w in answer.warnings]
         if answer.citations:
             out += ["### Sources", ""]

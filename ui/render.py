@@ -38,9 +38,12 @@ DRAFT_NOTE = "_Brouillon en cours de vérification — il sera remplacé par la 
 def draft_markdown(text: str) -> str:
     """A streamed, not yet verified, draft: marked provisional, plain text (every Markdown mark escaped) with
     its addresses masked, so a planted link or image in the model's output is never live, even briefly."""
-    body = "  \n".join(escape_markdown(_ADDRESS_RE.sub("(adresse masquée)", line))
-                       for line in text.splitlines() if line.strip())
-    return f"{DRAFT_NOTE}\n\n{body} ▌"
+    return f"{DRAFT_NOTE}\n\n{markdown_lines(_ADDRESS_RE.sub('(adresse masquée)', text))} ▌"
+
+
+def markdown_lines(text: str) -> str:
+    """Literal Markdown that keeps the text's line breaks (each line escaped on its own, blank lines dropped)."""
+    return "  \n".join(escape_markdown(line) for line in text.splitlines() if line.strip())
 
 
 def meta_line(p: Passage) -> str:
