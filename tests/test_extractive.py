@@ -265,3 +265,30 @@ def test_ranker_labels_and_features_of_a_question(ess_passages) -> None:
     coverage = features[:, names.index("coverage")]
     assert int(coverage.argmax()) == 0  # the sentence that names the Mois de l'ESS and its people
     assert features[0, names.index("numeric_x_figure")] == 1.0
+
+
+def test_a_name_given_by_the_section_or_another_form_of_the_word_is_not_missing() -> None:
+    passage = make_passage(
+        "La collectivité a confié la collecte des déchets à une association d'insertion, sans prendre toute la "
+        "place dans le projet.",
+        1,
+        section="Roanne : la collecte confiée à l'ESS",
+    )
+    question = "À Roanne, comment la collectivité a-t-elle confié la collecte des déchets ?"
+    assert not extractive.select(question, [passage]).abstain_reason
+    plural = make_passage("Chaque département achète auprès des structures d'insertion du territoire.", 2)
+    question = "Comment les Départements achètent-ils auprès des structures d'insertion ?"
+    assert not extractive.select(question, [plural]).abstain_reason
+    # A name that no passage gives in any form still means the passages are about something else.
+    assert extractive.select("À Nancy, comment la collectivité a-t-elle confié la collecte des déchets ?",
+                             [passage]).abstain_reason.startswith("missing-entity")  # fmt: skip
+
+
+def test_a_who_question_whose_role_no_sentence_names_is_answered_from_the_best_sentence() -> None:
+    passage = make_passage(
+        "Friedrich Hölderlin est l'auteur de cette formule souvent citée sur le péril et ce qui sauve.", 1
+    )
+    result = extractive.select("Qui est l'auteur de la formule sur le péril et ce qui sauve ?", [passage])
+    assert not result.abstain_reason and "Hölderlin" in result.sentences[0].quote
+    result = extractive.select("Qui est le poète de la formule sur le péril et ce qui sauve ?", [passage])
+    assert not result.abstain_reason and "Hölderlin" in result.sentences[0].quote
