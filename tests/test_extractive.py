@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant import extractive
@@ -292,3 +293,26 @@ def test_a_who_question_whose_role_no_sentence_names_is_answered_from_the_best_s
     assert not result.abstain_reason and "Hölderlin" in result.sentences[0].quote
     result = extractive.select("Qui est le poète de la formule sur le péril et ce qui sauve ?", [passage])
     assert not result.abstain_reason and "Hölderlin" in result.sentences[0].quote
+
+
+class _FixedRanker:
+    """Stands in for the learned model: the given probability for each sentence, in reading order."""
+
+    def __init__(self, probabilities: list[float]) -> None:
+        self.probabilities = probabilities
+
+    def probability(self, features):
+        assert len(features) == len(self.probabilities)
+        return np.asarray(self.probabilities)
+
+
+@pytest.mark.parametrize(("elsewhere", "leads"), [(0.6, "première"), (0.9, "seconde")])
+def test_the_first_passage_keeps_the_lead_unless_a_sentence_elsewhere_is_clearly_better(
+    monkeypatch, elsewhere: float, leads: str
+) -> None:
+    first = make_passage("La première structure accompagne les coopératives du territoire depuis dix ans.", 1)
+    second = make_passage("La seconde structure accompagne les coopératives du territoire depuis vingt ans.", 2)
+    monkeypatch.setattr(extractive, "load_ranker", lambda name, features: _FixedRanker([0.5, elsewhere]))
+    result = extractive.select("Quelle structure accompagne les coopératives du territoire ?", [first, second])
+    assert leads in result.sentences[0].quote
+    assert result.support == pytest.approx(0.5 if leads == "première" else elsewhere)
