@@ -585,8 +585,8 @@ def _share_needed(s: Sentence, kind: str) -> float:
 def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjacent | None, kind: str) -> list[Sentence]:
     """The chosen sentences made readable on their own: a list announced (« … : ») comes with its items, a list
     item with its sibling items (and a list question's best passage with its list), a sentence opening on a
-    reference with the sentence it refers to; what cannot be completed is dropped (never the best one, whose
-    colon then reads as the end of its sentence)."""
+    reference with the sentence it refers to, a sentence with the next one when that one refers to it; what
+    cannot be completed is dropped (never the best one, whose colon then reads as the end of its sentence)."""
     groups: list[list[Sentence]] = []
     for rank, s in enumerate(chosen):
         group = [s]
@@ -602,6 +602,8 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
             if antecedent is None and rank:
                 continue
             group = ([antecedent] if antecedent else []) + group
+        if not display_text(s.quote).endswith(":"):
+            group += _continuation(group[-1], passages)
         groups.append(group)
     if kind == LIST:
         # A list question is answered by a list first: the passage that gives one opens the answer.
@@ -610,6 +612,13 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
     for group in groups:
         out += [g for g in group if not any(_same(g, o) for o in out)]
     return out
+
+
+def _continuation(s: Sentence, passages: list[Passage]) -> list[Sentence]:
+    """The sentence right after ``s`` in its passage when it leans on it (« Il fédère… », « Cette démarche… »):
+    it goes on with what ``s`` says, and often ends the answer's evidence (train, out of fold: evidence +1 %)."""
+    after = next((x for x in _spans(passages, s.passage_index) if x.start > s.start), None)
+    return [after] if after and _refers_back(after.quote) and not _ITEM_RE.match(after.quote) else []
 
 
 def _list_around(s: Sentence, passages: list[Passage]) -> list[Sentence]:

@@ -316,3 +316,16 @@ def test_the_first_passage_keeps_the_lead_unless_a_sentence_elsewhere_is_clearly
     result = extractive.select("Quelle structure accompagne les coopératives du territoire ?", [first, second])
     assert leads in result.sentences[0].quote
     assert result.support == pytest.approx(0.5 if leads == "première" else elsewhere)
+
+
+def test_a_sentence_comes_with_the_next_one_when_that_one_goes_on_about_it(monkeypatch) -> None:
+    passage = make_passage(
+        "Le RTES est un réseau constitué de collectivités locales qui compte 150 membres aujourd'hui. Il fédère des "
+        "élus de tous les échelons décisionnels. Le siège du réseau se trouve à Lille depuis sa création.",
+        1,
+    )
+    monkeypatch.setattr(extractive, "load_ranker", lambda name, features: _FixedRanker([0.8, 0.05, 0.05]))
+    result = extractive.select("Qu'est-ce que le réseau RTES ?", [passage])
+    text, citations = extractive.compose(result.sentences, result.passages)
+    assert text.startswith("Le RTES est un réseau") and "Il fédère des élus" in text, text
+    assert "Lille" not in text and len(citations) == 2
