@@ -1,8 +1,9 @@
 """Hybrid retrieval: French BM25 and dense vectors, fused by weighted reciprocal rank.
 
 BM25 is the backbone on this corpus; dense search adds paraphrases BM25 misses. The weights and the
-candidate depth were tuned on the gold questions (benchmarks/tune_retrieval.py); near-duplicate passages
-(the same paragraph in two documents, or overlapping chunks) are collapsed to the best one.
+candidate depth sit on a plateau of the training questions (benchmarks/tune_retrieval.py: other settings stay
+within ±0.01 of R@1); near-duplicate passages (the same paragraph in two documents, or overlapping chunks) are
+collapsed to the best one.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
 from assistant.types import Passage, RequestError, checked_k
-from vectorstore.lexical import ANALYZER_VERSION, LexicalIndex
+from vectorstore.lexical import ANALYZER_VERSION, LEXICAL_FORMAT, LexicalIndex
 from vectorstore.settings import Settings
 from vectorstore.store import FILTER_FIELDS, CorpusIndex, IndexMissingError
 from vectorstore.text import normalize_for_match
@@ -133,10 +134,11 @@ class HybridSearch:
 
     def _current_lexical(self, manifest: dict) -> LexicalIndex:
         """The persisted BM25 index, or one built in memory from the store when it was made by another
-        version of the analyzer (its terms would not match the queries'); the next ingest persists it."""
-        if manifest.get("lexical_analyzer") == ANALYZER_VERSION:
+        version of the analyzer (its terms would not match the queries') or saved in another format (without
+        chunk positions); the next ingest persists it."""
+        if manifest.get("lexical_analyzer") == ANALYZER_VERSION and manifest.get("lexical_format") == LEXICAL_FORMAT:
             return self.index.load_lexical()
-        logger.warning("Lexical index built by another analyzer version: rebuilding it in memory")
+        logger.warning("Lexical index built by another analyzer version or format: rebuilding it in memory")
         return self.index.build_lexical()
 
     def search(

@@ -35,7 +35,7 @@ from ingest.errors import IngestError
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from ingest.ocr import OCR_VERSION, correct_blocks
 from vectorstore.dense import DENSE_FORMAT
-from vectorstore.lexical import ANALYZER_VERSION
+from vectorstore.lexical import ANALYZER_VERSION, LEXICAL_FORMAT
 from vectorstore.settings import Settings
 from vectorstore.store import CorpusIndex
 
@@ -332,6 +332,7 @@ def _publish(index: CorpusIndex, manifest: dict, changed: bool) -> None:
     lexical_stale = (
         manifest.get("lexical_generation") != manifest["generation"]
         or manifest.get("lexical_analyzer") != ANALYZER_VERSION
+        or manifest.get("lexical_format") != LEXICAL_FORMAT
         or not index.lexical_dir.exists()
     )
     # An index from before the vector matrix (or of another format) gets one from its stored vectors: a plain
@@ -347,6 +348,7 @@ def _publish(index: CorpusIndex, manifest: dict, changed: bool) -> None:
         index.rebuild_search_indexes(lexical=changed or lexical_stale, dense=changed or dense_stale)
         manifest["lexical_generation"] = manifest["dense_generation"] = manifest["generation"]
         manifest["lexical_analyzer"] = ANALYZER_VERSION
+        manifest["lexical_format"] = LEXICAL_FORMAT
         manifest["dense_format"] = DENSE_FORMAT
     index.write_manifest(manifest)
 

@@ -17,7 +17,7 @@ from assistant.retrieval import HybridSearch, collapse_near_duplicates, normaliz
 from ingest.pipeline import IndexBusyError, ingest_paths, remove_documents
 from tests.conftest import FakeEmbeddings, make_passage
 from vectorstore.dense import DENSE_FORMAT, DenseIndex
-from vectorstore.lexical import ANALYZER_VERSION, LexicalIndex
+from vectorstore.lexical import ANALYZER_VERSION, LEXICAL_FORMAT, LexicalIndex
 from vectorstore.store import FILTER_FIELDS, CorpusIndex, IndexMismatchError
 
 CATALOG = {
@@ -120,10 +120,11 @@ def test_a_path_that_does_not_exist_is_reported_not_dropped(fake_index, corpus):
     assert "typo.pdf" in report.summary()
 
 
-def test_lexical_index_of_an_older_analyzer_is_rebuilt(fake_index, corpus, monkeypatch):
+@pytest.mark.parametrize("key, current", [("lexical_analyzer", ANALYZER_VERSION), ("lexical_format", LEXICAL_FORMAT)])
+def test_lexical_index_of_an_older_analyzer_or_format_is_rebuilt(fake_index, corpus, key, current):
     ingest_paths([corpus], index=fake_index)
     manifest = fake_index.read_manifest()
-    manifest["lexical_analyzer"] = ANALYZER_VERSION - 1
+    manifest[key] = current - 1
     fake_index.write_manifest(manifest)
     # An old BM25 index with other terms: what it holds must not be what search uses.
     LexicalIndex.build(["x"], ["rien à voir"], {name: [None] for name in FILTER_FIELDS}).save(fake_index.lexical_dir)
@@ -134,8 +135,12 @@ def test_lexical_index_of_an_older_analyzer_is_rebuilt(fake_index, corpus, monke
 
     report = ingest_paths([corpus], index=fake_index)
     assert {o.status for o in report.outcomes} == {"unchanged"}
-    assert fake_index.read_manifest()["lexical_analyzer"] == ANALYZER_VERSION
-    assert len(LexicalIndex.load(fake_index.lexical_dir)) == len(fake_index.stored_ids())
+    assert fake_index.read_manifest()[key] == current
+    saved = LexicalIndex.load(fake_index.lexical_dir)
+    assert len(saved) == len(fake_index.stored_ids())
+    assert saved.fields["position"].tolist() == [
+        fake_index.get_chunks([cid])[cid].metadata["position"] for cid in saved.ids
+    ]
 
 
 def exact_top(index: CorpusIndex, query: str, k: int, sources: set[str] | None = None) -> list[str]:

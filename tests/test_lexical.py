@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from vectorstore import lexical
 from vectorstore.lexical import ChunkTerms, LexicalIndex, analyze
@@ -88,3 +89,29 @@ def test_saved_terms_of_another_analyzer_version_are_not_reused(tmp_path, monkey
     monkeypatch.setattr(lexical, "ANALYZER_VERSION", lexical.ANALYZER_VERSION + 1)
     assert ChunkTerms.load(tmp_path / "lex") is None
     assert ChunkTerms.load(tmp_path / "missing") is None
+
+
+def test_a_passage_shares_in_what_the_passage_before_it_names(tmp_path):
+    """A speaker named in one passage and quoted in the next: the continuation gets a tenth of the score of the
+    passage before it in its own document, never of a row of another document."""
+    ids = ["intro", "suite", "ailleurs", "autre"]
+    texts = [
+        "Table ronde : intervention de Danièle Demoustier, socio-économiste à Grenoble.",
+        "Elle estime qu'il faut décloisonner les services des collectivités.",
+        "Les collectivités et leurs services, selon un élu de Grenoble.",
+        "Un atelier sur les monnaies locales.",
+    ]
+    sources = ["a.md", "a.md", "b.md", "b.md"]
+    question = "Selon Demoustier, que doivent faire les collectivités de leurs services ?"
+    alone = {h.chunk_id: h.score for h in LexicalIndex.build(ids, texts, {"source": sources}).search(question, 4)}
+    assert set(alone) == {"intro", "suite", "ailleurs"}
+    index = LexicalIndex.build(ids, texts, {"source": sources, "position": [0, 1, 0, 1]})
+    index.save(tmp_path / "lex")
+    for searched in (index, LexicalIndex.load(tmp_path / "lex")):
+        scores = {h.chunk_id: h.score for h in searched.search(question, 4)}
+        assert scores["suite"] == pytest.approx(alone["suite"] + lexical.PRECEDING_WEIGHT * alone["intro"])
+        assert scores["intro"] == pytest.approx(alone["intro"])  # first of its document
+        assert scores["ailleurs"] == pytest.approx(alone["ailleurs"])  # the row before it is another document's
+        assert scores["autre"] == pytest.approx(lexical.PRECEDING_WEIGHT * alone["ailleurs"])
+    unknown = LexicalIndex.build(ids, texts, {"source": sources, "position": [0, None, 0, 1]})
+    assert {h.chunk_id: h.score for h in unknown.search(question, 4)}["suite"] == pytest.approx(alone["suite"])

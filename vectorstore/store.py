@@ -22,7 +22,7 @@ from langchain_core.embeddings import Embeddings
 
 from vectorstore.dense import DENSE_FORMAT, DenseIndex
 from vectorstore.embeddings import embedding_model_id, make_embeddings
-from vectorstore.lexical import ChunkTerms, LexicalIndex
+from vectorstore.lexical import POSITION_FIELD, ChunkTerms, LexicalIndex
 from vectorstore.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -278,7 +278,7 @@ class CorpusIndex:
 
     def build_dense(self) -> DenseIndex:
         ids, _, vectors, fields = self._read_all(texts=False, vectors=True)
-        return DenseIndex.build(ids, vectors, fields)
+        return DenseIndex.build(ids, vectors, _filter_fields(fields))
 
     # -- lexical --------------------------------------------------------------------------------
     def build_lexical(self) -> LexicalIndex:
@@ -294,15 +294,16 @@ class CorpusIndex:
         if lexical:
             LexicalIndex.build(ids, texts, fields, previous=ChunkTerms.load(self.lexical_dir)).save(self.lexical_dir)
         if dense:
-            DenseIndex.build(ids, vectors, fields).save(self.dense_dir)
+            DenseIndex.build(ids, vectors, _filter_fields(fields)).save(self.dense_dir)
 
     def _read_all(self, texts: bool, vectors: bool) -> tuple[list[str], list[str], np.ndarray, dict[str, list]]:
-        """Ids, indexed texts (when ``texts``), vectors (when ``vectors``) and filter fields of every stored chunk."""
+        """Ids, indexed texts (when ``texts``), vectors (when ``vectors``), filter fields and positions of every
+        stored chunk."""
         include = ["metadatas", *(["documents"] if texts else []), *(["embeddings"] if vectors else [])]
         ids: list[str] = []
         indexed: list[str] = []
         rows: list[np.ndarray] = []
-        fields: dict[str, list] = {name: [] for name in FILTER_FIELDS}
+        fields: dict[str, list] = {name: [] for name in (*FILTER_FIELDS, POSITION_FIELD)}
         for batch in self._batches(include):
             ids += batch["ids"]
             metas = [meta or {} for meta in batch["metadatas"]]
@@ -310,12 +311,16 @@ class CorpusIndex:
                 indexed += [indexed_text(text, meta) for text, meta in zip(batch["documents"], metas, strict=True)]
             if vectors:
                 rows.append(np.asarray(batch["embeddings"], dtype=np.float32))
-            for name in FILTER_FIELDS:
+            for name in fields:
                 fields[name] += [meta.get(name) for meta in metas]
         return ids, indexed, np.concatenate(rows) if rows else np.zeros((0, 0), np.float32), fields
 
     def load_lexical(self) -> LexicalIndex:
         return LexicalIndex.load(self.lexical_dir)
+
+
+def _filter_fields(fields: dict[str, list]) -> dict[str, list]:
+    return {name: fields[name] for name in FILTER_FIELDS}
 
 
 def indexed_text(text: str, metadata: dict[str, Any]) -> str:
