@@ -39,13 +39,9 @@ from vectorstore.text import (
 # refuse answerable questions faster than unanswerable ones, whose best sentences score alike (train medians
 # 0.39 answerable, 0.33 unanswerable): refusals come from the figure/person/name checks below and the dense gate
 # of ``assistant.answer``. A further sentence of the best passage is quoted from KEEP_SHARE of the best one's
-# probability, the best sentence of another passage from UNSURE_SHARE (at most MAX_PASSAGES passages). The
-# sentences of retrieval's first passage weigh FIRST_PASSAGE_WEIGHT times their probability in that choice: a
-# sentence elsewhere takes the lead only when clearly more probable (train, out of fold: citation precision
-# 0.47 -> 0.50, evidence 0.44 -> 0.45, support unchanged; KEEP_SHARE 0.4 -> 0.2: evidence 0.42 -> 0.44).
+# probability, the best sentence of another passage from UNSURE_SHARE (at most MAX_PASSAGES passages).
 MIN_CONFIDENCE = 0.05
-KEEP_SHARE = 0.2
-FIRST_PASSAGE_WEIGHT = 1.5
+KEEP_SHARE = 0.4
 UNSURE_SHARE = 0.9
 MAX_PASSAGES = 3
 # Items a list brings along at most.
@@ -530,14 +526,12 @@ def select(question: str, passages: Sequence[Passage], adjacent: Adjacent | None
         # questions): they are about something else, whatever the ranker makes of their sentences.
         return ExtractiveResult([], 0.0, "no-shared-term", passages)
     probability = load_ranker(RANKER, FEATURES).probability(sentence_features(question, sentences, passages))
-    weighted = probability * np.where([s.passage_index == 0 for s in sentences], FIRST_PASSAGE_WEIGHT, 1.0)
-    order = [int(j) for j in np.argsort(-weighted, kind="stable")]
+    order = [int(j) for j in np.argsort(-probability, kind="stable")]
     confidence = float(probability[order[0]])
     # Names in the question the retrieved passages never mention: the corpus is about something else.
-    texts = [normalize_for_match(f"{p.text} {p.title} {p.section or ''}") for p in passages]
+    texts = [normalize_for_match(p.text + " " + p.title) for p in passages]
     entities = named_entities(question)
-    p_terms = set().union(*(s.terms for s in sentences))
-    missing = [e for e in entities if not any(e in t for t in texts) and stem_word(e) not in p_terms]
+    missing = [e for e in entities if not any(e in t for t in texts)]
     if missing:
         return ExtractiveResult([], confidence, "missing-entity:" + ",".join(missing), passages)
     if confidence < MIN_CONFIDENCE:
@@ -555,14 +549,14 @@ def select(question: str, passages: Sequence[Passage], adjacent: Adjacent | None
         if not order:
             return ExtractiveResult([], confidence, "no-figure", passages)
     elif kind == WHO and (role := who_focus(question)):
-        # Sentences naming the role asked about come first; when none does, the ranker's order stands (a
-        # refusal there lost more answerable questions than it caught unanswerable ones on train.jsonl).
-        order = [j for j in order if set(role) <= sentences[j].terms] or order
-    best, top = sentences[order[0]], float(weighted[order[0]])
+        order = [j for j in order if set(role) <= sentences[j].terms]
+        if not order:
+            return ExtractiveResult([], confidence, "no-person", passages)
+    best, top = sentences[order[0]], float(probability[order[0]])
     chosen = [best]
     cited = {best.passage_index}
     for j in order[1:]:
-        s, p = sentences[j], float(weighted[j])
+        s, p = sentences[j], float(probability[j])
         if s.passage_index == best.passage_index:
             same = sum(c.passage_index == best.passage_index for c in chosen)
             if p >= KEEP_SHARE * top and same < _MAX_SENTENCES[kind]:
@@ -585,8 +579,8 @@ def _share_needed(s: Sentence, kind: str) -> float:
 def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjacent | None, kind: str) -> list[Sentence]:
     """The chosen sentences made readable on their own: a list announced (« … : ») comes with its items, a list
     item with its sibling items (and a list question's best passage with its list), a sentence opening on a
-    reference with the sentence it refers to, a sentence with the next one when that one refers to it; what
-    cannot be completed is dropped (never the best one, whose colon then reads as the end of its sentence)."""
+    reference with the sentence it refers to; what cannot be completed is dropped (never the best one, whose
+    colon then reads as the end of its sentence)."""
     groups: list[list[Sentence]] = []
     for rank, s in enumerate(chosen):
         group = [s]
@@ -602,8 +596,6 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
             if antecedent is None and rank:
                 continue
             group = ([antecedent] if antecedent else []) + group
-        if not display_text(s.quote).endswith(":"):
-            group += _continuation(group[-1], passages)
         groups.append(group)
     if kind == LIST:
         # A list question is answered by a list first: the passage that gives one opens the answer.
@@ -612,13 +604,6 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
     for group in groups:
         out += [g for g in group if not any(_same(g, o) for o in out)]
     return out
-
-
-def _continuation(s: Sentence, passages: list[Passage]) -> list[Sentence]:
-    """The sentence right after ``s`` in its passage when it leans on it (« Il fédère… », « Cette démarche… »):
-    it goes on with what ``s`` says, and often ends the answer's evidence (train, out of fold: evidence +1 %)."""
-    after = next((x for x in _spans(passages, s.passage_index) if x.start > s.start), None)
-    return [after] if after and _refers_back(after.quote) and not _ITEM_RE.match(after.quote) else []
 
 
 def _list_around(s: Sentence, passages: list[Passage]) -> list[Sentence]:

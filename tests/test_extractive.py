@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from assistant import extractive
@@ -266,66 +265,3 @@ def test_ranker_labels_and_features_of_a_question(ess_passages) -> None:
     coverage = features[:, names.index("coverage")]
     assert int(coverage.argmax()) == 0  # the sentence that names the Mois de l'ESS and its people
     assert features[0, names.index("numeric_x_figure")] == 1.0
-
-
-def test_a_name_given_by_the_section_or_another_form_of_the_word_is_not_missing() -> None:
-    passage = make_passage(
-        "La collectivité a confié la collecte des déchets à une association d'insertion, sans prendre toute la "
-        "place dans le projet.",
-        1,
-        section="Roanne : la collecte confiée à l'ESS",
-    )
-    question = "À Roanne, comment la collectivité a-t-elle confié la collecte des déchets ?"
-    assert not extractive.select(question, [passage]).abstain_reason
-    plural = make_passage("Chaque département achète auprès des structures d'insertion du territoire.", 2)
-    question = "Comment les Départements achètent-ils auprès des structures d'insertion ?"
-    assert not extractive.select(question, [plural]).abstain_reason
-    # A name that no passage gives in any form still means the passages are about something else.
-    assert extractive.select("À Nancy, comment la collectivité a-t-elle confié la collecte des déchets ?",
-                             [passage]).abstain_reason.startswith("missing-entity")  # fmt: skip
-
-
-def test_a_who_question_whose_role_no_sentence_names_is_answered_from_the_best_sentence() -> None:
-    passage = make_passage(
-        "Friedrich Hölderlin est l'auteur de cette formule souvent citée sur le péril et ce qui sauve.", 1
-    )
-    result = extractive.select("Qui est l'auteur de la formule sur le péril et ce qui sauve ?", [passage])
-    assert not result.abstain_reason and "Hölderlin" in result.sentences[0].quote
-    result = extractive.select("Qui est le poète de la formule sur le péril et ce qui sauve ?", [passage])
-    assert not result.abstain_reason and "Hölderlin" in result.sentences[0].quote
-
-
-class _FixedRanker:
-    """Stands in for the learned model: the given probability for each sentence, in reading order."""
-
-    def __init__(self, probabilities: list[float]) -> None:
-        self.probabilities = probabilities
-
-    def probability(self, features):
-        assert len(features) == len(self.probabilities)
-        return np.asarray(self.probabilities)
-
-
-@pytest.mark.parametrize(("elsewhere", "leads"), [(0.6, "première"), (0.9, "seconde")])
-def test_the_first_passage_keeps_the_lead_unless_a_sentence_elsewhere_is_clearly_better(
-    monkeypatch, elsewhere: float, leads: str
-) -> None:
-    first = make_passage("La première structure accompagne les coopératives du territoire depuis dix ans.", 1)
-    second = make_passage("La seconde structure accompagne les coopératives du territoire depuis vingt ans.", 2)
-    monkeypatch.setattr(extractive, "load_ranker", lambda name, features: _FixedRanker([0.5, elsewhere]))
-    result = extractive.select("Quelle structure accompagne les coopératives du territoire ?", [first, second])
-    assert leads in result.sentences[0].quote
-    assert result.support == pytest.approx(0.5 if leads == "première" else elsewhere)
-
-
-def test_a_sentence_comes_with_the_next_one_when_that_one_goes_on_about_it(monkeypatch) -> None:
-    passage = make_passage(
-        "Le RTES est un réseau constitué de collectivités locales qui compte 150 membres aujourd'hui. Il fédère des "
-        "élus de tous les échelons décisionnels. Le siège du réseau se trouve à Lille depuis sa création.",
-        1,
-    )
-    monkeypatch.setattr(extractive, "load_ranker", lambda name, features: _FixedRanker([0.8, 0.05, 0.05]))
-    result = extractive.select("Qu'est-ce que le réseau RTES ?", [passage])
-    text, citations = extractive.compose(result.sentences, result.passages)
-    assert text.startswith("Le RTES est un réseau") and "Il fédère des élus" in text, text
-    assert "Lille" not in text and len(citations) == 2
