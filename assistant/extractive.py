@@ -445,17 +445,28 @@ def evidence_labels(sentences: Sequence[Sentence], evidence: Sequence[str]) -> l
     return out
 
 
-def training_examples(rows: Sequence[dict[str, Any]]) -> Groups:
-    """The sentences of each labelled question's retrieved passages, labelled by its evidence quotes.
-
-    Fold key: the indexed passage holding the first evidence quote, so that questions written on one
-    passage stay in one cross-validation fold.
-    """
-    from assistant.retrieval import get_search, retrieve
+def fold_keys(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Each labelled question's cross-validation key: the indexed passage holding its first evidence quote, so
+    that questions written on one passage stay in one fold (the question itself when it has no evidence)."""
+    from assistant.retrieval import get_search
 
     chunks = [(cid, normalize_for_match(text)) for cid, text, _ in get_search().index.iter_all()]
-    groups = Groups()
+    keys = []
     for row in rows:
+        evidence = list(row.get("evidence") or [])
+        first = normalize_for_match(evidence[0])[:80] if evidence else row["question"]
+        # The smallest matching id, not the first one read: the store's order varies, the folds must not.
+        keys.append(min((cid for cid, text in chunks if evidence and first in text), default=first))
+    return keys
+
+
+def training_examples(rows: Sequence[dict[str, Any]]) -> Groups:
+    """The sentences of each labelled question's retrieved passages, labelled by its evidence quotes, keyed by
+    ``fold_keys``."""
+    from assistant.retrieval import retrieve
+
+    groups = Groups()
+    for row, key in zip(rows, fold_keys(rows), strict=True):
         evidence = list(row.get("evidence") or [])
         if not evidence:
             continue
@@ -463,9 +474,6 @@ def training_examples(rows: Sequence[dict[str, Any]]) -> Groups:
         sentences = _sentences(passages)
         if not sentences:
             continue
-        first = normalize_for_match(evidence[0])[:80]
-        # The smallest matching id, not the first one read: the store's order varies, the folds must not.
-        key = min((cid for cid, text in chunks if first in text), default=first)
         groups.add(sentence_features(row["question"], sentences, passages), evidence_labels(sentences, evidence), key)
     return groups
 

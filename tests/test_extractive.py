@@ -265,3 +265,29 @@ def test_ranker_labels_and_features_of_a_question(ess_passages) -> None:
     coverage = features[:, names.index("coverage")]
     assert int(coverage.argmax()) == 0  # the sentence that names the Mois de l'ESS and its people
     assert features[0, names.index("numeric_x_figure")] == 1.0
+
+
+def test_fold_keys_keep_the_questions_written_on_one_passage_together(fake_index, tmp_path) -> None:
+    from assistant import retrieval
+    from ingest.pipeline import ingest_paths
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "rural.txt").write_text(
+        "Dans les territoires ruraux, les épiceries solidaires maintiennent un commerce de proximité.\n\n"
+        "La communauté de communes a mis à disposition un local pour une recyclerie associative.",
+        encoding="utf-8",
+    )
+    ingest_paths([folder], index=fake_index)
+    key = (str(fake_index.settings.index_dir), None, fake_index.settings.embedding_model)
+    retrieval._searches[key] = retrieval.HybridSearch(fake_index)
+    try:
+        (chunk,) = [cid for cid, text, _ in fake_index.iter_all() if "épiceries" in text]
+        rows = [
+            {"question": "Que font les épiceries solidaires ?", "evidence": ["les épiceries solidaires maintiennent"]},
+            {"question": "Quel commerce reste au village ?", "evidence": ["maintiennent un commerce de proximité"]},
+            {"question": "Quel temps fera-t-il demain ?"},
+        ]
+        assert extractive.fold_keys(rows) == [chunk, chunk, "Quel temps fera-t-il demain ?"]
+    finally:
+        retrieval._searches.clear()
