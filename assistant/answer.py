@@ -71,13 +71,14 @@ def extractive_answer(question: str, passages: Sequence[Passage], warnings: Sequ
     return _quoted(extractive.select(question, passages), passages, warnings)
 
 
-def _adjacent(retriever: Retriever | None) -> extractive.Adjacent | None:
-    """How the answerer reads the chunk next to a passage: from the index, when passages come from it."""
+def _index_access(retriever: Retriever | None) -> tuple[extractive.Adjacent | None, Callable[[str], bool] | None]:
+    """How the answerer reads the chunk next to a passage and asks whether the corpus knows a name: from the
+    index, when passages come from it."""
     if retriever is not None:
-        return None
-    from assistant.retrieval import adjacent_passage
+        return None, None
+    from assistant.retrieval import adjacent_passage, mentioned_in_corpus
 
-    return adjacent_passage
+    return adjacent_passage, mentioned_in_corpus
 
 
 def _quoted(result: extractive.ExtractiveResult, passages: Sequence[Passage], warnings: Sequence[str]) -> Answer:
@@ -189,7 +190,7 @@ def stream_ask(
         logger.info("abstaining: retrieval below the gate for %r", standalone)
         yield _final(_abstain(passages, LLM if model else EXTRACTIVE, warnings))
         return
-    found = extractive.select(standalone, passages, _adjacent(retriever))
+    found = extractive.select(standalone, passages, *_index_access(retriever))
     if model is None or found.abstain_reason:
         # Abstention is decided in code, before any model speaks: handed passages that do not answer, a small
         # model answers anyway, with a figure taken from a neighbouring passage.

@@ -203,6 +203,11 @@ def retrieve(query: str, k: int = 5, **filters: Any) -> list[Passage]:
     return get_search().search(query, k, normalize_filters(filters))
 
 
+def mentioned_in_corpus(name: str) -> bool:
+    """True when some indexed passage uses every search term of ``name``."""
+    return get_search().lexical().mentions(name)
+
+
 def get_neighbours(chunk_id: str, before: int = 1, after: int = 1) -> list[Passage]:
     """The chunk and its neighbours in document order, to read a passage in context."""
     index = get_search().index

@@ -91,6 +91,18 @@ def test_question_about_a_place_the_passages_never_name(ess_passages) -> None:
     assert result.abstain_reason.startswith("missing-entity")
 
 
+def test_a_name_the_corpus_knows_elsewhere_does_not_refuse(ess_passages) -> None:
+    """The passages retrieved do not name Roanne, but the corpus does: retrieval missed, the question is not
+    about something the corpus ignores; a name the corpus never uses still refuses."""
+    question = "À Roanne, comment les coopératives d'activité accompagnent-elles les entrepreneurs ?"
+    assert extractive.select(question, ess_passages).abstain_reason.startswith("missing-entity:roanne")
+    asked: list[str] = []
+    known = extractive.select(question, ess_passages, known_name=lambda name: asked.append(name) or name == "roanne")
+    assert asked == ["roanne"] and not known.abstain_reason.startswith("missing-entity") and known.sentences
+    unknown = extractive.select(question, ess_passages, known_name=lambda name: False)
+    assert unknown.abstain_reason.startswith("missing-entity:roanne")
+
+
 def test_unrelated_passages_are_not_quoted(ess_passages) -> None:
     result = extractive.select("Quelle est la recette de la tarte tatin aux pommes caramélisées ?", ess_passages)
     assert result.abstain_reason == "no-shared-term" and not result.sentences

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant import answer as answer_mod
 from assistant import retrieval
 from assistant.retrieval import HybridSearch, collapse_near_duplicates, normalize_filters
 from ingest.pipeline import IndexBusyError, ingest_paths, remove_documents
@@ -384,3 +385,13 @@ def test_upload_labels_and_removal_of_an_uploaded_file(fake_index, tmp_path):
     assert not (folder / "fiche.md").exists()
     assert "fiche.md" not in json.loads((folder / "catalog.json").read_text(encoding="utf-8"))
     assert retrieval.retrieve("PTCE entreprises", k=1) == []
+
+
+def test_the_answerer_asks_the_index_whether_the_corpus_knows_a_name(fake_index, corpus):
+    ingest_paths([corpus], index=fake_index)
+    search_over(fake_index)
+    adjacent, known_name = answer_mod._index_access(None)
+    assert adjacent is retrieval.adjacent_passage and known_name is retrieval.mentioned_in_corpus
+    assert retrieval.mentioned_in_corpus("épiceries") and retrieval.mentioned_in_corpus("Épicerie")
+    assert not retrieval.mentioned_in_corpus("Bruxelles") and not retrieval.mentioned_in_corpus("")
+    assert answer_mod._index_access(lambda q, k: []) == (None, None)  # passages from elsewhere: no index to ask

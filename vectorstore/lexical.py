@@ -246,6 +246,12 @@ class LexicalIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [LexicalHit(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
+    def mentions(self, text: str) -> bool:
+        """True when every search term of ``text`` (a place, a body, an acronym) occurs in some chunk."""
+        terms = analyze(text)
+        vocabulary = self._bm25.vocab_dict if self._bm25 is not None else {}
+        return bool(terms) and all(term in vocabulary for term in terms)
+
     def save(self, folder: Path) -> None:
         def write(tmp: Path) -> None:
             if self._bm25 is not None:
