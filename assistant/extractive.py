@@ -233,13 +233,28 @@ _UNIT_RE = {
 }
 
 
+# Count nouns a figure may be given with instead of the question's own: people are counted as « personnes »,
+# « salariés », « bénévoles »… (« combien de personnes travaillent… » → « 800 000 professionnels »), years as
+# « ans ». Stems, as NumericFocus keeps them.
+_PEOPLE = tuple(
+    stem_word(w)
+    for w in (
+        "personne", "salarié", "professionnel", "bénévole", "volontaire", "participant", "habitant", "emploi",
+        "agent", "membre", "adhérent", "travailleur", "jeune", "citoyen",
+    )
+)  # fmt: skip
+_COUNTED = {stem: _PEOPLE for stem in _PEOPLE} | {stem_word("année"): (stem_word("année"), stem_word("an"))}
+
+
 def numeric_focus(question: str) -> NumericFocus:
     """What the asked figure is about: 'combien de Scop' counts Scop; 'quel taux d'intérêt' is a share of
     intérêt; 'quel montant d'aide' is money about aide; 'quels chiffres' takes any figure."""
     q = fold(question)
-    m = re.search(r"\bcombien\b(?: y a-t-il)?(?:\s+(?:de|des|d'))?\s*(\w+)", q)
+    m = re.search(r"\bcombien\b(?: y a-t-il)?\s+(?:de|des|d')\s*(\w+)", q)
     if m and m.group(1) not in QUESTION_STOPWORDS:
-        return NumericFocus((stem_word(m.group(1)),), counted=True)
+        return NumericFocus(_COUNTED.get(stem_word(m.group(1)), (stem_word(m.group(1)),)), counted=True)
+    if re.search(r"\bcombien\b", q):  # « combien croient… », « combien va à… »: a quantity, any figure
+        return NumericFocus()
     # The head's complement, when attached to it: "taux d'intérêt", "montant de l'aide".
     heads = "|".join(_NUMERIC_FOCUS)
     m = re.search(rf"\b({heads})s?\b(?:\s+(?:de|du|des|d')\s*(?:la |le |les |l')?(\w+))?", q)

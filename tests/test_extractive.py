@@ -303,3 +303,22 @@ def test_fold_keys_keep_the_questions_written_on_one_passage_together(fake_index
         assert extractive.fold_keys(rows) == [chunk, chunk, "Quel temps fera-t-il demain ?"]
     finally:
         retrieval._searches.clear()
+
+
+def test_a_count_of_people_or_years_takes_the_count_noun_the_text_uses() -> None:
+    """« Combien de personnes… » is answered by « 800 000 professionnels », « combien d'années » by « 20 ans »;
+    « combien de SCIC » still wants SCIC counted, and « combien croient… » (a verb) any figure."""
+    staff = make_passage(
+        "L'activité sanitaire et sociale privée solidaire, c'est plus de 800 000 professionnels en France. "
+        "Les établissements ont été créés en 1947 par des associations de patients.",
+        source="sante.md",
+    )
+    result = extractive.select("Combien de personnes travaillent dans les établissements privés solidaires ?", [staff])
+    assert not result.abstain_reason and "800 000 professionnels" in result.sentences[0].quote
+    age = make_passage("Notre coopérative a 20 ans d'ancienneté : une assise financière confortable.", source="cae.md")
+    result = extractive.select("Depuis combien d'années la coopérative existe-t-elle ?", [age])
+    assert not result.abstain_reason and "20 ans" in result.sentences[0].quote
+    cooperatives = extractive.select("Combien de coopératives les établissements solidaires comptent-ils ?", [staff])
+    assert cooperatives.abstain_reason == "no-figure"
+    assert extractive.numeric_focus("Combien croient à un autre modèle économique ?") == extractive.NumericFocus()
+    assert extractive.numeric_focus("Combien y a-t-il de Scop ?").stems == ("scop",)
