@@ -375,7 +375,7 @@ class _TopicMatcher:
         n = len(docs)
         df = {t: sum(t in d for d in docs) for t in self.terms}
         self.weights = {t: math.log((n + 1) / (df[t] + 0.5)) + 0.1 for t in self.terms}
-        self.total = sum(self.weights.values())
+        self.total = math.fsum(self.weights.values())  # order-free: a set's order changes with the hash seed
         # The topic's most specific term the passages use (« commande » in « ESS et commande publique »):
         # a sentence must name it.
         used = sorted(t for t in self.terms if df[t])
@@ -397,7 +397,7 @@ class _TopicMatcher:
         present = self._present(text)
         if self.key not in present:
             return 0.0
-        return sum(w for t, w in self.weights.items() if t in present) / self.total
+        return math.fsum(w for t, w in self.weights.items() if t in present) / self.total
 
 
 def is_duplicate(a: str, b: str) -> bool:

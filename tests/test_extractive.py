@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from assistant import extractive
@@ -322,3 +328,57 @@ def test_a_count_of_people_or_years_takes_the_count_noun_the_text_uses() -> None
     assert cooperatives.abstain_reason == "no-figure"
     assert extractive.numeric_focus("Combien croient à un autre modèle économique ?") == extractive.NumericFocus()
     assert extractive.numeric_focus("Combien y a-t-il de Scop ?").stems == ("scop",)
+
+class _FixedRanker:
+    """Stands in for the learned model: the given probability for each sentence, in reading order."""
+
+    def __init__(self, probabilities: list[float]) -> None:
+        self.probabilities = probabilities
+
+    def probability(self, features):
+        assert len(features) == len(self.probabilities)
+        return np.asarray(self.probabilities)
+
+
+@pytest.mark.parametrize(("second", "quoted"), [(0.25, True), (0.1, False)])
+def test_a_further_sentence_of_the_best_passage_is_quoted_from_a_fifth_of_the_best_probability(
+    monkeypatch, second: float, quoted: bool
+) -> None:
+    passage = make_passage(
+        "La coopérative accompagne les porteurs de projet du territoire depuis 2015. Elle a aidé quarante "
+        "entreprises à se créer dans la vallée.",
+        1,
+    )
+    monkeypatch.setattr(extractive, "load_ranker", lambda name, features: _FixedRanker([0.8, second]))
+    result = extractive.select("Qui accompagne les porteurs de projet du territoire ?", [passage])
+    assert "depuis 2015" in result.sentences[0].quote
+    assert any("quarante" in s.quote for s in result.sentences) is quoted
+
+
+_FEATURES_OF_A_FIXED_QUESTION = """
+from assistant import extractive
+from tests.conftest import ESS_TEXTS, make_passage
+passages = [make_passage(t, i, source=f"doc{i}.md") for i, t in enumerate(ESS_TEXTS, start=1)]
+question = "Combien de coopératives, de SCIC et d'associations accompagnent les porteurs de projet en Ariège ?"
+sentences = extractive._sentences(passages)
+print(extractive.sentence_features(question, sentences, passages).tobytes().hex())
+"""
+
+
+def test_sentence_features_do_not_depend_on_the_process_hash_seed() -> None:
+    """Each process orders a set of words differently; the features (hence `train`'s model and the answers) must
+    come out bit for bit the same."""
+    root = Path(__file__).resolve().parents[1]
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", _FEATURES_OF_A_FIXED_QUESTION],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": str(seed), "PYTHONPATH": str(root)},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(outputs) == 1 and outputs.pop().strip()

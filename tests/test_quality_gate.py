@@ -25,10 +25,11 @@ def test_recall_at_5_stays_above_the_gate(corpus_index, monkeypatch):
     result = evaluate_retrieval(load_gold(GOLD), lambda q, k: retrieval.retrieve(q, k))
     print(f"\nR@1 {result['r@1']} R@5 {result['r@5']} R@10 {result['r@10']} MRR@10 {result['mrr@10']}")
     assert result["questions"] >= 40
-    # Measured R@5 0.882 (45 of 51) and R@1 0.647 (33 of 51) on 2026-12-02, on an index with OCR correction and
-    # exact dense search (R@1 was 0.686 before OCR correction). Issue 11 asks for R@1 0.78 / R@5 0.92, which the
+    # Measured R@5 0.863 (44 of 51) and R@1 0.647 (33 of 51) on 2026-12-02, on an index with OCR correction,
+    # exact dense search and the preceding passage's BM25 share (chosen on train.jsonl: R@1/R@5 0.468/0.677 →
+    # 0.497/0.684 there; on dev R@5 was 45 of 51 before it). Issue 11 asks for R@1 0.78 / R@5 0.92, which the
     # shipped retrieval does not reach; the gate leaves one question of margin below what it does.
-    assert result["r@5"] >= 44 / 51 - 1e-6, result
+    assert result["r@5"] >= 43 / 51 - 1e-6, result
     assert result["r@1"] >= 32 / 51 - 1e-6, result
 
 
@@ -53,7 +54,8 @@ def test_answer_evidence_stays_above_the_gate(corpus_index, monkeypatch):
     monkeypatch.setenv("ESS_INDEX_DIR", str(corpus_index))
     result = evaluate_answers(load_gold(GOLD), lambda q: ask(q, mode="extractive"))
     print(f"\nanswer evidence {result['answer_evidence']} citation precision {result['citation_precision']}")
-    # Measured 0.647 (33 of 51 answerable questions) on 2026-12-02; the gate leaves one question of margin.
+    # Measured 0.647 (33 of 51 answerable questions) on 2026-12-02 with the sentence model trained on train.jsonl
+    # and data/questions/written.jsonl; the gate leaves one question of margin.
     assert result["answer_evidence"] >= 32 / 51 - 1e-6, result
 
 
