@@ -193,7 +193,7 @@ def preceding_rows(sources: Sequence[object], positions: Sequence[object]) -> np
     row_of = {(source, position): row for row, (source, position) in enumerate(zip(sources, positions, strict=True))}
     return np.array(
         [
-            row_of.get((source, position - 1), -1) if isinstance(position, int) else -1
+            row_of.get((source, position - 1), -1) if isinstance(position, int | np.integer) else -1
             for source, position in zip(sources, positions, strict=True)
         ],
         dtype=np.int64,
