@@ -586,7 +586,13 @@ def select(
         if not order:
             return ExtractiveResult([], confidence, "no-figure", passages)
     elif kind == WHO and (role := who_focus(question)):
-        order = [j for j in order if set(role) <= sentences[j].terms]
+        # As for a figure: the person named for a role of one body must come from a passage about that body
+        # (« le directeur général de la FEHAP » is not the director of another association listed nearby).
+        order = [
+            j
+            for j in order
+            if set(role) <= sentences[j].terms and all(e in texts[sentences[j].passage_index] for e in entities)
+        ]
         if not order:
             return ExtractiveResult([], confidence, "no-person", passages)
     best, top = sentences[order[0]], float(probability[order[0]])

@@ -382,3 +382,19 @@ def test_sentence_features_do_not_depend_on_the_process_hash_seed() -> None:
         for seed in range(6)
     }
     assert len(outputs) == 1 and outputs.pop().strip()
+
+
+def test_the_holder_of_a_role_comes_from_a_passage_about_the_body_asked() -> None:
+    """« Qui est le directeur général de la FEHAP ? » is not answered by the directors of other associations
+    listed in a passage that does not name the FEHAP."""
+    directors = make_passage(
+        "Intervenants de la table ronde : Andrés Atenza, directeur général de l'ANRAS ; Régine Deles, directrice "
+        "générale de l'ADPAM.",
+        source="agoras.md",
+    )
+    fehap = make_passage("La FEHAP fédère les établissements privés solidaires du secteur sanitaire.", 2, source="f.md")
+    result = extractive.select("Qui est le directeur général de l'ANRAS ?", [fehap, directors])
+    assert not result.abstain_reason and "Atenza" in result.sentences[0].quote
+    assert extractive.select("Qui est le directeur général de la FEHAP ?", [fehap, directors]).abstain_reason == (
+        "no-person"
+    )
