@@ -574,27 +574,22 @@ def select(
     if confidence < MIN_CONFIDENCE:
         return ExtractiveResult([], confidence, "low-confidence", passages)
     kind = question_kind(question)
+    wanted: Callable[[Sentence], bool] | None = None
     if kind == NUMERIC:
-        # A figure answers only if it is about the thing asked, in a passage about what the question names:
-        # a figure borrowed from a neighbouring passage is the classic invented answer.
-        focus = numeric_focus(question)
+        wanted, reason = numeric_focus(question).answered_by, "no-figure"
+    elif kind == WHO and (role := set(who_focus(question))):
+        wanted, reason = (lambda s: role <= s.terms), "no-person"
+    if wanted is not None:
+        # A figure, or the holder of a role, answers only if it is about the thing asked, in a passage about what
+        # the question names: a figure borrowed from a neighbouring passage is the classic invented answer, and
+        # « le directeur général de la FEHAP » is not the director of another association listed nearby.
         order = [
             j
             for j in order
-            if focus.answered_by(sentences[j]) and all(e in texts[sentences[j].passage_index] for e in entities)
+            if wanted(sentences[j]) and all(e in texts[sentences[j].passage_index] for e in entities)
         ]
         if not order:
-            return ExtractiveResult([], confidence, "no-figure", passages)
-    elif kind == WHO and (role := who_focus(question)):
-        # As for a figure: the person named for a role of one body must come from a passage about that body
-        # (« le directeur général de la FEHAP » is not the director of another association listed nearby).
-        order = [
-            j
-            for j in order
-            if set(role) <= sentences[j].terms and all(e in texts[sentences[j].passage_index] for e in entities)
-        ]
-        if not order:
-            return ExtractiveResult([], confidence, "no-person", passages)
+            return ExtractiveResult([], confidence, reason, passages)
     best, top = sentences[order[0]], float(probability[order[0]])
     chosen = [best]
     cited = {best.passage_index}
