@@ -295,16 +295,25 @@ _ENTITY_RE = re.compile(r"(?<![\w'’])[A-ZÀ-Ý][\w-]*")
 _SENTENCE_START_RE = re.compile(r"(?:^|[.?!:;]\s+|\n)$")
 
 
-def named_entities(question: str) -> list[str]:
-    """Capitalised words of the question not starting a sentence, normalised ('Nouvelle-Aquitaine')."""
-    out = []
+# A century (« XIXe siècle ») is capitalised without being a name.
+_ROMAN_ORDINAL_RE = re.compile(r"[IVXLC]+(?:e|er|ème|eme)")
+
+
+def _names(question: str) -> dict[str, str]:
+    """Capitalised words of the question not starting a sentence: normalised form → form as written."""
+    out: dict[str, str] = {}
     for m in _ENTITY_RE.finditer(question):
-        if _SENTENCE_START_RE.search(question[: m.start()]):
+        if _SENTENCE_START_RE.search(question[: m.start()]) or _ROMAN_ORDINAL_RE.fullmatch(m.group()):
             continue
         name = normalize_for_match(m.group())
-        if name and name not in QUESTION_STOPWORDS and name not in out:
-            out.append(name)
+        if name and name not in QUESTION_STOPWORDS:
+            out.setdefault(name, m.group())
     return out
+
+
+def named_entities(question: str) -> list[str]:
+    """Capitalised words of the question not starting a sentence, normalised ('Nouvelle-Aquitaine')."""
+    return list(_names(question))
 
 
 # --- the sentence ranker's features ---------------------------------------------------------------------
@@ -567,8 +576,10 @@ def select(
     confidence = float(probability[order[0]])
     # Names in the question the retrieved passages never mention: the corpus is about something else.
     texts = [normalize_for_match(p.text + " " + p.title) for p in passages]
-    entities = named_entities(question)
-    missing = [e for e in entities if not any(e in t for t in texts) and not (known_name and known_name(e))]
+    names = _names(question)
+    entities = list(names)
+    # The corpus is asked about the name as written: « Sud-Est » is the words sud and est, « sudest » no word.
+    missing = [e for e in entities if not any(e in t for t in texts) and not (known_name and known_name(names[e]))]
     if missing:
         return ExtractiveResult([], confidence, "missing-entity:" + ",".join(missing), passages)
     if confidence < MIN_CONFIDENCE:

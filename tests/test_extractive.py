@@ -103,10 +103,20 @@ def test_a_name_the_corpus_knows_elsewhere_does_not_refuse(ess_passages) -> None
     question = "À Roanne, comment les coopératives d'activité accompagnent-elles les entrepreneurs ?"
     assert extractive.select(question, ess_passages).abstain_reason.startswith("missing-entity:roanne")
     asked: list[str] = []
-    known = extractive.select(question, ess_passages, known_name=lambda name: asked.append(name) or name == "roanne")
-    assert asked == ["roanne"] and not known.abstain_reason.startswith("missing-entity") and known.sentences
+    known = extractive.select(question, ess_passages, known_name=lambda name: asked.append(name) or name == "Roanne")
+    assert asked == ["Roanne"] and not known.abstain_reason.startswith("missing-entity") and known.sentences
     unknown = extractive.select(question, ess_passages, known_name=lambda name: False)
     assert unknown.abstain_reason.startswith("missing-entity:roanne")
+
+
+def test_the_corpus_is_asked_about_a_name_as_written_and_a_century_is_no_name(ess_passages) -> None:
+    """« Sud-Est » is looked up as written (the words sud and est), not as its normalised form « sudest », which no
+    text contains; « XIXe » (a century) is no name to look up at all."""
+    question = "Que retient la synthèse du Sud-Est sur les coopératives d'activité ?"
+    asked: list[str] = []
+    known = extractive.select(question, ess_passages, known_name=lambda name: asked.append(name) or name == "Sud-Est")
+    assert asked == ["Sud-Est"] and not known.abstain_reason.startswith("missing-entity")
+    assert extractive.named_entities("Quel penseur du XIXe siècle né à Uzès rêvait de coopératives ?") == ["uzes"]
 
 
 def test_unrelated_passages_are_not_quoted(ess_passages) -> None:
@@ -328,6 +338,7 @@ def test_a_count_of_people_or_years_takes_the_count_noun_the_text_uses() -> None
     assert cooperatives.abstain_reason == "no-figure"
     assert extractive.numeric_focus("Combien croient à un autre modèle économique ?") == extractive.NumericFocus()
     assert extractive.numeric_focus("Combien y a-t-il de Scop ?").stems == ("scop",)
+
 
 class _FixedRanker:
     """Stands in for the learned model: the given probability for each sentence, in reading order."""
