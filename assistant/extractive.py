@@ -366,14 +366,46 @@ def _bigrams(terms: Sequence[str]) -> set[tuple[str, str]]:
     return set(zip(terms, terms[1:], strict=False))
 
 
-def sentence_features(question: str, sentences: Sequence[Sentence], passages: Sequence[Passage]) -> np.ndarray:
-    """One row of FEATURES per sentence: how it covers the question, what it looks like, where it stands."""
+@dataclass(frozen=True)
+class Reading:
+    """What the features and the selection both read from a question and its passages, worked out once."""
+
+    terms: list[str]
+    kind: str
+    # Capitalised names: normalised form → form as written (``_names``).
+    names: dict[str, str]
+    # Each passage's text and title, normalised: where a name of the question is looked for.
+    texts: list[str]
+    focus: NumericFocus | None
+    role: frozenset[str]
+
+
+def read(question: str, passages: Sequence[Passage]) -> Reading:
+    """The question's analysis and the passages' normalised texts: the ranker's features and the checks of
+    ``select`` (names, figure, role) need the same ones."""
+    kind = question_kind(question)
+    return Reading(
+        question_terms(question),
+        kind,
+        _names(question),
+        [normalize_for_match(p.text + " " + p.title) for p in passages],
+        numeric_focus(question) if kind == NUMERIC else None,
+        frozenset(who_focus(question)) if kind == WHO else frozenset(),
+    )
+
+
+def sentence_features(
+    question: str, sentences: Sequence[Sentence], passages: Sequence[Passage], reading: Reading | None = None
+) -> np.ndarray:
+    """One row of FEATURES per sentence: how it covers the question, what it looks like, where it stands.
+    ``reading`` is ``read(question, passages)`` when the caller has it already."""
     width = len(FEATURES.names)
-    q_list = question_terms(question)
+    reading = reading or read(question, passages)
+    q_list = reading.terms
     q_terms = set(q_list)
     if not sentences or not q_terms:
         return np.zeros((len(sentences), width))
-    kind = question_kind(question)
+    kind = reading.kind
     n = len(sentences)
     df = {t: sum(1 for s in sentences if t in s.terms) for t in q_terms}
     idf = {t: math.log((n + 1) / (df[t] + 0.5)) + 0.1 for t in q_terms}
@@ -391,12 +423,11 @@ def sentence_features(question: str, sentences: Sequence[Sentence], passages: Se
     top_lexical = max((p.lexical_score or 0.0 for p in passages), default=0.0) or 1.0
     dense = [p.dense_score for p in passages if p.dense_score is not None]
     top_dense = max(dense, default=0.0)
-    texts = [normalize_for_match(p.text + " " + p.title) for p in passages]
-    entities = named_entities(question)
+    texts = reading.texts
+    entities = list(reading.names)
     # The question's words no retrieved passage uses (« ratatouille »): the passages are about something else.
     absent = 1.0 - cover(set().union(*p_terms))
-    focus = numeric_focus(question) if kind == NUMERIC else None
-    role = set(who_focus(question)) if kind == WHO else set()
+    focus, role = reading.focus, reading.role
 
     covs = np.array([cover(s.terms) for s in sentences])
     cov_rank = np.empty(n)
@@ -564,19 +595,20 @@ def select(
     """
     passages = list(passages)
     sentences = _sentences(passages)
-    q_terms = set(question_terms(question))
+    reading = read(question, passages)
+    q_terms = set(reading.terms)
     if not sentences or not q_terms:
         return ExtractiveResult([], 0.0, "no-sentence", passages)
     if not any(q_terms & s.terms for s in sentences):
         # Not one word of the question in the passages (never the case for retrieved ones on the gold
         # questions): they are about something else, whatever the ranker makes of their sentences.
         return ExtractiveResult([], 0.0, "no-shared-term", passages)
-    probability = load_ranker(RANKER, FEATURES).probability(sentence_features(question, sentences, passages))
+    features = sentence_features(question, sentences, passages, reading)
+    probability = load_ranker(RANKER, FEATURES).probability(features)
     order = [int(j) for j in np.argsort(-probability, kind="stable")]
     confidence = float(probability[order[0]])
     # Names in the question the retrieved passages never mention: the corpus is about something else.
-    texts = [normalize_for_match(p.text + " " + p.title) for p in passages]
-    names = _names(question)
+    texts, names = reading.texts, reading.names
     entities = list(names)
     # The corpus is asked about the name as written: « Sud-Est » is the words sud and est, « sudest » no word.
     missing = [e for e in entities if not any(e in t for t in texts) and not (known_name and known_name(names[e]))]
@@ -584,11 +616,11 @@ def select(
         return ExtractiveResult([], confidence, "missing-entity:" + ",".join(missing), passages)
     if confidence < MIN_CONFIDENCE:
         return ExtractiveResult([], confidence, "low-confidence", passages)
-    kind = question_kind(question)
+    kind = reading.kind
     wanted: Callable[[Sentence], bool] | None = None
-    if kind == NUMERIC:
-        wanted, reason = numeric_focus(question).answered_by, "no-figure"
-    elif kind == WHO and (role := set(who_focus(question))):
+    if reading.focus is not None:
+        wanted, reason = reading.focus.answered_by, "no-figure"
+    elif role := reading.role:
         wanted, reason = (lambda s: role <= s.terms), "no-person"
     if wanted is not None:
         # A figure, or the holder of a role, answers only if it is about the thing asked, in a passage about what

@@ -293,6 +293,15 @@ def test_ranker_labels_and_features_of_a_question(ess_passages) -> None:
     coverage = features[:, names.index("coverage")]
     assert int(coverage.argmax()) == 0  # the sentence that names the Mois de l'ESS and its people
     assert features[0, names.index("numeric_x_figure")] == 1.0
+    # select hands its own reading of the question and passages to the features: the same features.
+    question = "Combien de personnes le Mois de l'ESS a-t-il réunies en Occitanie ?"
+    reading = extractive.read(question, ess_passages)
+    assert reading.kind == extractive.NUMERIC and reading.focus == extractive.numeric_focus(question)
+    assert reading.names == {"mois": "Mois", "occitanie": "Occitanie"}
+    assert np.array_equal(
+        extractive.sentence_features(question, sentences, ess_passages, reading),
+        extractive.sentence_features(question, sentences, ess_passages),
+    )
 
 
 def test_fold_keys_keep_the_questions_written_on_one_passage_together(fake_index, tmp_path) -> None:
