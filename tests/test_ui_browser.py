@@ -20,6 +20,8 @@ from ui.brief_tab import build_brief_tab
 from vectorstore.settings import Settings
 
 QUESTION = "Que proposent les acteurs pour un nouveau pacte ?"
+GRADIO_ENGLISH_LABELS = ("Click to upload or drop files", "File upload", "Copy table data", "Dataframe", "Fullscreen",
+                         "Table actions", "Open cell menu", "chatbot conversation", "More tabs")
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +145,12 @@ def test_pop_ups_and_the_upload_refusal_are_french(page: Page, tmp_path):
         "Type de fichier non accepté : fiche-ptce.docx. Formats acceptés : .pdf, .txt, .md.", timeout=10_000)
     expect(toast.locator(".toast-title")).to_have_text("Erreur")
     expect(page.locator("body")).not_to_contain_text("Invalid file type")
+    # Screen readers and tooltips read French labels, not the ones Gradio writes in English.
+    expect(page.locator("#ess-upload [aria-label='Cliquez ou déposez des fichiers']").first).to_be_attached()
+    page.get_by_role("tab", name="Corpus").click()
+    expect(page.locator("[aria-label='Copier le tableau']").first).to_be_attached()
+    english = ", ".join(f"[aria-label='{label}'], [title='{label}']" for label in GRADIO_ENGLISH_LABELS)
+    expect(page.locator(english)).to_have_count(0)
 
 
 def test_a_long_pasted_question_is_shortened_and_the_chat_says_so(page: Page):

@@ -103,7 +103,7 @@ mark { background: #ffe58a; color: inherit; }
 
 # The page is French (Gradio's template says "en": screen readers and hyphenation would read it as English).
 # Gradio 6's pop-ups show their type as title (« Error », « Warning ») whatever title the server sends, and the
-# upload component writes its own English refusal: both are translated as they appear.
+# upload component writes its own English refusal and labels: they are translated as they appear.
 # Clicking a [n] marker of an answer follows its #ess-source-n link; this also opens that source card,
 # again a moment later in case the panel was just redrawn with the clicked answer's sources.
 JS = """
@@ -113,7 +113,21 @@ JS = """
   // Keys Gradio's French catalogue lacks, read out by screen readers as they are.
   const keys = {"common.complete": "Terminé", "common.error": "Erreur"};
   const uploadRefusal = /^Invalid file types?: (.*?)(?: and (\\d+) more)?\\. Only (.*) allowed\\.$/;
+  // Labels Gradio's components write in English whatever the language (read by screen readers, shown on hover).
+  const labels = {"Click to upload or drop files": "Cliquez ou déposez des fichiers",
+                  "File upload": "Envoi de fichiers", "Copy table data": "Copier le tableau",
+                  "Copied to clipboard": "Copié", "Dataframe": "Tableau",
+                  "Table actions": "Actions du tableau", "Open cell menu": "Menu de la cellule",
+                  "Fullscreen": "Plein écran", "Exit fullscreen": "Quitter le plein écran",
+                  "chatbot conversation": "Conversation", "More tabs": "Autres onglets",
+                  "Gradio footer navigation": "Liens du pied de page"};
   const translate = (root) => {
+    root.querySelectorAll("[aria-label], [title]").forEach((el) => {
+      for (const name of ["aria-label", "title"]) {
+        const french = labels[el.getAttribute(name)];
+        if (french) el.setAttribute(name, french);
+      }
+    });
     root.querySelectorAll(".toast-title").forEach((el) => {
       const text = el.firstChild;
       if (text && text.nodeType === Node.TEXT_NODE && titles[text.data.trim()]) {
@@ -132,7 +146,8 @@ JS = """
     });
   };
   new MutationObserver(() => translate(document.body))
-    .observe(document.body, {childList: true, subtree: true, characterData: true});
+    .observe(document.body, {childList: true, subtree: true, characterData: true, attributes: true,
+                             attributeFilter: ["aria-label", "title"]});
   const openCard = (id) => {
     const card = document.getElementById(id);
     if (card) { card.open = true; card.scrollIntoView({block: "nearest"}); }
