@@ -274,6 +274,21 @@ def numeric_focus(question: str) -> NumericFocus:
     return NumericFocus((stem_word(head), *extra))
 
 
+_CLAUSE_RE = re.compile(r"\s*(?:\bet\b|[,;?])\s*")
+
+
+def figures_asked(question: str) -> tuple[NumericFocus, ...]:
+    """The figure each clause of a figure question asks for: « combien d'épargnants…, et pour quel montant ? »
+    is answered by the number of subscribers or by the sum; () when the question asks no figure."""
+    if question_kind(question) != NUMERIC:
+        return ()
+    out: list[NumericFocus] = []
+    for clause in _CLAUSE_RE.split(question):
+        if clause and question_kind(clause) == NUMERIC and (focus := numeric_focus(clause)) not in out:
+            out.append(focus)
+    return tuple(out) or (numeric_focus(question),)
+
+
 def who_focus(question: str) -> list[str]:
     """The role a 'qui' question asks about: 'Qui était le ministre délégué…' -> [ministr]."""
     m = re.search(r"\bqui (?:est|etait|sont|etaient|fut)\s+(?:le|la|les|l')\s*(\w+)", fold(question))
@@ -376,8 +391,14 @@ class Reading:
     names: dict[str, str]
     # Each passage's text and title, normalised: where a name of the question is looked for.
     texts: list[str]
+    # The figure asked, as the ranker's focus_match reads it (the whole question's first one), and every figure
+    # asked (``figures_asked``), one of which a sentence must give to answer.
     focus: NumericFocus | None
+    figures: tuple[NumericFocus, ...]
     role: frozenset[str]
+
+    def gives_figure(self, sentence: Sentence) -> bool:
+        return any(f.answered_by(sentence) for f in self.figures)
 
 
 def read(question: str, passages: Sequence[Passage]) -> Reading:
@@ -390,6 +411,7 @@ def read(question: str, passages: Sequence[Passage]) -> Reading:
         _names(question),
         [normalize_for_match(p.text + " " + p.title) for p in passages],
         numeric_focus(question) if kind == NUMERIC else None,
+        figures_asked(question),
         frozenset(who_focus(question)) if kind == WHO else frozenset(),
     )
 
@@ -618,8 +640,8 @@ def select(
         return ExtractiveResult([], confidence, "low-confidence", passages)
     kind = reading.kind
     wanted: Callable[[Sentence], bool] | None = None
-    if reading.focus is not None:
-        wanted, reason = reading.focus.answered_by, "no-figure"
+    if reading.figures:
+        wanted, reason = reading.gives_figure, "no-figure"
     elif role := reading.role:
         wanted, reason = (lambda s: role <= s.terms), "no-person"
     if wanted is not None:

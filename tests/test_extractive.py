@@ -296,7 +296,7 @@ def test_ranker_labels_and_features_of_a_question(ess_passages) -> None:
     # select hands its own reading of the question and passages to the features: the same features.
     question = "Combien de personnes le Mois de l'ESS a-t-il réunies en Occitanie ?"
     reading = extractive.read(question, ess_passages)
-    assert reading.kind == extractive.NUMERIC and reading.focus == extractive.numeric_focus(question)
+    assert reading.kind == extractive.NUMERIC and reading.figures == (extractive.numeric_focus(question),)
     assert reading.names == {"mois": "Mois", "occitanie": "Occitanie"}
     assert np.array_equal(
         extractive.sentence_features(question, sentences, ess_passages, reading),
@@ -347,6 +347,27 @@ def test_a_count_of_people_or_years_takes_the_count_noun_the_text_uses() -> None
     assert cooperatives.abstain_reason == "no-figure"
     assert extractive.numeric_focus("Combien croient à un autre modèle économique ?") == extractive.NumericFocus()
     assert extractive.numeric_focus("Combien y a-t-il de Scop ?").stems == ("scop",)
+
+
+def test_a_question_asking_two_figures_is_answered_by_either() -> None:
+    """« Combien d'épargnants…, et pour quel montant ? »: the text counts « souscripteurs », not « épargnants »,
+    but it gives the sum, which the second clause asks for; asked alone, the count still finds no figure."""
+    fund = make_passage(
+        "Pour faciliter l'investissement citoyen, Energie partagée a également créé un fonds d'investissement "
+        "solidaire, dans lequel chaque épargnant peut flécher son investissement. Né en 2010, il compte déjà "
+        "4 500 000 € pour 2300 souscripteurs (en moyenne 2000 € par souscription)",
+        source="rtes.md",
+    )
+    question = "Combien d'épargnants ont placé de l'argent dans le fonds citoyen, et pour quel montant ?"
+    assert extractive.figures_asked(question) == (
+        extractive.NumericFocus(("epargn",), counted=True),
+        extractive.NumericFocus(unit="money"),
+    )
+    result = extractive.select(question, [fund])
+    assert not result.abstain_reason and any("4 500 000 €" in s.quote for s in result.sentences)
+    alone = extractive.select("Combien d'épargnants ont placé de l'argent dans le fonds citoyen ?", [fund])
+    assert alone.abstain_reason == "no-figure"
+    assert extractive.figures_asked("Qui préside le fonds, et depuis quand ?") == ()
 
 
 class _FixedRanker:
