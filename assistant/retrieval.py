@@ -141,10 +141,7 @@ class HybridSearch:
             if centroid is not None and centroid.model_id != self.index.model_id:
                 logger.warning(
                     "Query centroid %s was made with %s, the index uses %s: dense hits ranked by plain cosine "
-                    "(ess-assistant train makes one for this model)",
-                    path,
-                    centroid.model_id,
-                    self.index.model_id,
+                    "(ess-assistant train makes one for this model)", path, centroid.model_id, self.index.model_id
                 )
                 centroid = None
             self._centroid = (key, centroid)
@@ -312,14 +309,8 @@ def list_documents() -> list[dict[str, Any]]:
     filters, citations and the corpus panel."""
     files = get_search().index.read_manifest()["files"]
     return [
-        {
-            "source": source,
-            "title": e.get("title"),
-            "publisher": e.get("publisher"),
-            "year": e.get("year"),
-            "passages": len(e.get("chunk_ids", [])),
-            "indexed_at": e.get("indexed_at"),
-        }
+        {"source": source, "title": e.get("title"), "publisher": e.get("publisher"), "year": e.get("year"),
+         "passages": len(e.get("chunk_ids", [])), "indexed_at": e.get("indexed_at")}
         for source, e in sorted(files.items())
     ]
 
