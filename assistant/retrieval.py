@@ -187,18 +187,36 @@ class HybridSearch:
         query: str,
         k: int = 5,
         filters: dict[str, list] | None = None,
+        **fusion: Any,
+    ) -> list[Passage]:
+        """The ``k`` best passages; ``fusion``: the weights and depth of :meth:`fused`, to measure other ones."""
+        filters = dict(filters or {})
+        if filters.get("publisher"):
+            filters["publisher"] = resolve_publishers(filters["publisher"], self.publishers())
+        fused, lex_scores, dense_scores = self.fused(query, filters, **fusion)
+        ranked = sorted(fused, key=fused.__getitem__, reverse=True)[: max(k * 3, k + 10)]
+        docs = self.index.get_chunks(ranked)
+        passages = (
+            passage_from(docs[cid], fused[cid], lex_scores.get(cid), dense_scores.get(cid))
+            for cid in ranked
+            if cid in docs
+        )
+        return collapse_near_duplicates(passages)[:k]
+
+    def fused(
+        self,
+        query: str,
+        filters: dict[str, list] | None = None,
         *,
         lexical_weight: float = LEXICAL_WEIGHT,
         dense_weight: float | None = None,
         centred_weight: float = CENTRED_WEIGHT,
         rrf_k: int = RRF_K,
         candidates: int = CANDIDATES,
-    ) -> list[Passage]:
-        """The ``k`` best passages; ``dense_weight`` None: the plain cosine's weight measured with or without
-        the centred list (an embedding model without a query centroid has only the plain one)."""
-        filters = dict(filters or {})
-        if filters.get("publisher"):
-            filters["publisher"] = resolve_publishers(filters["publisher"], self.publishers())
+    ) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+        """Each candidate's fused score, BM25 score and plain cosine. ``dense_weight`` None: the plain cosine's
+        weight measured with or without the centred list (a model without a query centroid has only the plain
+        one)."""
         centroid = self.centroid()
         if dense_weight is None:
             dense_weight = DENSE_WEIGHT if centroid is not None else UNCENTRED_DENSE_WEIGHT
@@ -215,15 +233,7 @@ class HybridSearch:
                 hits = dense.search(vector, candidates, filters, centring)
                 dense_scores.update(hits)
                 lists.append((weight, [cid for cid, _ in hits]))
-        fused = fuse(lists, rrf_k)
-        ranked = sorted(fused, key=fused.__getitem__, reverse=True)[: max(k * 3, k + 10)]
-        docs = self.index.get_chunks(ranked)
-        passages = (
-            passage_from(docs[cid], fused[cid], lex_scores.get(cid), dense_scores.get(cid))
-            for cid in ranked
-            if cid in docs
-        )
-        return collapse_near_duplicates(passages)[:k]
+        return fuse(lists, rrf_k), lex_scores, dense_scores
 
 
 def fuse(lists: Iterable[tuple[float, Sequence[str]]], rrf_k: int = RRF_K) -> dict[str, float]:

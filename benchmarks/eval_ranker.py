@@ -32,16 +32,7 @@ import numpy as np
 
 from assistant import ranking
 from assistant.evaluation import load_gold
-from assistant.retrieval import (
-    CANDIDATES,
-    CENTRED_WEIGHT,
-    DENSE_WEIGHT,
-    LEXICAL_WEIGHT,
-    RRF_K,
-    UNCENTRED_DENSE_WEIGHT,
-    fuse,
-    get_search,
-)
+from assistant.retrieval import get_search
 from vectorstore.text import contains_quote, normalize_for_match
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
@@ -55,16 +46,8 @@ def pool_features(question: str) -> tuple[list[str], np.ndarray]:
     lexical = search.lexical()
     bm25 = {hit.chunk_id: hit.score for hit in lexical.search(question, len(lexical))}
     dense = search.index.dense_index()
-    vector = search.index.embeddings.embed_query(question)
-    cosine = dict(dense.search(vector, len(dense)))
-    lists = [(LEXICAL_WEIGHT, list(bm25)[:CANDIDATES])]
-    centroid = search.centroid()
-    if centroid is None:
-        lists.append((UNCENTRED_DENSE_WEIGHT, list(cosine)[:CANDIDATES]))
-    else:
-        centred = [cid for cid, _ in dense.search(vector, CANDIDATES, centroid=centroid)]
-        lists += [(DENSE_WEIGHT, list(cosine)[:CANDIDATES]), (CENTRED_WEIGHT, centred)]
-    fused = fuse(lists, RRF_K)
+    cosine = dict(dense.search(search.index.embeddings.embed_query(question), len(dense)))
+    fused = search.fused(question)[0]
     ids = sorted(fused, key=fused.__getitem__, reverse=True)[:POOL]
     best_bm25 = max(bm25.values(), default=0.0)
     cos = np.array([cosine.get(cid, 0.0) for cid in ids])
