@@ -15,7 +15,9 @@ section and document votes, dense and BM25 pseudo-relevance feedback, sentence v
 the fused R@1 in cross-validation and cost the easy questions (six of them: R@1 0.69 → 0.66 on train's 58 easy
 questions), so ``retrieve`` keeps the fused order. Again on train.jsonl + data/questions/written.jsonl (463
 questions, 2026-12-02, after the preceding passage's BM25 share): fused R@1/R@5 0.503/0.708, model grouped CV
-0.499/0.721, in-sample 0.531/0.737 — still no gain at rank 1.
+0.499/0.721, in-sample 0.531/0.737 — still no gain at rank 1. Once more with the questions' common direction
+(three fused lists; run on a file joining both, 2026-12-02): fused 0.518/0.739, model grouped CV 0.510/0.743,
+in-sample 0.542/0.754; validation fused 0.647/0.843, model 0.588/0.843.
 
 Usage: ESS_INDEX_DIR=... python benchmarks/eval_ranker.py [train.jsonl [dev.jsonl]]
 The validation file is only printed, never fitted or tuned on.
