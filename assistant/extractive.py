@@ -238,15 +238,15 @@ _UNIT_RE = {
 
 # Count nouns a figure may be given with instead of the question's own: people are counted as « personnes »,
 # « salariés », « bénévoles »… (« combien de personnes travaillent… » → « 800 000 professionnels »), years as
-# « ans ». Stems, as NumericFocus keeps them.
+# « ans ». Stems of folded words, as NumericFocus and _counts make them (« salarié » and « salaries » stem apart).
 _PEOPLE = tuple(
-    stem_word(w)
+    stem_word(fold(w))
     for w in (
         "personne", "salarié", "professionnel", "bénévole", "volontaire", "participant", "habitant", "emploi",
         "agent", "membre", "adhérent", "travailleur", "jeune", "citoyen",
     )
 )  # fmt: skip
-_COUNTED = {stem: _PEOPLE for stem in _PEOPLE} | {stem_word("année"): (stem_word("année"), stem_word("an"))}
+_COUNTED = {stem: _PEOPLE for stem in _PEOPLE} | {stem_word("annee"): (stem_word("annee"), stem_word("an"))}
 
 
 def numeric_focus(question: str) -> NumericFocus:
@@ -290,8 +290,9 @@ def figures_asked(question: str) -> tuple[NumericFocus, ...]:
 
 
 def who_focus(question: str) -> list[str]:
-    """The role a 'qui' question asks about: 'Qui était le ministre délégué…' -> [ministr]."""
-    m = re.search(r"\bqui (?:est|etait|sont|etaient|fut)\s+(?:le|la|les|l')\s*(\w+)", fold(question))
+    """The role a 'qui' question asks about: 'Qui était le ministre délégué…' -> [ministr]. « De qui est la
+    phrase… » asks whose the phrase is: « phrase » is no role."""
+    m = re.search(r"(?<!\bde )\bqui (?:est|etait|sont|etaient|fut)\s+(?:le|la|les|l')\s*(\w+)", fold(question))
     return [stem_word(m.group(1))] if m and m.group(1) not in QUESTION_STOPWORDS else []
 
 

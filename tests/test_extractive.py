@@ -349,6 +349,38 @@ def test_a_count_of_people_or_years_takes_the_count_noun_the_text_uses() -> None
     assert extractive.numeric_focus("Combien y a-t-il de Scop ?").stems == ("scop",)
 
 
+def test_salaried_staff_answer_how_many_people() -> None:
+    """« salariés » counts people: its stem is taken from the folded word, as the text's words are analysed
+    (« salarié » and « salaries » stem apart); a count noun the text does not use still refuses."""
+    quarters = make_passage(
+        "Sur près de de 10 500 établissements de l'ESS en 2018, on compte 100 000 salariés dont une majorité de "
+        "femmes et de jeunes, qui sont des cibles prioritaires de la politique de la ville.",
+        source="anct.md",
+    )
+    question = "Dans les quartiers de la politique de la ville, l'ESS fait travailler combien de personnes ?"
+    result = extractive.select(question, [quarters])
+    assert not result.abstain_reason and "100 000 salariés" in result.sentences[0].quote
+    refused = extractive.select("Combien de coopératives la politique de la ville compte-t-elle ?", [quarters])
+    assert refused.abstain_reason == "no-figure"
+
+
+def test_whose_phrase_is_asked_is_no_role() -> None:
+    """« De qui est la phrase… » asks for the author of a quote, not for the holder of a role « phrase »: the
+    sentence naming Hölderlin answers; « Qui est le président… » still asks for a role."""
+    carnet = make_passage(
+        "Friedrich Hölderlin (1770-1843), tout d'abord, pour cette formule souvent citée, entre autres, par Edgard "
+        "Morin : « **Là où croît le péril, croît aussi ce qui sauve** ». Force est de constater que la crise "
+        "sanitaire liée à la Covid-19 et ses terribles conséquences sont un puissant révélateur des défaillances de "
+        "notre système socio-économique.",
+        source="carnet.md",
+    )
+    question = "De qui est la phrase « Là où croît le péril, croît aussi ce qui sauve » citée au début du carnet ?"
+    assert extractive.who_focus(question) == []
+    result = extractive.select(question, [carnet])
+    assert not result.abstain_reason and "Hölderlin" in result.sentences[0].quote
+    assert extractive.who_focus("Qui est le président de la CRESS Occitanie ?") == ["president"]
+
+
 def test_a_question_asking_two_figures_is_answered_by_either() -> None:
     """« Combien d'épargnants…, et pour quel montant ? »: the text counts « souscripteurs », not « épargnants »,
     but it gives the sum, which the second clause asks for; asked alone, the count still finds no figure."""
