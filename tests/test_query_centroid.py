@@ -59,6 +59,8 @@ def test_centroid_file_round_trips_and_a_bad_file_is_ignored(tmp_path, caplog):
     assert "Unreadable query centroid" in caplog.text
     path.write_text(json.dumps({"format": 99, "model": "m", "direction": [1], "questions": 1}), encoding="utf-8")
     assert QueryCentroid.load(path) is None
+    path.write_text("[1, 2]", encoding="utf-8")  # JSON, but not a centroid
+    assert QueryCentroid.load(path) is None
 
 
 def test_search_uses_the_centroid_of_its_embedding_model_only(fake_index, tmp_path, monkeypatch, caplog):

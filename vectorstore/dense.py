@@ -17,7 +17,7 @@ dense_search without the model, was 3.8 ms; 100k chunks 150 MB, dense_search p50
 1.5 GB memory-mapped, the scan alone 182/208 ms), within the 300 ms budget of ``retrieve`` at 1M. Chroma stays
 the store of texts, metadata and vectors; this matrix is derived from it by ``ingest``, like the BM25 index.
 
-Dense hits are ranked with the questions' common direction taken out of the query (``QueryCentroid``).
+A search can also rank by the query with the direction all questions share taken out (``QueryCentroid``).
 """
 
 from __future__ import annotations
@@ -167,6 +167,6 @@ class QueryCentroid:
             return cls(str(data["model"]), np.asarray(data["direction"], dtype=np.float32), int(data["questions"]))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             logger.warning("Unreadable query centroid %s: %s", path, exc)
             return None
