@@ -705,8 +705,9 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
         # A list question is answered by a list first: the passage that gives one opens the answer.
         groups.sort(key=lambda g: not any(_ITEM_RE.match(x.quote) for x in g))
     out: list[Sentence] = []
-    for group in groups:
-        out += [g for g in group if not any(_same(g, o) for o in out)]
+    for g in (g for group in groups for g in group):
+        if not any(_same(g, o) for o in out):  # a list item chosen for itself is also in its list
+            out.append(g)
     return out
 
 

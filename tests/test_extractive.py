@@ -471,3 +471,20 @@ def test_the_holder_of_a_role_comes_from_a_passage_about_the_body_asked() -> Non
     assert extractive.select("Qui est le directeur général de la FEHAP ?", [fehap, directors]).abstain_reason == (
         "no-person"
     )
+
+
+def test_a_list_item_chosen_for_itself_is_quoted_once_within_its_list() -> None:
+    passage = make_passage(
+        "La coopérative met trois outils à la disposition des porteurs de projet.\n"
+        "- un fonds de garantie solidaire pour les prêts bancaires\n"
+        "- un prêt d'honneur sans intérêt\n"
+        "- une bourse d'échanges de matériel entre adhérents",
+        1,
+    )
+    question = "Quel fonds de garantie solidaire la coopérative propose-t-elle pour les prêts bancaires ?"
+    result = extractive.select(question, [passage])
+    text, citations = extractive.compose(result.sentences, result.passages)
+    quotes = [extractive.display_text(c.quote) for c in citations]
+    assert any("fonds de garantie" in q for q in quotes), text
+    assert len(quotes) == len(set(quotes)), text
+    assert text.count("fonds de garantie solidaire") == 1, text
