@@ -209,7 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--qa", nargs="+", required=True, help="fichiers de questions (JSON lines, avec preuves)")
     p.add_argument("-o", "--output", help="dossier où écrire les modèles (par défaut : ESS_MODELS_DIR ou ceux fournis)")
-    p.add_argument("--model", action="append", help="ne réentraîner que ce modèle (répétable)")
+    p.add_argument("--model", action="append",
+                   help="ne réentraîner que ce modèle (répétable) : query-centroid, answer-sentences")
     p.add_argument("--folds", type=int, default=5, help="plis de la validation croisée (défaut : 5)")
     p.set_defaults(func=cmd_train)
     return parser
