@@ -228,9 +228,9 @@ class HybridSearch:
         dense_scores: dict[str, float] = {}
         if rankings:
             vector = self.index.embeddings.embed_query(query)
-            dense = self.index.dense_index()
-            for weight, centring in rankings:
-                hits = dense.search(vector, candidates, filters, centring)
+            centrings = [centring for _, centring in rankings]
+            hit_lists = self.index.dense_index().rankings(vector, candidates, filters, centrings)
+            for (weight, _), hits in zip(rankings, hit_lists, strict=True):
                 dense_scores.update(hits)
                 lists.append((weight, [cid for cid, _ in hits]))
         return fuse(lists, rrf_k), lex_scores, dense_scores

@@ -31,9 +31,20 @@ def _fresh_searches():
 def test_centroid_is_the_questions_mean_direction_and_removing_it_keeps_what_differs():
     centroid = QueryCentroid.fit("m", QUESTIONS * 3)  # lengths do not matter, directions do
     assert np.allclose(centroid.direction, [1, 0, 0, 0], atol=1e-6) and centroid.questions == 4
-    assert np.allclose(centroid.remove_from(np.array([0.95, 0.3, 0, 0], dtype=np.float32)), [0, 0.3, 0, 0])
-    other_size = np.ones(3, dtype=np.float32)
-    assert centroid.remove_from(other_size) is other_size
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(40, 4)) + [3, 0, 0, 0]
+    index = DenseIndex.build([f"c{i}" for i in range(40)], vectors, {})
+    query = np.array([0.95, 0.3, 0, 0], dtype=np.float32)
+    # Ranked as by the query without its component along the direction: [0, 0.3, 0, 0].
+    expected = np.argsort(-(index.vectors @ np.array([0, 0.3, 0, 0], dtype=np.float32)), kind="stable")[:10]
+    assert [cid for cid, _ in index.search(query, 10, centroid=centroid)] == [f"c{i}" for i in expected]
+    # A centroid of another size (another model) leaves the plain cosine order.
+    other_size = QueryCentroid("other", np.ones(3) / np.sqrt(3), 1)
+    assert index.search(query, 10, centroid=other_size) == index.search(query, 10)
+    # Both orders from one scan are the two searches.
+    assert index.rankings(query, 10, None, (None, centroid)) == [
+        index.search(query, 10), index.search(query, 10, centroid=centroid)
+    ]
 
 
 def test_centred_search_ranks_the_passage_about_the_question_above_the_generic_one():

@@ -47,6 +47,7 @@ class DenseIndex:
         self.ids = ids
         self.vectors = vectors
         self.fields = {name: np.asarray(values, dtype=object) for name, values in fields.items()}
+        self._components: dict[bytes, np.ndarray] = {}
 
     @classmethod
     def build(cls, ids: Sequence[str], vectors: np.ndarray, fields: dict[str, list]) -> DenseIndex:
@@ -69,14 +70,42 @@ class DenseIndex:
 
         With a ``centroid``, chunks are ranked by their similarity to the query without the direction every
         question shares; the similarity returned stays the plain cosine (thresholds and features read it)."""
+        return self.rankings(vector, k, filters, (centroid,))[0]
+
+    def rankings(
+        self,
+        vector: Sequence[float],
+        k: int,
+        filters: dict[str, list] | None = None,
+        centroids: Sequence[QueryCentroid | None] = (None,),
+    ) -> list[list[tuple[str, float]]]:
+        """One :meth:`search` per centroid (None: plain cosine) from a single scan of the matrix: the query
+        without the direction m scores each row v as v·q − (q·m)(v·m), and v·m is computed once per index."""
         if not self.ids or k <= 0:
-            return []
+            return [[] for _ in centroids]
         query = np.asarray(vector, dtype=np.float32)
         query = query / (np.linalg.norm(query) or 1.0)
         similarity = self.vectors @ query
-        scores = similarity if centroid is None else self.vectors @ centroid.remove_from(query)
         keep = field_mask(self.fields, filters or {}, len(self.ids))
         candidates = np.flatnonzero(keep) if keep is not None else None
+        out = []
+        for centroid in centroids:
+            scores = similarity
+            if centroid is not None and centroid.direction.shape == query.shape:
+                scores = similarity - float(query @ centroid.direction) * self._along(centroid)
+            out.append(self._top(scores, similarity, candidates, k))
+        return out
+
+    def _along(self, centroid: QueryCentroid) -> np.ndarray:
+        """Each row's component along the centroid's direction (one scan, kept with this matrix)."""
+        key = centroid.direction.tobytes()
+        if key not in self._components:
+            self._components[key] = self.vectors @ centroid.direction
+        return self._components[key]
+
+    def _top(
+        self, scores: np.ndarray, similarity: np.ndarray, candidates: np.ndarray | None, k: int
+    ) -> list[tuple[str, float]]:
         if candidates is not None:
             scores = scores[candidates]
         k = min(k, len(scores))
@@ -141,12 +170,6 @@ class QueryCentroid:
         unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
         mean = unit.mean(axis=0)
         return cls(model_id, mean / np.linalg.norm(mean), len(vectors))
-
-    def remove_from(self, query: np.ndarray) -> np.ndarray:
-        """``query`` minus its projection on the questions' direction (a query of another size: unchanged)."""
-        if query.shape != self.direction.shape:
-            return query
-        return query - float(query @ self.direction) * self.direction
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
