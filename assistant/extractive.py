@@ -339,6 +339,7 @@ ANSWER_PASSAGES = 5
 RANKER = "answer-sentences"
 _KINDS = (NUMERIC, DATE, WHO, DEFINITION, LIST, EXPLAIN, FACTUAL)
 _YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b")
+_ASKS_YEAR_RE = re.compile(r"\bquelle annee\b")
 # A sentence opening on a demonstrative or a pronoun leans on the one before it (« Ce modèle… », « Elles… »).
 _REFERRING_RE = re.compile(r"^\W*(?:ce|cet|cette|ces|celle|celui|ceux|il|ils|elle|elles|cela|ceci)\b(?!-ci)")
 _IMPERSONAL_RE = re.compile(r"^\W*il (?:faut|convient|s'agit|est (?:necessaire|important|indispensable)|y a)\b")
@@ -397,6 +398,8 @@ class Reading:
     focus: NumericFocus | None
     figures: tuple[NumericFocus, ...]
     role: frozenset[str]
+    # « En quelle année… », « Qui a fondé Grap, et en quelle année ? »: only a sentence giving a year answers.
+    asks_year: bool
 
     def gives_figure(self, sentence: Sentence) -> bool:
         return any(f.answered_by(sentence) for f in self.figures)
@@ -414,6 +417,7 @@ def read(question: str, passages: Sequence[Passage]) -> Reading:
         numeric_focus(question) if kind == NUMERIC else None,
         figures_asked(question),
         frozenset(who_focus(question)) if kind == WHO else frozenset(),
+        bool(_ASKS_YEAR_RE.search(fold(question))),
     )
 
 
@@ -645,6 +649,8 @@ def select(
         wanted, reason = reading.gives_figure, "no-figure"
     elif role := reading.role:
         wanted, reason = (lambda s: role <= s.terms), "no-person"
+    elif reading.asks_year:
+        wanted, reason = (lambda s: bool(_YEAR_RE.search(s.quote))), "no-year"
     if wanted is not None:
         # A figure, or the holder of a role, answers only if it is about the thing asked, in a passage about what
         # the question names: a figure borrowed from a neighbouring passage is the classic invented answer, and

@@ -488,3 +488,17 @@ def test_a_list_item_chosen_for_itself_is_quoted_once_within_its_list() -> None:
     assert any("fonds de garantie" in q for q in quotes), text
     assert len(quotes) == len(set(quotes)), text
     assert text.count("fonds de garantie solidaire") == 1, text
+
+
+def test_a_question_asking_the_year_is_answered_by_a_sentence_giving_one() -> None:
+    """« En quelle année… » is not answered by a sentence about the thing that states no year: the corpus's
+    sentence on Ordi Solidaire's work, quoted for its founding year, was an invented answer."""
+    work = make_passage(
+        "La Scop Ordi Solidaire est spécialisée dans la collecte et le reconditionnement d'ordinateurs mis au rebut.",
+        source="ordi.md",
+    )
+    founded = make_passage("La Scop Ordi Solidaire a été créée en 2013 par d'anciens techniciens.", 2, source="o.md")
+    question = "En quelle année la Scop Ordi Solidaire a-t-elle été créée ?"
+    assert extractive.select(question, [work]).abstain_reason == "no-year"
+    answered = extractive.select(question, [work, founded])
+    assert not answered.abstain_reason and "2013" in answered.sentences[0].quote
