@@ -251,7 +251,8 @@ _COUNTED = {stem: _PEOPLE for stem in _PEOPLE} | {stem_word("annee"): (stem_word
 
 def numeric_focus(question: str) -> NumericFocus:
     """What the asked figure is about: 'combien de Scop' counts Scop; 'quel taux d'intérêt' is a share of
-    intérêt; 'quel montant d'aide' is money about aide; 'quels chiffres' takes any figure."""
+    intérêt; 'quel montant d'aide' is money about aide; 'quels chiffres' takes any figure, 'quel chiffre
+    d'affaires' a sum of money."""
     q = fold(question)
     m = re.search(r"\bcombien\b(?: y a-t-il)?\s+(?:de|des|d')\s*(\w+)", q)
     if m and m.group(1) not in QUESTION_STOPWORDS:
@@ -261,9 +262,11 @@ def numeric_focus(question: str) -> NumericFocus:
     # The head's complement, when attached to it: "taux d'intérêt", "montant de l'aide".
     heads = "|".join(_NUMERIC_FOCUS)
     m = re.search(rf"\b({heads})s?\b(?:\s+(?:de|du|des|d')\s*(?:la |le |les |l')?(\w+))?", q)
-    if not m or m.group(1) == "chiffre":
+    if not m:
         return NumericFocus()
     head, complement = m.group(1), m.group(2) if m.group(2) not in QUESTION_STOPWORDS else None
+    if head == "chiffre":  # « quels chiffres » takes any figure; a « chiffre d'affaires » is a sum of money
+        return NumericFocus(unit="money") if complement == "affaires" else NumericFocus()
     extra = (stem_word(complement),) if complement else ()
     if head == "nombre":
         return NumericFocus(extra, counted=bool(extra))

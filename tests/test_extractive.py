@@ -502,3 +502,18 @@ def test_a_question_asking_the_year_is_answered_by_a_sentence_giving_one() -> No
     assert extractive.select(question, [work]).abstain_reason == "no-year"
     answered = extractive.select(question, [work, founded])
     assert not answered.abstain_reason and "2013" in answered.sentences[0].quote
+
+
+def test_a_turnover_is_a_sum_of_money() -> None:
+    """« Quel chiffre d'affaires… » is answered by a sum, not by the year a service started; « quels chiffres »
+    still takes any figure."""
+    service = make_passage(
+        "Depuis juillet 2012, la SCIC C3R assure la collecte des encombrants à la demande dans l'agglomération.",
+        source="roanne.md",
+    )
+    turnover = make_passage("La SCIC C3R a réalisé un chiffre d'affaires de 1,2 million d'euros.", 2, source="c.md")
+    question = "Quel chiffre d'affaires réalise la SCIC C3R ?"
+    assert extractive.select(question, [service]).abstain_reason == "no-figure"
+    answered = extractive.select(question, [service, turnover])
+    assert not answered.abstain_reason and "1,2 million d'euros" in answered.sentences[0].quote
+    assert extractive.numeric_focus("Quels chiffres retenir pour la SCIC C3R ?") == extractive.NumericFocus()
