@@ -24,6 +24,7 @@ import numpy as np
 
 from assistant.ranking import FeatureSet, Groups, RankerSpec, load_ranker, register
 from assistant.types import Citation, Passage
+from vectorstore.glossary import ACRONYMS
 from vectorstore.text import (
     QUESTION_STOPWORDS,
     contains_quote,
@@ -658,11 +659,8 @@ def select(
         # A figure, or the holder of a role, answers only if it is about the thing asked, in a passage about what
         # the question names: a figure borrowed from a neighbouring passage is the classic invented answer, and
         # « le directeur général de la FEHAP » is not the director of another association listed nearby.
-        order = [
-            j
-            for j in order
-            if wanted(sentences[j]) and all(e in texts[sentences[j].passage_index] for e in entities)
-        ]
+        about = _about_names(entities, texts, passages, adjacent)
+        order = [j for j in order if wanted(sentences[j]) and about(sentences[j].passage_index)]
         if not order:
             return ExtractiveResult([], confidence, reason, passages)
     best, top = sentences[order[0]], float(probability[order[0]])
@@ -680,6 +678,32 @@ def select(
             cited.add(s.passage_index)
     completed = _completed(chosen, passages, adjacent, kind)
     return ExtractiveResult(completed, confidence, "", passages)
+
+
+def _mentions(text: str, name: str) -> bool:
+    """``name`` (normalised) in ``text``, or spelt out when it is an acronym of the field (« RTES »)."""
+    return name in text or (name in ACRONYMS and normalize_for_match(ACRONYMS[name]) in text)
+
+
+def _about_names(
+    names: Sequence[str], texts: Sequence[str], passages: Sequence[Passage], adjacent: Adjacent | None
+) -> Callable[[int], bool]:
+    """Whether passage ``i`` is about every name of the question: it names it, spells out its acronym, or
+    continues the chunk before it that does (« Il rassemble près de 110 collectivités » follows the RTES's
+    name; « L'ensemble des structures… emploie près de 300 personnes » follows « dans la Loire »)."""
+    known: dict[int, bool] = {}
+
+    def about(i: int) -> bool:
+        if i not in known:
+            missing = [n for n in names if not _mentions(texts[i], n)]
+            before = adjacent(passages[i], -1) if missing and adjacent is not None else None
+            if before is not None:
+                text = normalize_for_match(before.text + " " + before.title)
+                missing = [n for n in missing if not _mentions(text, n)]
+            known[i] = not missing
+        return known[i]
+
+    return about
 
 
 def _share_needed(s: Sentence, kind: str) -> float:

@@ -517,3 +517,32 @@ def test_a_turnover_is_a_sum_of_money() -> None:
     answered = extractive.select(question, [service, turnover])
     assert not answered.abstain_reason and "1,2 million d'euros" in answered.sentences[0].quote
     assert extractive.numeric_focus("Quels chiffres retenir pour la SCIC C3R ?") == extractive.NumericFocus()
+
+
+def test_a_figure_is_about_a_name_its_passage_continues_or_spells_out() -> None:
+    """A figure answers about a name its passage does not write when the chunk before names it (« Il rassemble
+    près de 110 collectivités » after the RTES's name) or when it spells out the acronym; a passage about
+    another network, with nothing before it, still refuses."""
+    intro = make_passage("Le RTES est né en 2002 à l'initiative de quelques élus locaux.", 1, source="r.md", position=3)
+    count = make_passage(
+        "Il rassemble près de 110 collectivités de tous échelons, des régions aux communes.",
+        2,
+        source="r.md",
+        position=4,
+    )
+    spelt = make_passage(
+        "Le Réseau des collectivités Territoriales pour une Économie Solidaire rassemble 110 collectivités.",
+        3,
+        source="s.md",
+    )
+
+    def adjacent(p, offset):
+        return intro if p is count and offset == -1 else None
+
+    question = "Combien de collectivités le RTES rassemble-t-il ?"
+    assert extractive.select(question, [count], None, lambda name: True).abstain_reason == "no-figure"
+    continued = extractive.select(question, [count], adjacent, lambda name: True)
+    # Quoted with its antecedent, which names the RTES.
+    assert not continued.abstain_reason
+    assert [s.quote[:12] for s in continued.sentences] == ["Le RTES est ", "Il rassemble"]
+    assert not extractive.select(question, [spelt], None, lambda name: True).abstain_reason
