@@ -237,17 +237,28 @@ _UNIT_RE = {
 }
 
 
-# Count nouns a figure may be given with instead of the question's own: people are counted as « personnes »,
-# « salariés », « bénévoles »… (« combien de personnes travaillent… » → « 800 000 professionnels »), years as
-# « ans ». Stems of folded words, as NumericFocus and _counts make them (« salarié » and « salaries » stem apart).
-_PEOPLE = tuple(
-    stem_word(fold(w))
-    for w in (
-        "personne", "salarié", "professionnel", "bénévole", "volontaire", "participant", "habitant", "emploi",
-        "agent", "membre", "adhérent", "travailleur", "jeune", "citoyen",
-    )
-)  # fmt: skip
-_COUNTED = {stem: _PEOPLE for stem in _PEOPLE} | {stem_word("annee"): (stem_word("annee"), stem_word("an"))}
+# Count nouns a figure may be given with instead of the question's own. « Combien de personnes… » takes any
+# count of people (« 800 000 professionnels »); a kind of people takes its own kind or « personnes »
+# (« combien de volontaires » → « 40 bénévoles », « combien d'emplois » → « 300 personnes »), never another
+# kind (« combien de bénévoles » is not answered by « 1,8 million de salariés »); years are also « ans ».
+# Stems of folded words, as NumericFocus and _counts make them (« salarié » and « salaries » stem apart).
+def _stems(*words: str) -> tuple[str, ...]:
+    return tuple(stem_word(fold(w)) for w in words)
+
+
+_PERSON = stem_word("personne")
+_KINDS_OF_PEOPLE = (
+    _stems("salarié", "emploi", "professionnel", "agent", "travailleur"),
+    _stems("bénévole", "volontaire"),
+    _stems("membre", "adhérent"),
+    *((stem,) for stem in _stems("participant", "habitant", "jeune", "citoyen")),
+)
+_PEOPLE = (_PERSON, *(stem for kind in _KINDS_OF_PEOPLE for stem in kind))
+_COUNTED = (
+    {_PERSON: _PEOPLE}
+    | {stem: (*kind, _PERSON) for kind in _KINDS_OF_PEOPLE for stem in kind}
+    | {stem_word("annee"): _stems("annee", "an")}
+)
 
 
 def numeric_focus(question: str) -> NumericFocus:

@@ -546,3 +546,20 @@ def test_a_figure_is_about_a_name_its_passage_continues_or_spells_out() -> None:
     assert not continued.abstain_reason
     assert [s.quote[:12] for s in continued.sentences] == ["Le RTES est ", "Il rassemble"]
     assert not extractive.select(question, [spelt], None, lambda name: True).abstain_reason
+
+
+def test_a_kind_of_people_is_counted_by_its_own_kind_or_as_persons() -> None:
+    """« Combien de bénévoles » is answered by volunteers (« bénévoles », « volontaires ») or « personnes », not
+    by the count of employees in the same sentence; « combien de personnes » takes either."""
+    staff = make_passage(
+        "Les associations comptent près de 1,8 million de salariés, soit presque 10 % de l'emploi privé.",
+        source="assos.md",
+    )
+    volunteers = make_passage("En 2017, il y avait 22 millions de bénévoles dans les associations.", 2, source="b.md")
+    assert extractive.select("Combien de bénévoles les associations comptent-elles ?", [staff]).abstain_reason == (
+        "no-figure"
+    )
+    answered = extractive.select("Combien de bénévoles les associations comptent-elles ?", [staff, volunteers])
+    assert not answered.abstain_reason and "22 millions de bénévoles" in answered.sentences[0].quote
+    people = extractive.select("Combien de personnes les associations emploient-elles ?", [staff])
+    assert not people.abstain_reason and "1,8 million de salariés" in people.sentences[0].quote
