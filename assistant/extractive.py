@@ -52,8 +52,10 @@ MAX_PASSAGES = 3
 MAX_ITEMS = 8
 # Few hundred labelled questions: stumps generalise (out-of-fold R@1 within 0.05 of in-sample); deeper trees
 # fit the training questions and not the next ones. The fused retrieval score is left out (its ratio to the
-# best passage's depends on the fusion's constants); ranks and the BM25 and dense scores stay.
-RANKER_PARAMS = {"num_iterations": 150, "num_leaves": 2, "max_depth": 1, "min_data_in_leaf": 40}
+# best passage's depends on the fusion's constants); ranks and the BM25 and dense scores stay. 400 rounds: on
+# 463 and on 547 questions, out-of-fold R@1 rises from 0.39–0.40 (150 rounds) to 0.43 and stays there up to 600
+# (in-sample 0.46); on the 310 of train.jsonl alone it did not pay (few questions fit fewer rounds).
+RANKER_PARAMS = {"num_iterations": 400, "num_leaves": 2, "max_depth": 1, "min_data_in_leaf": 40}
 
 _WORD_RE = re.compile(r"[a-z0-9]+")
 _ELISION_RE = re.compile(r"\b(?:qu|[cdjlmnst])'")
