@@ -490,35 +490,6 @@ def test_a_list_item_chosen_for_itself_is_quoted_once_within_its_list() -> None:
     assert text.count("fonds de garantie solidaire") == 1, text
 
 
-def test_a_question_asking_the_year_is_answered_by_a_sentence_giving_one() -> None:
-    """« En quelle année… » is not answered by a sentence about the thing that states no year: the corpus's
-    sentence on Ordi Solidaire's work, quoted for its founding year, was an invented answer."""
-    work = make_passage(
-        "La Scop Ordi Solidaire est spécialisée dans la collecte et le reconditionnement d'ordinateurs mis au rebut.",
-        source="ordi.md",
-    )
-    founded = make_passage("La Scop Ordi Solidaire a été créée en 2013 par d'anciens techniciens.", 2, source="o.md")
-    question = "En quelle année la Scop Ordi Solidaire a-t-elle été créée ?"
-    assert extractive.select(question, [work]).abstain_reason == "no-year"
-    answered = extractive.select(question, [work, founded])
-    assert not answered.abstain_reason and "2013" in answered.sentences[0].quote
-
-
-def test_a_turnover_is_a_sum_of_money() -> None:
-    """« Quel chiffre d'affaires… » is answered by a sum, not by the year a service started; « quels chiffres »
-    still takes any figure."""
-    service = make_passage(
-        "Depuis juillet 2012, la SCIC C3R assure la collecte des encombrants à la demande dans l'agglomération.",
-        source="roanne.md",
-    )
-    turnover = make_passage("La SCIC C3R a réalisé un chiffre d'affaires de 1,2 million d'euros.", 2, source="c.md")
-    question = "Quel chiffre d'affaires réalise la SCIC C3R ?"
-    assert extractive.select(question, [service]).abstain_reason == "no-figure"
-    answered = extractive.select(question, [service, turnover])
-    assert not answered.abstain_reason and "1,2 million d'euros" in answered.sentences[0].quote
-    assert extractive.numeric_focus("Quels chiffres retenir pour la SCIC C3R ?") == extractive.NumericFocus()
-
-
 def test_a_figure_is_about_a_name_its_passage_continues_or_spells_out() -> None:
     """A figure answers about a name its passage does not write when the chunk before names it (« Il rassemble
     près de 110 collectivités » after the RTES's name) or when it spells out the acronym; a passage about
@@ -548,18 +519,44 @@ def test_a_figure_is_about_a_name_its_passage_continues_or_spells_out() -> None:
     assert not extractive.select(question, [spelt], None, lambda name: True).abstain_reason
 
 
-def test_a_kind_of_people_is_counted_by_its_own_kind_or_as_persons() -> None:
-    """« Combien de bénévoles » is answered by volunteers (« bénévoles », « volontaires ») or « personnes », not
-    by the count of employees in the same sentence; « combien de personnes » takes either."""
-    staff = make_passage(
-        "Les associations comptent près de 1,8 million de salariés, soit presque 10 % de l'emploi privé.",
-        source="assos.md",
-    )
-    volunteers = make_passage("En 2017, il y avait 22 millions de bénévoles dans les associations.", 2, source="b.md")
-    assert extractive.select("Combien de bénévoles les associations comptent-elles ?", [staff]).abstain_reason == (
-        "no-figure"
-    )
-    answered = extractive.select("Combien de bénévoles les associations comptent-elles ?", [staff, volunteers])
-    assert not answered.abstain_reason and "22 millions de bénévoles" in answered.sentences[0].quote
+@pytest.mark.parametrize(
+    ("question", "lacking", "giving", "reason"),
+    [
+        # « En quelle année » wants a year: Ordi Solidaire's work, quoted for its founding year, was invented.
+        (
+            "En quelle année la Scop Ordi Solidaire a-t-elle été créée ?",
+            "La Scop Ordi Solidaire est spécialisée dans la collecte et le reconditionnement d'ordinateurs.",
+            "La Scop Ordi Solidaire a été créée en 2013 par d'anciens techniciens.",
+            "no-year",
+        ),
+        # A turnover is a sum of money, not the year a service started.
+        (
+            "Quel chiffre d'affaires réalise la SCIC C3R ?",
+            "Depuis juillet 2012, la SCIC C3R assure la collecte des encombrants à la demande dans l'agglomération.",
+            "La SCIC C3R a réalisé un chiffre d'affaires de 1,2 million d'euros.",
+            "no-figure",
+        ),
+        # A kind of people is counted by its own kind (bénévoles, volontaires) or as « personnes », not by another.
+        (
+            "Combien de bénévoles les associations comptent-elles ?",
+            "Les associations comptent près de 1,8 million de salariés, soit presque 10 % de l'emploi privé.",
+            "En 2017, il y avait 22 millions de bénévoles dans les associations.",
+            "no-figure",
+        ),
+    ],
+)
+def test_what_the_question_asks_for_is_quoted_or_the_answer_refused(question, lacking, giving, reason) -> None:
+    """A sentence about the thing asked that does not give what is asked (a year, a sum, a count of that kind
+    of people) does not answer: refused alone, passed over for the sentence that gives it."""
+    lacking_passage = make_passage(lacking, source="a.md")
+    assert extractive.select(question, [lacking_passage]).abstain_reason == reason
+    answered = extractive.select(question, [lacking_passage, make_passage(giving, 2, source="b.md")])
+    assert not answered.abstain_reason and answered.sentences[0].quote.strip() == giving
+
+
+def test_loose_figure_questions_take_any_figure_of_their_kind() -> None:
+    """« Quels chiffres » takes any figure; « combien de personnes » any count of people, employees included."""
+    assert extractive.numeric_focus("Quels chiffres retenir pour la SCIC C3R ?") == extractive.NumericFocus()
+    staff = make_passage("Les associations comptent près de 1,8 million de salariés dans le secteur privé.")
     people = extractive.select("Combien de personnes les associations emploient-elles ?", [staff])
     assert not people.abstain_reason and "1,8 million de salariés" in people.sentences[0].quote
