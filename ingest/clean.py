@@ -14,6 +14,10 @@ from collections import Counter
 
 from rapidfuzz import fuzz
 
+# Bump when what clean_text() returns changes: the ingest manifest records it, so documents cleaned by another
+# version are re-chunked by the next ``ingest`` (content-hash ids: only the passages that changed are embedded).
+CLEAN_VERSION = 1
+
 # Lines shorter than this are titles, captions or labels: they are not joined to a capitalised next line.
 WRAPPED_LINE_MIN_CHARS = 50
 # A header/footer must sit in the first/last EDGE_LINES lines of at least this share of the pages.
@@ -59,6 +63,11 @@ _PAGE_MARK_RE = re.compile(
     re.I,
 )
 _LABEL_RE = re.compile(r"^[^a-zà-ÿ]*[A-ZÀ-Þ]{2}[^a-zà-ÿ]*$")
+# A key figure alone on its line, as infographics come out of PDF and Word conversions: « 20 000 », « 21 M€ »,
+# « 85% », « 2/3 », « 1 milliard »; not a year (« 2017 » ending a label, « 2020 » over a title).
+_KEY_FIGURE_RE = re.compile(
+    r"^(?!(?:19|20)\d\d$)\d[\d  .,/]{0,12}(?: ?(?:%|€|[kKM]€|Md€|[Mm]illions?|[Mm]illiards?|MILLIONS?|MILLIARDS?))?$"
+)
 
 _HYPHEN_BREAK_RE = re.compile(
     r"(?P<left>(?:[^\W\d_]{1,50}-){0,4}[^\W\d_]{1,50})-[ \t]*\n(?:[ \t]*\n)?[ \t]*"
@@ -131,7 +140,7 @@ def clean_text(text: str) -> str:
     text = _DROPPED_L_RE.sub(_elided_article, text)
     text = _PIPE_IL_RE.sub("I", text)
     lines = [line.strip() for line in text.split("\n")]
-    lines = _drop_furniture(lines)
+    lines = _join_key_figures(_drop_furniture(lines))
     text = _join_hyphenated("\n".join(lines))
     text = _join_wrapped_lines(text.split("\n"))
     text = re.sub(r"[ \t]{2,}", " ", text)
@@ -257,6 +266,28 @@ def _drop_furniture(lines: list[str]) -> list[str]:
             neighbours = [lines[content[j]].strip() for j in (pos - 1, pos + 1) if 0 <= j < len(content)]
             if not any(_LABEL_RE.match(n) for n in neighbours):
                 out[i] = ""
+    return out
+
+
+def _join_key_figures(lines: list[str]) -> list[str]:
+    """A key figure set apart from its upper-case label (« 20 000 », then « CLIENTS / ASSOCIATIONS ET /
+    ENTREPRISES DE L'ESS. ») becomes one line: quoted alone, « 20 000 » says nothing, and a question on the
+    number of clients finds no sentence giving it."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        j = i + 1 + (i + 1 < len(lines) and not lines[i + 1])  # one blank line between them at most
+        label: list[str] = []
+        if _KEY_FIGURE_RE.match(lines[i]):
+            while j < len(lines) and lines[j] and _LABEL_RE.match(lines[j]):
+                label.append(lines[j])
+                j += 1
+        if label:
+            out.append(" ".join([lines[i], *label]))
+            i = j
+        else:
+            out.append(lines[i])
+            i += 1
     return out
 
 

@@ -30,7 +30,7 @@ from filelock import FileLock, Timeout
 from tqdm import tqdm
 
 from ingest.chunking import chunk_blocks
-from ingest.clean import clean_label, clean_text, strip_repeated_lines
+from ingest.clean import CLEAN_VERSION, clean_label, clean_text, strip_repeated_lines
 from ingest.errors import IngestError
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from ingest.ocr import OCR_VERSION, correct_blocks
@@ -411,12 +411,12 @@ def _ingest_file(
                     f"un autre document nommé « {source} » est déjà indexé : ce fichier ne le remplace pas "
                     "(renommez-le pour l'ajouter)."
                 ))
-            if entry.get("ocr_version") == ocr_version:
+            if _prepared_alike(entry, ocr_version):
                 # The same text from another copy (another checkout, a moved corpus): nothing to do. Chunked by
                 # another correction step, it goes on below and is re-chunked like the indexed copy would be.
                 return FileOutcome(source, "unchanged", len(entry["chunk_ids"]),
                                    ocr_corrections=entry.get("ocr_corrections", 0))
-        if entry and entry["sha256"] == sha and entry.get("ocr_version") == ocr_version:
+        if entry and entry["sha256"] == sha and _prepared_alike(entry, ocr_version):
             about = {key: value for key, value in document_metadata(path).items() if key in ABOUT_FIELDS}
             if all(entry.get(key) == value for key, value in about.items()):
                 corrections = entry["ocr_corrections"]
@@ -458,10 +458,17 @@ def _ingest_file(
         "chunk_ids": new_ids,
         **about,
         "ocr_version": ocr_version,
+        "clean_version": CLEAN_VERSION,
         "ocr_corrections": corrections,
         "indexed_at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
     return FileOutcome(source, "ingested", len(chunks), ocr_corrections=corrections)
+
+
+def _prepared_alike(entry: dict, ocr_version: int) -> bool:
+    """Whether an indexed file was cleaned and corrected as it would be now (else it is re-chunked: only the
+    passages whose text changed are embedded again)."""
+    return entry.get("ocr_version") == ocr_version and entry.get("clean_version", 0) == CLEAN_VERSION
 
 
 def _is_under(path: Path, root: Path) -> bool:

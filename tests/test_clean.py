@@ -125,7 +125,7 @@ REAL_CASES = [
     ),
     pytest.param(
         "CHIFFRE CLÉ\n\n15\n\nCAISSES D'ÉPARGNES  \nBANQUE COOPÉRATIVES  \nTERRITORIALES",
-        "CHIFFRE CLÉ\n\n15\n\nCAISSES D'ÉPARGNES\nBANQUE COOPÉRATIVES\nTERRITORIALES",
+        "CHIFFRE CLÉ\n\n15 CAISSES D'ÉPARGNES BANQUE COOPÉRATIVES TERRITORIALES",
         id="key-figure-is-not-a-page-number",
     ),
     pytest.param(
@@ -171,6 +171,18 @@ REAL_CASES = [
         "« I'économie sociale et solidaire (ESS), une chance pour les territoires fragiles »",
         "« L'économie sociale et solidaire (ESS), une chance pour les territoires fragiles »",
         id="elision-capitalised-at-quotation-start",
+    ),
+    pytest.param(
+        "CHIFFRE CLÉ\n\n**20 000**\n\nCLIENTS  \nASSOCIATIONS ET  \nENTREPRISES DE L'ESS.\n\nCHIFFRE CLÉ\n\n"
+        "**21 M€**\n\nDE CHIFFRE D'AFFAIRES CONSOLIDÉ EN 2021",
+        "CHIFFRE CLÉ\n\n20 000 CLIENTS ASSOCIATIONS ET ENTREPRISES DE L'ESS.\n\nCHIFFRE CLÉ\n\n"
+        "21 M€ DE CHIFFRE D'AFFAIRES CONSOLIDÉ EN 2021",
+        id="key-figures-joined-to-their-labels",
+    ),
+    pytest.param(
+        "2020\n\nWORLD SOCIAL FORUM OF TRANSFORMATIVE ECONOMIES",
+        "2020\n\nWORLD SOCIAL FORUM OF TRANSFORMATIVE ECONOMIES",
+        id="a-year-over-a-title-stays-apart",
     ),
 ]
 
@@ -258,8 +270,9 @@ def test_every_dev_evidence_quote_survives_clean_text() -> None:
         "__a " * 100_000,
         "I'ESS " * 200_000,
         "*" * 500_000,
+        "20 000\n\nCLIENTS\n" * 100_000,
     ],
-    ids=["bold", "tags", "lines", "hyphens", "underscores", "elisions", "stars"],
+    ids=["bold", "tags", "lines", "hyphens", "underscores", "elisions", "stars", "key-figures"],
 )
 def test_clean_text_is_linear_on_hostile_input(hostile: str) -> None:
     started = time.monotonic()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.clean import clean_text
+from ingest.clean import CLEAN_VERSION, clean_text
 from ingest.ocr import OCR_VERSION, contains_evidence, correct_blocks, correct_ocr, restore_grave_a
 from ingest.pipeline import ingest_paths
 from tests.pdfs import text_pdf
@@ -199,12 +199,16 @@ def test_the_setting_turns_correction_off_and_switching_it_re_ingests(fake_index
     assert [o.status for o in ingest_paths([upload], index=on).outcomes] == ["unchanged"]
 
 
-def test_an_index_built_before_the_correction_step_re_chunks_its_files(fake_index, upload):
+@pytest.mark.parametrize("step", ["ocr_version", "clean_version"])
+def test_an_index_built_before_a_text_step_changed_re_chunks_its_files(fake_index, upload, step):
+    """A file indexed before the correction step, or by another version of the clean-up, is prepared again."""
     ingest_paths([upload], index=fake_index)
     manifest = fake_index.read_manifest()
-    del manifest["files"]["rapport-scanne.pdf"]["ocr_version"]  # as written by an ingest without this step
+    del manifest["files"]["rapport-scanne.pdf"][step]  # as written by an ingest without this step
     fake_index.write_manifest(manifest)
     assert [o.status for o in ingest_paths([upload], index=fake_index).outcomes] == ["ingested"]
+    assert fake_index.read_manifest()["files"]["rapport-scanne.pdf"]["clean_version"] == CLEAN_VERSION
+    assert [o.status for o in ingest_paths([upload], index=fake_index).outcomes] == ["unchanged"]
 
 
 def test_another_copy_of_a_file_indexed_before_the_correction_step_is_re_chunked(tmp_path, fake_index, upload):
