@@ -236,7 +236,10 @@ _SHARE_HEADS = ("part", "pourcentage", "proportion", "taux")
 _UNIT_RE = {
     "money": re.compile(r"€|\beuros?\b|\b[km]€|\bmds?\b"),
     "share": re.compile(r"%|\bpour ?cent\b|\bmoitie\b|\btiers\b|\bquarts?\b|\bmajorite\b"),
+    # A length of time: counted in years, months… or given by its start (« depuis 2004 »).
+    "duration": re.compile(r"\b(?:ans?|annees?|mois|semaines?|jours?|heures?|(?:1[89]|20)\d\d)\b"),
 }
+_TIME = stem_word("temps")
 
 
 # Count nouns a figure may be given with instead of the question's own. « Combien de personnes… » takes any
@@ -266,9 +269,11 @@ _COUNTED = (
 def numeric_focus(question: str) -> NumericFocus:
     """What the asked figure is about: 'combien de Scop' counts Scop; 'quel taux d'intérêt' is a share of
     intérêt; 'quel montant d'aide' is money about aide; 'quels chiffres' takes any figure, 'quel chiffre
-    d'affaires' a sum of money."""
+    d'affaires' a sum of money, 'combien de temps' or 'sur quelle durée' a length of time."""
     q = fold(question)
     m = re.search(r"\bcombien\b(?: y a-t-il)?\s+(?:de|des|d')\s*(\w+)", q)
+    if m and stem_word(m.group(1)) == _TIME:  # « combien de temps »: a duration, whatever its unit
+        return NumericFocus(unit="duration")
     if m and m.group(1) not in QUESTION_STOPWORDS:
         return NumericFocus(_COUNTED.get(stem_word(m.group(1)), (stem_word(m.group(1)),)), counted=True)
     if re.search(r"\bcombien\b", q):  # « combien croient… », « combien va à… »: a quantity, any figure
@@ -288,6 +293,8 @@ def numeric_focus(question: str) -> NumericFocus:
         return NumericFocus(extra, unit="money")
     if head in _SHARE_HEADS:
         return NumericFocus(extra, unit="share")
+    if head == "duree":
+        return NumericFocus(extra, unit="duration")
     return NumericFocus((stem_word(head), *extra))
 
 

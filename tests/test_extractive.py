@@ -560,3 +560,17 @@ def test_loose_figure_questions_take_any_figure_of_their_kind() -> None:
     staff = make_passage("Les associations comptent près de 1,8 million de salariés dans le secteur privé.")
     people = extractive.select("Combien de personnes les associations emploient-elles ?", [staff])
     assert not people.abstain_reason and "1,8 million de salariés" in people.sentences[0].quote
+
+
+def test_a_length_of_time_is_given_in_time_units_or_by_its_start() -> None:
+    """« Depuis combien de temps… » is answered by « depuis 2004 », « sur quelle durée » by « 12 semaines »: no
+    sentence says « temps » or « durée »; a figure that is no length of time still refuses."""
+    lyon = make_passage("Depuis 2004, la communauté urbaine de Lyon mène une politique ESS.", source="lyon.md")
+    result = extractive.select("Depuis combien de temps la communauté urbaine de Lyon soutient-elle l'ESS ?", [lyon])
+    assert not result.abstain_reason and "Depuis 2004" in result.sentences[0].quote
+    question = "Sur quelle durée le comité accompagne-t-il les seniors fragiles ?"
+    sport = make_passage("Le comité accompagne les seniors fragiles pendant 12 semaines d'activité adaptée.")
+    result = extractive.select(question, [sport])
+    assert not result.abstain_reason and "12 semaines" in result.sentences[0].quote
+    seniors = make_passage("Le comité accompagne 40 seniors fragiles dans une activité adaptée.", source="t.md")
+    assert extractive.select(question, [seniors]).abstain_reason == "no-figure"
