@@ -238,6 +238,7 @@ _UNIT_RE = {
     "share": re.compile(r"%|\bpour ?cent\b|\bmoitie\b|\btiers\b|\bquarts?\b|\bmajorite\b"),
     # A length of time: counted in years, months… or given by its start (« depuis 2004 »).
     "duration": re.compile(r"\b(?:ans?|annees?|mois|semaines?|jours?|heures?|(?:1[89]|20)\d\d)\b"),
+    "area": re.compile(r"\b(?:hectares?|ha|m2|m²|km2|km²|(?:kilo)?metres? carres?)(?!\w)"),
 }
 _TIME = stem_word("temps")
 
@@ -269,7 +270,8 @@ _COUNTED = (
 def numeric_focus(question: str) -> NumericFocus:
     """What the asked figure is about: 'combien de Scop' counts Scop; 'quel taux d'intérêt' is a share of
     intérêt; 'quel montant d'aide' is money about aide; 'quels chiffres' takes any figure, 'quel chiffre
-    d'affaires' a sum of money, 'combien de temps' or 'sur quelle durée' a length of time."""
+    d'affaires' a sum of money, 'combien de temps' or 'sur quelle durée' a length of time, 'quelle superficie'
+    an area, 'quel effectif' a number of people."""
     q = fold(question)
     m = re.search(r"\bcombien\b(?: y a-t-il)?\s+(?:de|des|d')\s*(\w+)", q)
     if m and stem_word(m.group(1)) == _TIME:  # « combien de temps »: a duration, whatever its unit
@@ -286,16 +288,28 @@ def numeric_focus(question: str) -> NumericFocus:
     head, complement = m.group(1), m.group(2) if m.group(2) not in QUESTION_STOPWORDS else None
     if head == "chiffre":  # « quels chiffres » takes any figure; a « chiffre d'affaires » is a sum of money
         return NumericFocus(unit="money") if complement == "affaires" else NumericFocus()
-    extra = (stem_word(complement),) if complement else ()
-    if head == "nombre":
-        return NumericFocus(extra, counted=bool(extra))
-    if head in _MONEY_HEADS:
-        return NumericFocus(extra, unit="money")
-    if head in _SHARE_HEADS:
-        return NumericFocus(extra, unit="share")
-    if head == "duree":
-        return NumericFocus(extra, unit="duration")
-    return NumericFocus((stem_word(head), *extra))
+    if head == "nombre":  # counted as _counts reads the text: stems of folded words
+        return NumericFocus((stem_word(complement),) if complement else (), counted=bool(complement))
+    if head in ("effectif", "population"):  # a number of people, whatever they are called
+        return NumericFocus(_PEOPLE, counted=True)
+    # Otherwise the complement must be among the sentence's terms, which are stems of the words as written.
+    extra = (_stem_as_written(question, complement),) if complement else ()
+    return NumericFocus(extra, unit=_HEAD_UNITS[head])
+
+
+_HEAD_UNITS = {
+    **dict.fromkeys(_MONEY_HEADS, "money"),
+    **dict.fromkeys(_SHARE_HEADS, "share"),
+    "duree": "duration",
+    "superficie": "area",
+}
+
+
+def _stem_as_written(question: str, folded: str) -> str:
+    """The search term of the question's word whose folded form is ``folded``, stemmed as written, as a
+    sentence's terms are (« Palanquée » gives palanqu, its folded « palanquee » palanque)."""
+    written = next((w for w in re.findall(r"[^\W\d_]+", question) if fold(w.lower()) == folded), folded)
+    return stem_word(written)
 
 
 _CLAUSE_RE = re.compile(r"\s*(?:\bet\b|[,;?])\s*")

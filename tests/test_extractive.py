@@ -574,3 +574,16 @@ def test_a_length_of_time_is_given_in_time_units_or_by_its_start() -> None:
     assert not result.abstain_reason and "12 semaines" in result.sentences[0].quote
     seniors = make_passage("Le comité accompagne 40 seniors fragiles dans une activité adaptée.", source="t.md")
     assert extractive.select(question, [seniors]).abstain_reason == "no-figure"
+
+
+def test_an_area_and_a_headcount_are_given_in_their_units() -> None:
+    """« Quelle superficie » is answered by square metres or hectares, « quel effectif » by a count of people:
+    no sentence says « superficie » or « effectif »; a figure of another kind still refuses."""
+    place = make_passage("La Palanquée ouvrira en 2021 au sein d'un espace de 800 m2 sur deux étages.", source="p.md")
+    result = extractive.select("Quelle sera la superficie de La Palanquée ?", [place])
+    assert not result.abstain_reason and "800 m2" in result.sentences[0].quote
+    opened = make_passage("La Palanquée ouvrira en 2021 dans le Bassin de Thau, avec 12 associations.", source="q.md")
+    assert extractive.select("Quelle sera la superficie de La Palanquée ?", [opened]).abstain_reason == "no-figure"
+    staff = make_passage("La coopérative Grap emploie aujourd'hui 120 salariés dans la région.", source="g.md")
+    result = extractive.select("Quel est l'effectif de la coopérative Grap ?", [staff])
+    assert not result.abstain_reason and "120 salariés" in result.sentences[0].quote
