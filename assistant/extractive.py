@@ -443,6 +443,11 @@ class Reading:
         return any(f.answered_by(sentence) for f in self.figures)
 
 
+def _name_text(passage: Passage) -> str:
+    """A passage's text and title, normalised: where a name of the question is looked for."""
+    return normalize_for_match(passage.text + " " + passage.title)
+
+
 def read(question: str, passages: Sequence[Passage]) -> Reading:
     """The question's analysis and the passages' normalised texts: the ranker's features and the checks of
     ``select`` (names, figure, role) need the same ones."""
@@ -451,7 +456,7 @@ def read(question: str, passages: Sequence[Passage]) -> Reading:
         question_terms(question),
         kind,
         _names(question),
-        [normalize_for_match(p.text + " " + p.title) for p in passages],
+        [_name_text(p) for p in passages],
         numeric_focus(question) if kind == NUMERIC else None,
         figures_asked(question),
         frozenset(who_focus(question)) if kind == WHO else frozenset(),
@@ -732,8 +737,7 @@ def _about_names(
             missing = [n for n in names if not _mentions(texts[i], n)]
             before = adjacent(passages[i], -1) if missing and adjacent is not None else None
             if before is not None:
-                text = normalize_for_match(before.text + " " + before.title)
-                missing = [n for n in missing if not _mentions(text, n)]
+                missing = [n for n in missing if not _mentions(_name_text(before), n)]
             known[i] = not missing
         return known[i]
 

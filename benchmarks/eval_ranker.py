@@ -17,7 +17,9 @@ questions), so ``retrieve`` keeps the fused order. Again on train.jsonl + data/q
 questions, 2026-12-02, after the preceding passage's BM25 share): fused R@1/R@5 0.503/0.708, model grouped CV
 0.499/0.721, in-sample 0.531/0.737 — still no gain at rank 1. Once more with the questions' common direction
 (three fused lists; run on a file joining both, 2026-12-02): fused 0.518/0.739, model grouped CV 0.510/0.743,
-in-sample 0.542/0.754; validation fused 0.647/0.843, model 0.588/0.843.
+in-sample 0.542/0.754; validation fused 0.647/0.843, model 0.588/0.843. Fourth session, 547 questions (train +
+the first 258 written ones, one file): fused 0.537/0.751, model grouped CV 0.525/0.748, in-sample 0.556/0.770;
+validation fused 0.647/0.843, model 0.647/0.843.
 
 Usage: ESS_INDEX_DIR=... python benchmarks/eval_ranker.py [train.jsonl [dev.jsonl]]
 The validation file is only printed, never fitted or tuned on.

@@ -276,18 +276,16 @@ def _join_key_figures(lines: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(lines):
-        j = i + 1 + (i + 1 < len(lines) and not lines[i + 1])  # one blank line between them at most
-        label: list[str] = []
-        if _KEY_FIGURE_RE.match(lines[i]):
+        line, i = lines[i], i + 1
+        if _KEY_FIGURE_RE.match(line):
+            j = i + (i < len(lines) and not lines[i])  # one blank line between them at most
+            label: list[str] = []
             while j < len(lines) and lines[j] and _LABEL_RE.match(lines[j]):
                 label.append(lines[j])
                 j += 1
-        if label:
-            out.append(" ".join([lines[i], *label]))
-            i = j
-        else:
-            out.append(lines[i])
-            i += 1
+            if label:
+                line, i = " ".join([line, *label]), j
+        out.append(line)
     return out
 
 
