@@ -682,6 +682,15 @@ def select(
     entities = list(names)
     # The corpus is asked about the name as written: « Sud-Est » is the words sud and est, « sudest » no word.
     missing = [e for e in entities if not any(e in t for t in texts) and not (known_name and known_name(names[e]))]
+    # A year is a name too: « en 2023 » when no passage, no document's date and nothing in the corpus says 2023 —
+    # the figures found are another year's (« 22 millions de bénévoles » of 2017).
+    missing += [
+        y
+        for y in _years_asked(question)
+        if not any(y in t for t in texts)
+        and all(str(p.year) != y for p in passages)
+        and not (known_name and known_name(y))
+    ]
     if missing:
         return ExtractiveResult([], confidence, "missing-entity:" + ",".join(missing), passages)
     if confidence < MIN_CONFIDENCE:
@@ -717,6 +726,12 @@ def select(
             cited.add(s.passage_index)
     completed = _completed(chosen, passages, adjacent, kind)
     return ExtractiveResult(completed, confidence, "", passages)
+
+
+def _years_asked(question: str) -> list[str]:
+    """The years a question names, not decades (« les années 1980 » is written « années 80 » as well)."""
+    folded = fold(question)
+    return [m.group() for m in _YEAR_RE.finditer(folded) if not folded[: m.start()].endswith("annees ")]
 
 
 def _mentions(text: str, name: str) -> bool:

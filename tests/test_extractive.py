@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +108,21 @@ def test_a_name_the_corpus_knows_elsewhere_does_not_refuse(ess_passages) -> None
     assert asked == ["Roanne"] and not known.abstain_reason.startswith("missing-entity") and known.sentences
     unknown = extractive.select(question, ess_passages, known_name=lambda name: False)
     assert unknown.abstain_reason.startswith("missing-entity:roanne")
+
+
+def test_a_year_nothing_mentions_refuses_like_an_unknown_name(ess_passages) -> None:
+    """« en 2023 » when neither the passages, their documents' dates nor the corpus say 2023: the figure found
+    (400 people in 2020) is another year's. A year the corpus knows is retrieval's miss, a decade is no year."""
+    question = "Combien de personnes le Mois de l'ESS a-t-il réunies en 2023 ?"
+    asked: list[str] = []
+    unknown = extractive.select(question, ess_passages, known_name=lambda name: asked.append(name) or False)
+    assert unknown.abstain_reason == "missing-entity:2023" and asked == ["2023"]
+    assert not extractive.select(question, ess_passages, known_name=lambda name: True).abstain_reason
+    said = extractive.select(question.replace("2023", "2020"), ess_passages, known_name=lambda name: False)
+    assert not said.abstain_reason and "400 personnes" in said.sentences[0].quote
+    dated = [replace(p, year=2023) for p in ess_passages]
+    assert not extractive.select(question, dated, known_name=lambda name: False).abstain_reason
+    assert extractive._years_asked("Dans les années 1980, puis en 2019 et 2020-2027 ?") == ["2019", "2020", "2027"]
 
 
 def test_the_corpus_is_asked_about_a_name_as_written_and_a_century_is_no_name(ess_passages) -> None:
