@@ -680,8 +680,11 @@ def select(
     # Names in the question the retrieved passages never mention: the corpus is about something else.
     texts, names = reading.texts, reading.names
     entities = list(names)
-    # The corpus is asked about the name as written: « Sud-Est » is the words sud and est, « sudest » no word.
-    missing = [e for e in entities if not any(e in t for t in texts) and not (known_name and known_name(names[e]))]
+    # A passage may spell an acronym out (« société coopérative et participative » for « SCOP »). The corpus is
+    # asked about the name as written: « Sud-Est » is the words sud and est, « sudest » no word.
+    missing = [
+        e for e in entities if not any(_mentions(t, e) for t in texts) and not (known_name and known_name(names[e]))
+    ]
     # A year is a name too: « en 2023 » when no passage, no document's date and nothing in the corpus says 2023 —
     # the figures found are another year's (« 22 millions de bénévoles » of 2017).
     missing += [

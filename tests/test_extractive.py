@@ -110,6 +110,17 @@ def test_a_name_the_corpus_knows_elsewhere_does_not_refuse(ess_passages) -> None
     assert unknown.abstain_reason.startswith("missing-entity:roanne")
 
 
+def test_an_acronym_spelt_out_in_the_passages_is_no_unknown_name() -> None:
+    """« SCOP » when the passage says « société coopérative et participative » and the corpus never writes the
+    acronym: the passage is about it, not about something the corpus ignores."""
+    passages = [make_passage("La société coopérative et participative Alpha emploie 40 salariés à Albi depuis 2012.")]
+    question = "Combien de salariés emploie la SCOP Alpha ?"
+    result = extractive.select(question, passages, known_name=lambda name: False)
+    assert not result.abstain_reason and "40 salariés" in result.sentences[0].quote
+    other = extractive.select(question.replace("SCOP", "SCIC"), passages, known_name=lambda name: False)
+    assert other.abstain_reason == "missing-entity:scic"
+
+
 def test_a_year_nothing_mentions_refuses_like_an_unknown_name(ess_passages) -> None:
     """« en 2023 » when neither the passages, their documents' dates nor the corpus say 2023: the figure found
     (400 people in 2020) is another year's. A year the corpus knows is retrieval's miss, a decade is no year."""
