@@ -358,6 +358,18 @@ def acronym_expansions(topic: str, texts: Sequence[str]) -> dict[str, set[frozen
     return out
 
 
+def topic_acronyms(topic_terms: set[str]) -> dict[str, frozenset[str]]:
+    """The field's acronyms whose long form the topic spells out (all its terms, or all but one of four or
+    more), each with the topic's terms it stands for: the reverse of ``acronym_expansions``."""
+    out: dict[str, frozenset[str]] = {}
+    for acronym, long_form in ACRONYMS.items():
+        terms = set(question_terms(long_form))
+        shared = terms & topic_terms
+        if terms and len(shared) >= max(len(terms) - (len(terms) >= 4), 1):
+            out[question_terms(acronym)[0]] = frozenset(shared)
+    return out
+
+
 def _same_word(a: str, b: str) -> bool:
     """Two stems of five letters or more that differ only in their last letter or two."""
     if min(len(a), len(b)) < 5 or abs(len(a) - len(b)) > 1:
@@ -371,6 +383,7 @@ class _TopicMatcher:
     def __init__(self, topic: str, texts: Sequence[str]) -> None:
         self.terms = set(question_terms(topic))
         self.expansions = acronym_expansions(topic, texts)
+        self.acronyms = topic_acronyms(self.terms)
         docs = [self._present(t) for t in texts]
         n = len(docs)
         df = {t: sum(t in d for d in docs) for t in self.terms}
@@ -385,6 +398,8 @@ class _TopicMatcher:
         terms = set(question_terms(text))
         # Stems of one word's forms may differ by their last letter (« ruraux » -> rurau, « rural » -> rural).
         near = {t for t in self.terms - terms if any(_same_word(t, w) for w in terms)}
+        # « QPV » in a text says « quartiers prioritaires de la politique de la ville » of the topic.
+        near |= {t for acronym, forms in self.acronyms.items() if acronym in terms for t in forms}
         # One word of a long form may be missing or misspelt (OCR: « Péles » for « Pôles »).
         return (terms | near) | {
             t for t, forms in self.expansions.items() if any(len(f & terms) >= max(len(f) - 1, 3) for f in forms)

@@ -229,6 +229,19 @@ def test_acronym_long_forms_come_from_the_corpus() -> None:
     }
 
 
+def test_a_topic_spelt_out_takes_the_sentences_that_use_its_acronym() -> None:
+    """« quartiers prioritaires de la politique de la ville » in the topic, « QPV » in the text (the reverse of
+    the long forms above): the sentence is about the topic; one about other places is not."""
+    passages = [
+        _p("q1", "L'ESS doit encore être renforcée dans les QPV, grâce à sa capacité à agir localement."),
+        _p("q2", "L'ESS doit encore être renforcée dans les zones rurales, grâce à sa capacité à agir localement."),
+        _p("q3", "Les quartiers prioritaires de la politique de la ville comptent 100 000 salariés de l'ESS."),
+    ]
+    topic = "L'ESS dans les quartiers prioritaires de la politique de la ville"
+    note = brief(topic, retriever=RankingRetriever(passages), extractive=True)
+    assert sorted(c.passage.chunk_id for c in note.citations()) == ["q1", "q3"]
+
+
 def test_is_duplicate_tells_rewordings_from_different_statements() -> None:
     a = "Il faut pérenniser le financement des PTCE au-delà des appels à projets."
     assert is_duplicate(
