@@ -81,10 +81,27 @@ def _index_access(retriever: Retriever | None) -> tuple[extractive.Adjacent | No
     return adjacent_passage, mentioned_in_corpus
 
 
+# Why the answer is refused, when a check of ``extractive.select`` says it: the user can then ask otherwise.
+_REFUSALS = {
+    "no-figure": "Les passages trouvés ne donnent pas le chiffre demandé.",
+    "no-year": "Les passages trouvés ne donnent pas l'année demandée.",
+    "no-person": "Les passages trouvés ne nomment pas la personne demandée.",
+}
+
+
+def refusal_reason(result: extractive.ExtractiveResult) -> str | None:
+    """The French sentence saying why ``result`` abstains, when a check decided it (not a low score)."""
+    if result.unknown:
+        names = ", ".join(f"« {name} »" for name in result.unknown)
+        return f"Le corpus ne mentionne nulle part {names}."
+    return _REFUSALS.get(result.abstain_reason)
+
+
 def _quoted(result: extractive.ExtractiveResult, passages: Sequence[Passage], warnings: Sequence[str]) -> Answer:
     if result.abstain_reason:
         logger.info("abstaining (%s, support %.2f)", result.abstain_reason, result.support)
-        return _abstain(passages, EXTRACTIVE, warnings)
+        reason = refusal_reason(result)
+        return _abstain(passages, EXTRACTIVE, [reason, *warnings] if reason else warnings)
     text, citations = extractive.compose(result.sentences, result.passages)
     return Answer(text, citations, False, EXTRACTIVE, [], list(warnings))
 

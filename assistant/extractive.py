@@ -623,6 +623,8 @@ class ExtractiveResult:
     support: float
     abstain_reason: str = ""
     passages: list[Passage] = field(default_factory=list)
+    # The question's names (or years) that nothing in the corpus mentions, as written, when that made it abstain.
+    unknown: tuple[str, ...] = ()
 
 
 def _sentences(passages: Sequence[Passage]) -> list[Sentence]:
@@ -695,7 +697,8 @@ def select(
         and not (known_name and known_name(y))
     ]
     if missing:
-        return ExtractiveResult([], confidence, "missing-entity:" + ",".join(missing), passages)
+        unknown = tuple(names.get(e, e) for e in missing) if known_name else ()
+        return ExtractiveResult([], confidence, "missing-entity:" + ",".join(missing), passages, unknown)
     if confidence < MIN_CONFIDENCE:
         return ExtractiveResult([], confidence, "low-confidence", passages)
     kind = reading.kind

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import answer as answer_mod
+from assistant import extractive
 from assistant.answer import ABSTENTION_TEXT, ask, stream_ask
 from assistant.followup import condense
 from assistant.llm import LLMConfigError, describe_error, get_chat_model
@@ -44,6 +45,23 @@ def test_abstains_with_leads_when_nothing_answers(ess_passages) -> None:
     assert result.abstained and result.text == ABSTENTION_TEXT and result.citations == []
     assert result.leads == ess_passages[: answer_mod.LEADS]
     assert ask(QUESTION, retriever=FakeRetriever([])).abstained
+
+
+def test_a_refusal_says_which_check_made_it(ess_passages) -> None:
+    """A figure the passages do not give, a name nothing in the corpus mentions: the refusal says so, so the
+    user can ask otherwise; a refusal on a low score alone adds nothing."""
+    no_rate = ask("Quel taux d'intérêt offrait l'emprunt de la SCIC Acthar ?", retriever=FakeRetriever(ess_passages))
+    assert no_rate.abstained and no_rate.text == ABSTENTION_TEXT
+    assert no_rate.warnings == ["Les passages trouvés ne donnent pas le chiffre demandé."]
+    unknown = extractive.select(
+        "Combien de personnes le Mois de l'ESS a-t-il réunies en 2023 ?", ess_passages, known_name=lambda n: False
+    )
+    assert answer_mod.refusal_reason(unknown) == "Le corpus ne mentionne nulle part « 2023 »."
+    # Passages given by a script's retriever: the corpus was not asked, nothing is claimed about it.
+    asked = ask("Combien de personnes le Mois de l'ESS a-t-il réunies en 2023 ?", retriever=FakeRetriever(ess_passages))
+    assert asked.abstained and asked.warnings == []
+    off_topic = ask("Quelle est la recette de la tarte tatin ?", retriever=FakeRetriever(ess_passages))
+    assert off_topic.abstained and off_topic.warnings == []
 
 
 def test_retrieval_gate_uses_the_dense_similarity(ess_passages, monkeypatch) -> None:
