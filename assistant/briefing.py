@@ -377,11 +377,21 @@ def _same_word(a: str, b: str) -> bool:
     return len(os.path.commonprefix([a, b])) >= min(len(a), len(b)) - 1
 
 
+# Words that frame a topic without naming it: « l'ESS en milieu rural » is about rural places, and a sentence on
+# « le milieu scolaire » is not on the topic (the rarest word, « milieu », would have been the one required).
+_FRAMING = frozenset(
+    question_terms(
+        "milieu milieux secteur secteurs domaine domaines champ champs cadre matière place rôle enjeu enjeux"
+    ),
+)
+
+
 class _TopicMatcher:
     """IDF-weighted share of the topic's terms found in a text, so 'ESS' counts less than 'PTCE'."""
 
     def __init__(self, topic: str, texts: Sequence[str]) -> None:
-        self.terms = set(question_terms(topic))
+        terms = set(question_terms(topic))
+        self.terms = (terms - _FRAMING) or terms
         self.expansions = acronym_expansions(topic, texts)
         self.acronyms = topic_acronyms(self.terms)
         docs = [self._present(t) for t in texts]

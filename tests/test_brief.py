@@ -242,6 +242,16 @@ def test_a_topic_spelt_out_takes_the_sentences_that_use_its_acronym() -> None:
     assert sorted(c.passage.chunk_id for c in note.citations()) == ["q1", "q3"]
 
 
+def test_a_word_framing_the_topic_is_not_what_it_is_about() -> None:
+    """« en milieu rural » is about rural places: a sentence on « le milieu scolaire » is off the topic."""
+    passages = [
+        _p("m1", "En milieu scolaire, l'ESS sensibilise les jeunes à la coopération et aux associations."),
+        _p("m2", "Dans les territoires ruraux, l'ESS maintient des services et crée des emplois non délocalisables."),
+    ]
+    note = brief("l'ESS en milieu rural", retriever=RankingRetriever(passages), extractive=True)
+    assert [c.passage.chunk_id for c in note.citations()] == ["m2"]
+
+
 def test_is_duplicate_tells_rewordings_from_different_statements() -> None:
     a = "Il faut pérenniser le financement des PTCE au-delà des appels à projets."
     assert is_duplicate(
