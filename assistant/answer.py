@@ -85,6 +85,8 @@ def _index_access(retriever: Retriever | None) -> tuple[extractive.Adjacent | No
 _REFUSALS = {
     "no-figure": "Les passages trouvés ne donnent pas le chiffre demandé.",
     "no-year": "Les passages trouvés ne donnent pas l'année demandée.",
+    "no-date": "Les passages trouvés ne donnent pas la date demandée.",
+    "other-year": "Les passages trouvés portent sur une autre année que celle de la question.",
     "no-person": "Les passages trouvés ne nomment pas la personne demandée.",
 }
 

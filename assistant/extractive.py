@@ -334,6 +334,25 @@ def who_focus(question: str) -> list[str]:
     return [stem_word(m.group(1))] if m and m.group(1) not in QUESTION_STOPWORDS else []
 
 
+# « Qui dirige / préside / a fondé / a succédé à… » asks who holds a role: only a sentence naming the role (any
+# form of the word: « présidente », « présidé par », « fondatrice », « successeur ») answers it.
+_ROLE_VERBS = {
+    "dirig": ("dirig", "direct"),
+    "presid": ("presid",),
+    "fond": ("fond", "cre"),
+    "cre": ("cre", "fond"),
+    "succed": ("succed", "success", "remplac"),
+    "remplac": ("remplac", "succed", "success"),
+}
+_ROLE_VERB_RE = re.compile(r"^\W*qui (?:a |avait )?(\w+)")
+
+
+def role_verb(question: str) -> tuple[str, ...]:
+    """How a sentence's words may begin when the question asks who holds a role by its verb; () otherwise."""
+    m = _ROLE_VERB_RE.search(fold(question))
+    return _ROLE_VERBS.get(stem_word(m.group(1)), ()) if m else ()
+
+
 def _counts(sentence: str, stems: list[str]) -> bool:
     """True when a figure stands within three words before a ``stems`` word ('400 personnes')."""
     words = _WORD_RE.findall(_ELISION_RE.sub(" ", fold(sentence)))
@@ -378,6 +397,7 @@ RANKER = "answer-sentences"
 _KINDS = (NUMERIC, DATE, WHO, DEFINITION, LIST, EXPLAIN, FACTUAL)
 _YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _ASKS_YEAR_RE = re.compile(r"\bquelle annee\b")
+_ASKS_DATE_RE = re.compile(r"\bquelles? dates?\b")
 # A sentence opening on a demonstrative or a pronoun leans on the one before it (« Ce modèle… », « Elles… »).
 _REFERRING_RE = re.compile(r"^\W*(?:ce|cet|cette|ces|celle|celui|ceux|il|ils|elle|elles|cela|ceci)\b(?!-ci)")
 _IMPERSONAL_RE = re.compile(r"^\W*il (?:faut|convient|s'agit|est (?:necessaire|important|indispensable)|y a)\b")
@@ -438,6 +458,10 @@ class Reading:
     role: frozenset[str]
     # « En quelle année… », « Qui a fondé Grap, et en quelle année ? »: only a sentence giving a year answers.
     asks_year: bool
+    # « À quelle date… », « jusqu'à quelle date… »: only a sentence giving a date (a month, a season, a year).
+    asks_date: bool
+    # « Qui préside… »: the beginnings of the role's words (``role_verb``), one of which a sentence must use.
+    role_verb: tuple[str, ...]
 
     def gives_figure(self, sentence: Sentence) -> bool:
         return any(f.answered_by(sentence) for f in self.figures)
@@ -461,6 +485,8 @@ def read(question: str, passages: Sequence[Passage]) -> Reading:
         figures_asked(question),
         frozenset(who_focus(question)) if kind == WHO else frozenset(),
         bool(_ASKS_YEAR_RE.search(fold(question))),
+        bool(_ASKS_DATE_RE.search(fold(question))),
+        role_verb(question),
     )
 
 
@@ -709,6 +735,10 @@ def select(
         wanted, reason = (lambda s: role <= s.terms), "no-person"
     elif reading.asks_year:
         wanted, reason = (lambda s: bool(_YEAR_RE.search(s.quote))), "no-year"
+    elif (verb := reading.role_verb):
+        wanted, reason = (lambda s: any(t.startswith(verb) for t in s.terms)), "no-person"
+    elif reading.asks_date:
+        wanted, reason = (lambda s: bool(_MONTHS.search(fold(s.quote)))), "no-date"
     if wanted is not None:
         # A figure, or the holder of a role, answers only if it is about the thing asked, in a passage about what
         # the question names: a figure borrowed from a neighbouring passage is the classic invented answer, and
@@ -717,6 +747,13 @@ def select(
         order = [j for j in order if wanted(sentences[j]) and about(sentences[j].passage_index)]
         if not order:
             return ExtractiveResult([], confidence, reason, passages)
+    # A figure or a date « en 2019 » is that year's: a sentence giving another year's (« 21 M€ … en 2021 ») does not
+    # answer; one giving no year does when its passage or its document is of that year.
+    years = _years_asked(question)
+    if years and (reading.figures or reading.asks_year or reading.asks_date):
+        order = [j for j in order if _of_the_years(sentences[j], years, passages[sentences[j].passage_index])]
+        if not order:
+            return ExtractiveResult([], confidence, "other-year", passages)
     best, top = sentences[order[0]], float(probability[order[0]])
     chosen = [best]
     cited = {best.passage_index}
@@ -732,6 +769,15 @@ def select(
             cited.add(s.passage_index)
     completed = _completed(chosen, passages, adjacent, kind)
     return ExtractiveResult(completed, confidence, "", passages)
+
+
+def _of_the_years(sentence: Sentence, years: Sequence[str], passage: Passage) -> bool:
+    """Whether ``sentence`` speaks of one of ``years``: it states it, or it states none and its passage or its
+    document does."""
+    stated = set(_YEAR_RE.findall(sentence.quote))
+    if stated:
+        return bool(stated & set(years))
+    return any(y in passage.text for y in years) or str(passage.year) in years
 
 
 def _years_asked(question: str) -> list[str]:
