@@ -743,7 +743,7 @@ def select(
         # A figure, or the holder of a role, answers only if it is about the thing asked, in a passage about what
         # the question names: a figure borrowed from a neighbouring passage is the classic invented answer, and
         # « le directeur général de la FEHAP » is not the director of another association listed nearby.
-        about = _about_names(entities, texts, passages, adjacent)
+        about = _about_names(entities + _concepts(question), texts, passages, adjacent)
         order = [j for j in order if wanted(sentences[j]) and about(sentences[j].passage_index)]
         if not order:
             return ExtractiveResult([], confidence, reason, passages)
@@ -786,9 +786,20 @@ def _years_asked(question: str) -> list[str]:
     return [m.group() for m in _YEAR_RE.finditer(folded) if not folded[: m.start()].endswith("annees ")]
 
 
+def _concepts(question: str) -> list[str]:
+    """The field's notions a question spells out in lower case (« les zones de revitalisation rurale »), as their
+    acronyms: a figure must be about them as about a name (not the quartiers prioritaires' figure)."""
+    terms = set(question_terms(question))
+    words = set(normalize_for_match(question).split())
+    return [a for a, long in ACRONYMS.items() if a != "ess" and a not in words and set(question_terms(long)) <= terms]
+
+
 def _mentions(text: str, name: str) -> bool:
-    """``name`` (normalised) in ``text``, or spelt out when it is an acronym of the field (« RTES »)."""
-    return name in text or (name in ACRONYMS and normalize_for_match(ACRONYMS[name]) in text)
+    """``name`` (normalised) in ``text``, or spelt out when it is an acronym of the field (« RTES »), its words in
+    any form (« zones de revitalisation rurales »)."""
+    if name in text or (name in ACRONYMS and normalize_for_match(ACRONYMS[name]) in text):
+        return True
+    return name in ACRONYMS and set(question_terms(ACRONYMS[name])) <= set(question_terms(text))
 
 
 def _about_names(

@@ -153,6 +153,19 @@ def test_a_figure_of_another_year_does_not_answer(ess_passages) -> None:
     assert other.abstain_reason == "other-year"
 
 
+def test_a_notion_of_the_field_spelt_out_is_asked_about_like_a_name() -> None:
+    """« les zones de revitalisation rurale » in the question: the figure must be about them (named in full, in any
+    form, or as « ZRR »), not the quartiers prioritaires' figure of the passage found."""
+    question = "Combien d'établissements de l'ESS sont implantés dans les zones de revitalisation rurale ?"
+    elsewhere = [make_passage("Les quartiers prioritaires comptent 10 500 établissements de l'ESS en 2018.")]
+    assert extractive.select(question, elsewhere).abstain_reason == "no-figure"
+    for text in (
+        "Les ZRR comptent 4 200 établissements de l'ESS.",
+        "Les zones de revitalisation rurales comptent 4 200 établissements de l'ESS.",
+    ):
+        assert "4 200" in extractive.select(question, [make_passage(text)]).sentences[0].quote
+
+
 def test_a_date_or_a_role_is_answered_only_by_a_sentence_giving_it() -> None:
     """« À quelle date » wants a date; « qui préside », « qui a succédé » a sentence naming the role (any form)."""
     fund = [make_passage("Le fonds UrgencESS dispose de 30 millions d'euros pour les petites structures de l'ESS.")]
