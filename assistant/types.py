@@ -102,10 +102,15 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON for scripts and the web API: the notes (why a check refused, an old figure) and, for a refusal, the
+        closest passages to read, as the chat shows them."""
         return {
             "answer": self.text,
             "citations": [c.to_dict() for c in self.citations],
             "abstained": self.abstained,
+            "mode": self.mode,
+            "warnings": list(self.warnings),
+            "leads": [p.to_dict() for p in self.leads],
         }
 
 

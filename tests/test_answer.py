@@ -53,6 +53,10 @@ def test_a_refusal_says_which_check_made_it(ess_passages) -> None:
     no_rate = ask("Quel taux d'intérêt offrait l'emprunt de la SCIC Acthar ?", retriever=FakeRetriever(ess_passages))
     assert no_rate.abstained and no_rate.text == ABSTENTION_TEXT
     assert no_rate.warnings == ["Les passages trouvés ne donnent pas le chiffre demandé."]
+    # Scripts and the web API get the note and the passages to read, as the chat shows them.
+    as_json = no_rate.to_dict()
+    assert as_json["warnings"] == no_rate.warnings and as_json["abstained"] and as_json["mode"] == "extractive"
+    assert [lead["chunk_id"] for lead in as_json["leads"]] == [p.chunk_id for p in ess_passages[: answer_mod.LEADS]]
     unknown = extractive.select(
         "Combien de personnes le Mois de l'ESS a-t-il réunies en 2023 ?", ess_passages, known_name=lambda n: False
     )

@@ -74,7 +74,8 @@ def test_search_and_ask_json_contracts(corpus_index, monkeypatch, capsys):
 
     assert main(["ask", "Combien de personnes se sont impliquées dans les Agoras de l'ESS ?", "--json"]) == 0
     answer = json.loads(capsys.readouterr().out)
-    assert set(answer) == {"answer", "citations", "abstained"}
+    assert set(answer) == {"answer", "citations", "abstained", "mode", "warnings", "leads"}
+    assert answer["mode"] == "extractive" and answer["leads"] == [] and not answer["abstained"]
     for citation in answer["citations"]:
         assert {"n", "text", "source", "title", "page", "section", "chunk_id", "quote"} <= set(citation)
         assert f"[{citation['n']}]" in answer["answer"]

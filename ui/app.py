@@ -413,7 +413,7 @@ class ChatHandlers:
         publisher: list[str] | None = None,
         year: list[int] | None = None,
     ) -> dict:
-        """Answer one question with its citations (JSON: answer, citations, abstained)."""
+        """Answer one question with its citations (JSON: answer, citations, abstained, mode, warnings, leads)."""
         try:
             question, k, mode, filters = checked_api_args(question, k, mode, source, publisher, year)
         except RequestError as exc:
