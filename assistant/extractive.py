@@ -715,9 +715,10 @@ def select(
     ]
     # A year is a name too: « en 2023 » when no passage, no document's date and nothing in the corpus says 2023 —
     # the figures found are another year's (« 22 millions de bénévoles » of 2017).
+    years = _years_asked(question)
     missing += [
         y
-        for y in _years_asked(question)
+        for y in years
         if not any(y in t for t in texts)
         and all(str(p.year) != y for p in passages)
         and not (known_name and known_name(y))
@@ -749,7 +750,6 @@ def select(
             return ExtractiveResult([], confidence, reason, passages)
     # A figure or a date « en 2019 » is that year's: a sentence giving another year's (« 21 M€ … en 2021 ») does not
     # answer; one giving no year does when its passage or its document is of that year.
-    years = _years_asked(question)
     if years and (reading.figures or reading.asks_year or reading.asks_date):
         order = [j for j in order if _of_the_years(sentences[j], years, passages[sentences[j].passage_index])]
         if not order:
