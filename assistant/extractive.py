@@ -260,6 +260,7 @@ _KINDS_OF_PEOPLE = (
     *((stem,) for stem in _stems("participant", "habitant", "jeune", "citoyen")),
 )
 _PEOPLE = (_PERSON, *(stem for kind in _KINDS_OF_PEOPLE for stem in kind))
+_FRENCH_PEOPLE = ("francais", "francaises")
 _COUNTED = (
     {_PERSON: _PEOPLE}
     | {stem: (*kind, _PERSON) for kind in _KINDS_OF_PEOPLE for stem in kind}
@@ -276,6 +277,8 @@ def numeric_focus(question: str) -> NumericFocus:
     m = re.search(r"\bcombien\b(?: y a-t-il)?\s+(?:de|des|d')\s*(\w+)", q)
     if m and stem_word(m.group(1)) == _TIME:  # « combien de temps »: a duration, whatever its unit
         return NumericFocus(unit="duration")
+    if m and m.group(1) in _FRENCH_PEOPLE:  # « combien de Français » counts people; the word stems as « francs »
+        return NumericFocus((*_PEOPLE, stem_word(m.group(1))), counted=True)
     if m and m.group(1) not in QUESTION_STOPWORDS:
         return NumericFocus(_COUNTED.get(stem_word(m.group(1)), (stem_word(m.group(1)),)), counted=True)
     if re.search(r"\bcombien\b", q):  # « combien croient… », « combien va à… »: a quantity, any figure

@@ -632,6 +632,12 @@ def test_loose_figure_questions_take_any_figure_of_their_kind() -> None:
     staff = make_passage("Les associations comptent près de 1,8 million de salariés dans le secteur privé.")
     people = extractive.select("Combien de personnes les associations emploient-elles ?", [staff])
     assert not people.abstain_reason and "1,8 million de salariés" in people.sentences[0].quote
+    # « Combien de Français » counts people too, though « Français » stems like « francs ».
+    poverty = make_passage("Parmi les Français, 9,3 millions de personnes vivaient en 2018 sous le seuil de pauvreté.")
+    french = extractive.select("Combien de Français vivent sous le seuil de pauvreté ?", [poverty])
+    assert not french.abstain_reason and "9,3 millions de personnes" in french.sentences[0].quote
+    site = make_passage("Le site des Français en difficulté recense 40 pages sur le seuil de pauvreté.")
+    assert extractive.select("Combien de Français vivent sous le seuil de pauvreté ?", [site]).abstain_reason
 
 
 def test_a_length_of_time_is_given_in_time_units_or_by_its_start() -> None:
