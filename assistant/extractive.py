@@ -966,11 +966,15 @@ def _with_marker(text: str, n: int) -> str:
 
 def compose(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> tuple[str, list[Citation]]:
     """The answer text, one citation per sentence numbered densely from 1; list items on lines of their own.
-    Never ends on a colon: a list introduction left without its items ends as a sentence."""
+    A colon is shown only before what it announces: a list introduction left without its items, or an item whose
+    web address was left out (« … via la YESS Pro : »), ends as a sentence — never on a colon."""
     parts, citations = [], []
     previous_item = False
-    for n, s in enumerate(_ordered(list(sentences)), start=1):
+    ordered = _ordered(list(sentences))
+    for n, s in enumerate(ordered, start=1):
         shown = s.display
+        if shown.endswith(":") and not _introduces(s, ordered[n] if n < len(ordered) else None, passages):
+            shown = shown[:-1].rstrip() + "."
         # A sentence a chunk boundary cut ("soit, au total, plus de 400…") still starts like one.
         shown = _with_marker(shown[:1].upper() + shown[1:], n)
         item = bool(_ITEM_RE.match(s.quote))
@@ -979,7 +983,26 @@ def compose(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> tuple
         parts.append(separator + shown)
         previous_item = item
         citations.append(Citation(n=n, passage=passages[s.passage_index], quote=s.quote.strip()))
-    text = "".join(parts)
-    if text.endswith(":"):
-        text = text[:-1].rstrip() + "."
-    return text, citations
+    return "".join(parts), citations
+
+
+def _introduces(s: Sentence, following: Sentence | None, passages: Sequence[Passage]) -> bool:
+    """Whether ``following``, shown right after ``s``, is what ``s``'s closing colon announces: it comes next in
+    the passage (nothing but spaces between) and is not a sibling item of ``s`` (an item announcing a web address
+    the cleaning removed is followed by the next item at its own depth), or it is a list item read from the
+    chunk that continues it."""
+    if following is None:
+        return False
+    if following.passage_index != s.passage_index:
+        return bool(_ITEM_RE.match(following.quote))
+    text = passages[s.passage_index].text
+    if text[s.end : following.start].strip():
+        return False
+    items = _ITEM_RE.match(s.quote) and _ITEM_RE.match(following.quote)
+    return not items or _depth(text, following.start) > _depth(text, s.start)
+
+
+def _depth(text: str, start: int) -> int:
+    """How far the line holding ``start`` is indented (a nested item lies deeper than its parent)."""
+    line = text[text.rfind("\n", 0, start) + 1 :]
+    return len(line) - len(line.lstrip(" \t"))

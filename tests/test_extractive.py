@@ -323,6 +323,22 @@ def test_an_answer_never_ends_on_a_colon_when_the_items_cannot_be_read() -> None
     assert "6 leviers" in text and not text.rstrip().endswith(":")
 
 
+def test_a_colon_is_shown_only_before_what_it_announces() -> None:
+    """An item announcing a web address (removed by the cleaning, never quoted) reads as a sentence; a list
+    introduction and an item announcing nested items keep their colon."""
+    resources = make_passage(
+        "Formations des collectivités à l'ESS :\n- La CRESS réalise des sessions pour les élus\n"
+        "- La Région Occitanie le fait via la YESS Pro :\n\n- Le RTES forme les élus à l'ESS :\n"
+        "- Des outils existent déjà dans la région :\n  - la YESS Pro des développeurs\n"
+        "  - la pépinière Réalis à Montpellier"
+    )
+    sentences = extractive._sentences([resources])
+    text, _ = extractive.compose(sentences, [resources])
+    assert "YESS Pro [3].\n" in text and "élus à l'ESS [4].\n" in text, text
+    assert text.startswith("Formations des collectivités à l'ESS [1]:\n- La CRESS"), text
+    assert "déjà dans la région [5]:\n- La YESS Pro" in text, text
+
+
 def test_a_sentence_opening_on_a_reference_comes_with_its_antecedent() -> None:
     before = make_passage(
         "La société coopérative d'intérêt collectif associe salariés, usagers et collectivités autour d'un projet.",
