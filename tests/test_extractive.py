@@ -32,6 +32,16 @@ def test_split_keeps_abbreviations_and_exact_substrings() -> None:
     assert all(s in text for s in sentences)
 
 
+def test_a_sentence_never_opens_on_a_colon() -> None:
+    """An interview's speaker (« T.D. : ») or an ellipsis before a colon does not end a sentence: the answer
+    quoted « : Dans les territoires, l'État soutient… »."""
+    text = "**T.D. :** Dans les territoires, l'État soutient l'ESS. Des transitions... : comment les réussir ?"
+    assert split_sentences(text) == [
+        "**T.D. :** Dans les territoires, l'État soutient l'ESS.",
+        "Des transitions... : comment les réussir ?",
+    ]
+
+
 def test_split_separates_list_items_and_headings() -> None:
     text = "Trois pistes :\n- réinvestir dans les soins ;\n- créer une réserve\n1. former les élus\n# Titre\nFin"
     assert split_sentences(text) == [

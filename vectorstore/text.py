@@ -143,6 +143,7 @@ _ABBREVIATIONS = frozenset({
 # A sentence ends after . ! ? … (optionally closed by a quote/bracket) followed by space; or at a blank line;
 # or before a line that starts a list item or a heading.
 _END_RE = re.compile(r"[.!?…]+[\"»”)\]*]*(?=\s)|\n\s*\n|\n(?=\s*(?:[-*•–]\s|\d+[.)]\s|#))")
+_COLON_NEXT_RE = re.compile(r"[ \t]*:")
 # Addresses and code are cut out of sentences (left over from HTML or scripts).
 _ACTIVE_TOKEN_RE = re.compile(
     r"\S*(?:(?:https?|ftp|javascript|data|vbscript):|www\.|document\.cookie)\S*|<\s*/?\s*script[^>]*>", re.I
@@ -166,6 +167,9 @@ def split_spans(text: str) -> list[tuple[int, int]]:
     start = 0
     for m in _END_RE.finditer(text):
         if m.group().startswith(".") and len(m.group()) == 1 and _is_abbreviation(text, m.start()):
+            continue
+        # A sentence never opens on a colon: « **T.D. :** Dans les territoires… », « écologiques... : comment ».
+        if not m.group().isspace() and _COLON_NEXT_RE.match(text, m.end()):
             continue
         end = m.end() if not m.group().isspace() else m.start()
         spans.append((start, end))
