@@ -165,10 +165,12 @@ _PRIORITY = ("chiffres", "propositions", "vigilance", "exemples", "acteurs", "co
 
 # Cues are matched on fold()ed text (lower case, no accents).
 _NUMBER = r"(?<![\w.,])\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d+)?|(?<![\w.,])\d+(?:,\d+)?"
+# A range is the figure as a whole: « entre 8 et 10% » (not « 10% »), « de 14 à 20 Mds€ », « 2 à 4 ateliers ».
+_RANGE = rf"entre (?:{_NUMBER})\s?%?\s?et |de (?:{_NUMBER})\s?%?\s?a |(?:{_NUMBER})\s?%?\s?a "
 _FIGURE_RE = re.compile(
-    rf"(?:(?:plus|moins) de |pres de |environ )?(?:{_NUMBER})\s?"
+    rf"(?:(?:plus|moins) de |pres de |environ |{_RANGE})?(?:{_NUMBER})\s?"
     r"(?:%|pour ?cent|(?:millions?|milliards?)\b(?:\s?(?:€|d'euros|de personnes|d'emplois))?"
-    r"|(?:md|m|k)?\s?€|euros?"
+    r"|(?:mds?|m|k)?\s?€|euros?"
     r"|(?:(?:emplois|salaries|etp|personnes|habitants|structures|entreprises|associations|cooperatives"
     r"|etablissements|adherents|benevoles|participants|projets|communes|membres|postes|beneficiaires"
     r"|hectares|ha|m2|m²|tonnes|repas|logements|webinaires|acteurs|jeunes|familles|places)\b))",

@@ -266,7 +266,11 @@ def test_is_duplicate_tells_rewordings_from_different_statements() -> None:
     [
         ("Le fonds dispose de 30 millions d’euros pour les petites structures.", "30 millions d’euros"),
         ("Le RTES compte 150 membres aujourd'hui.", "150 membres"),
-        ("La commande publique représente entre 8 et 10% du PIB.", "10%"),
+        # A range is quoted whole: « 10% » alone misquoted « entre 8 et 10% du PIB ».
+        ("La commande publique représente entre 8 et 10% du PIB.", "entre 8 et 10%"),
+        ("Les Régions passent d'un budget de 14 à 20 Mds€ d'investissements.", "de 14 à 20 Mds€"),
+        ("Les ateliers, de 2 à 4 par Agora, ont réuni 400 personnes.", "400 personnes"),
+        ("Sur près de de 10 500 établissements de l'ESS en 2018.", "10 500 établissements"),
         ("On compte 3 258 établissements en Occitanie.", "3 258 établissements"),
         ("La loi de 2014 a défini les PTCE.", None),
         ("Rendez-vous le 4 novembre à Toulouse.", None),
