@@ -20,7 +20,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from assistant.answer import ABSTENTION_TEXT
-from assistant.extractive import display_text, is_instruction_like, sentence_probabilities
+from assistant.extractive import is_instruction_like, sentence_probabilities, shown_sentence
 from assistant.llm import LLMConfigError, describe_error, get_chat_model, message_text
 from assistant.types import Citation, Passage
 from assistant.verify import markers, verify_answer
@@ -235,7 +235,6 @@ _CONTEXT_RE = re.compile(
 _LINK_WORDS = frozenset({"de", "des", "du", "d", "l", "la", "le", "les", "et", "pour", "en", "a", "au", "aux"})
 _MARKER_RE = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
 _STATEMENT_END_RE = re.compile(r"[.!…][\s\"»”)\]]*$")
-_LEADING_JUNK_RE = re.compile(r"^[^\w«\"“(]+")
 _SPACE_RE = re.compile(r"\s+")
 
 
@@ -472,7 +471,7 @@ def _candidates(topic: str, found: dict[str, dict[str, Passage]]) -> list[_Candi
         previous_share = 0.0
         for start, end in spans[cid]:
             quote = p.text[start:end]
-            text = _balanced(_LEADING_JUNK_RE.sub("", display_text(quote)))
+            text = _balanced(shown_sentence(quote))
             share = matcher.share(quote)
             prior, previous_share = previous_share, share
             if not _readable(text) or is_instruction_like(text) or not contains_quote(p.text, text):

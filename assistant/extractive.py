@@ -116,7 +116,7 @@ class Sentence:
 
     @property
     def display(self) -> str:
-        return display_text(_SOURCE_MARK_RE.sub("", self.quote))
+        return shown_sentence(_SOURCE_MARK_RE.sub("", self.quote))
 
 
 # --- sentence splitting --------------------------------------------------------------------------------
@@ -168,6 +168,16 @@ def display_text(quote: str) -> str:
     """The text as shown in an answer: markdown/HTML marks, images, link targets and line breaks removed."""
     text = _LINK_RE.sub(r"\1", _IMAGE_RE.sub(" ", quote))
     return _SPACE_RE.sub(" ", _MARKUP_RE.sub(" ", text)).strip()
+
+
+# Decorations a sentence may open on (« 🕒 C'est dans ce contexte… », a « ✿ » bullet): never shown first. Opening
+# quotes and brackets stay, and a sign (« + 14 % ») is part of the figure.
+_LEADING_JUNK_RE = re.compile(r"^[^\w«\"“(+]+")
+
+
+def shown_sentence(quote: str) -> str:
+    """A quoted sentence as an answer or a note shows it: ``display_text`` without the decorations it opens on."""
+    return _LEADING_JUNK_RE.sub("", display_text(quote))
 
 
 def is_quotable(sentence: str) -> bool:

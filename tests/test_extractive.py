@@ -273,6 +273,10 @@ def test_addresses_code_headings_and_source_markers_stay_out_of_answers() -> Non
         ("Il a dit : « le futur est à la mémoire. »", "Il a dit : « le futur est à la mémoire. » [1]"),
         ("Il a conclu : « le futur appartient", "Il a conclu : « le futur appartient » [1]"),
         ("Sans point final", "Sans point final [1]."),
+        # A decoration the sentence opens on is not shown; a sign is part of its figure.
+        ("🕒 C'est dans ce contexte qu'il a publié.", "C'est dans ce contexte qu'il a publié [1]."),
+        ("✿ de la CRESS, des réseaux", "De la CRESS, des réseaux [1]."),
+        ("+ 14 % de demandes par rapport à 2019.", "+ 14 % de demandes par rapport à 2019 [1]."),
     ],
 )
 def test_markers_never_land_inside_brackets_or_quotes(quote: str, shown: str) -> None:
