@@ -412,7 +412,11 @@ _YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _ASKS_YEAR_RE = re.compile(r"\bquelle annee\b")
 _ASKS_DATE_RE = re.compile(r"\bquelles? dates?\b")
 # A sentence opening on a demonstrative or a pronoun leans on the one before it (« Ce modèle… », « Elles… »).
-_REFERRING_RE = re.compile(r"^\W*(?:ce|cet|cette|ces|celle|celui|ceux|il|ils|elle|elles|cela|ceci)\b(?!-ci)")
+# « Ce modèle », « elles », and a demonstrative behind a preposition: « Parmi ces demandeurs », « Dans ce cadre ».
+_REFERRING_RE = re.compile(
+    r"^\W*(?:(?:parmi|pour|dans|avec|selon|sur|par|de|en|chez|grace a|face a|a) )?"
+    r"(?:ce|cet|cette|ces|celle|celui|ceux|il|ils|elle|elles|cela|ceci)\b(?!-ci)"
+)
 _IMPERSONAL_RE = re.compile(r"^\W*il (?:faut|convient|s'agit|est (?:necessaire|important|indispensable)|y a)\b")
 _CUES = ("figure", "date", "definition", "enumeration", "colon", "item", "referring")
 FEATURES = FeatureSet(

@@ -375,6 +375,13 @@ def test_a_sentence_opening_on_a_reference_comes_with_its_antecedent() -> None:
     assert len(citations) == 2 and citations[0].passage is before
 
 
+@pytest.mark.parametrize("opening", ["Parmi ces demandeurs", "Dans ce cadre", "À ce titre"])
+def test_a_demonstrative_behind_a_preposition_refers_back(opening: str) -> None:
+    """« Parmi ces demandeurs, 45 %… » leans on the sentence before it as much as « Ces demandeurs… » does."""
+    assert extractive._refers_back(f"{opening}, 45 % étaient jusque-là inconnus de l'association.")
+    assert not extractive._refers_back("Dans les territoires, 45 % des demandeurs étaient inconnus.")
+
+
 def test_ranker_labels_and_features_of_a_question(ess_passages) -> None:
     sentences = extractive._sentences(ess_passages)
     evidence = [
