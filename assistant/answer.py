@@ -86,6 +86,7 @@ _REFUSALS = {
     "no-figure": "Les passages trouvés ne donnent pas le chiffre demandé.",
     "no-year": "Les passages trouvés ne donnent pas l'année demandée.",
     "no-date": "Les passages trouvés ne donnent pas la date demandée.",
+    "no-founding": "Les passages trouvés ne disent pas quand cela a été créé.",
     "other-year": "Les passages trouvés portent sur une autre année que celle de la question.",
     "no-person": "Les passages trouvés ne nomment pas la personne demandée.",
 }

@@ -69,6 +69,11 @@ _MONTHS = re.compile(
     r"\b(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|printemps|"
     r"ete|automne|hiver|(?:1[89]|20)\d\d)\b"
 )
+# A date in an answer: a month, a season, a year (``_MONTHS`` without « été », the participle of « a été »).
+_DATE_RE = re.compile(
+    r"\b(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|printemps|"
+    r"automne|hiver|(?:1[89]|20)\d\d)\b|(?:\bl'|\ben |\bcet )ete\b"
+)
 _DEFINITION_CUE = re.compile(
     r"\b(?:est une?|sont des|designe|designent|consiste|correspond|se definit|definie? comme|c'est|"
     r"il s'agit|vise a|permet de|ont pour objet|a pour objet)\b"
@@ -411,6 +416,17 @@ _KINDS = (NUMERIC, DATE, WHO, DEFINITION, LIST, EXPLAIN, FACTUAL)
 _YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _ASKS_YEAR_RE = re.compile(r"\bquelle annee\b")
 _ASKS_DATE_RE = re.compile(r"\bquelles? dates?\b")
+# « Quand / en quelle année X a-t-il été créé (fondé, est-il né) ? » is answered by the date of that founding: a
+# dated sentence on something else X did (« 2013 est pour le RTES une année charnière ») does not answer it.
+_ASKS_FOUNDING_RE = re.compile(
+    r"\b(?:cree|creee|crees|creees|creer|creation|fonde|fondee|fondes|fondees|fondation|nee?s?|naissance)\b"
+    r"|\b(?:vu|voit|voir) le jour\b"
+)
+# In a sentence, « né » only before its date (« Né en 2002, le RTES… »): elsewhere « ne » is a negation.
+_FOUNDING_RE = re.compile(
+    r"\b(?:cree|creee|crees|creees|creer|creation|fonde|fondee|fondes|fondees|fondation|naissance)\b"
+    r"|\bnee?s? en\b|\b(?:vu|voit|voir) le jour\b"
+)
 # A sentence opening on a demonstrative or a pronoun leans on the one before it (« Ce modèle… », « Elles… »).
 # « Ce modèle », « elles », and a demonstrative behind a preposition: « Parmi ces demandeurs », « Dans ce cadre ».
 _REFERRING_RE = re.compile(
@@ -479,6 +495,8 @@ class Reading:
     asks_date: bool
     # « Qui préside… »: the beginnings of the role's words (``role_verb``), one of which a sentence must use.
     role_verb: tuple[str, ...]
+    # « Quand X a-t-il été créé ? »: only a dated sentence telling a founding answers.
+    asks_founding: bool
 
     def gives_figure(self, sentence: Sentence) -> bool:
         return any(f.answered_by(sentence) for f in self.figures)
@@ -504,6 +522,7 @@ def read(question: str, passages: Sequence[Passage]) -> Reading:
         bool(_ASKS_YEAR_RE.search(fold(question))),
         bool(_ASKS_DATE_RE.search(fold(question))),
         role_verb(question),
+        kind == DATE and bool(_ASKS_FOUNDING_RE.search(fold(question))),
     )
 
 
@@ -751,6 +770,8 @@ def select(
         wanted, reason = reading.gives_figure, "no-figure"
     elif role := reading.role:
         wanted, reason = (lambda s: role <= s.terms), "no-person"
+    elif reading.asks_founding:
+        wanted, reason = _tells_founding, "no-founding"
     elif reading.asks_year:
         wanted, reason = (lambda s: bool(_YEAR_RE.search(s.quote))), "no-year"
     elif (verb := reading.role_verb):
@@ -767,7 +788,7 @@ def select(
             return ExtractiveResult([], confidence, reason, passages)
     # A figure or a date « en 2019 » is that year's: a sentence giving another year's (« 21 M€ … en 2021 ») does not
     # answer; one giving no year does when its passage or its document is of that year.
-    if years and (reading.figures or reading.asks_year or reading.asks_date):
+    if years and (reading.figures or reading.asks_year or reading.asks_date or reading.asks_founding):
         order = [j for j in order if _of_the_years(sentences[j], years, passages[sentences[j].passage_index])]
         if not order:
             return ExtractiveResult([], confidence, "other-year", passages)
@@ -786,6 +807,11 @@ def select(
             cited.add(s.passage_index)
     completed = _completed(chosen, passages, adjacent, kind)
     return ExtractiveResult(completed, confidence, "", passages)
+
+
+def _tells_founding(sentence: Sentence) -> bool:
+    folded = fold(sentence.quote)
+    return bool(_DATE_RE.search(folded)) and bool(_FOUNDING_RE.search(folded))
 
 
 def _of_the_years(sentence: Sentence, years: Sequence[str], passage: Passage) -> bool:

@@ -631,12 +631,27 @@ def test_a_figure_is_about_a_name_its_passage_continues_or_spells_out() -> None:
 @pytest.mark.parametrize(
     ("question", "lacking", "giving", "reason"),
     [
-        # « En quelle année » wants a year: Ordi Solidaire's work, quoted for its founding year, was invented.
+        # « En quelle année » wants a year: the MAIF's work, quoted for the year it became a mission company, was
+        # invented.
+        (
+            "En quelle année la MAIF est-elle devenue une entreprise à mission ?",
+            "La MAIF est une mutuelle d'assurance qui se veut une entreprise à mission.",
+            "La MAIF est devenue une entreprise à mission en 2020.",
+            "no-year",
+        ),
+        # When something was founded is told by a dated sentence on its founding (« Né en 2002 »), not by another
+        # of its dates (« 2013 est une année charnière ») nor by its founding without a date.
+        (
+            "Quand a été créé le RTES ?",
+            "2013 est pour le RTES et pour l'économie solidaire une année charnière.",
+            "Né en 2002, le RTES réunit des collectivités locales engagées pour l'économie solidaire.",
+            "no-founding",
+        ),
         (
             "En quelle année la Scop Ordi Solidaire a-t-elle été créée ?",
-            "La Scop Ordi Solidaire est spécialisée dans la collecte et le reconditionnement d'ordinateurs.",
+            "La Scop Ordi Solidaire a été créée par d'anciens techniciens du reconditionnement.",
             "La Scop Ordi Solidaire a été créée en 2013 par d'anciens techniciens.",
-            "no-year",
+            "no-founding",
         ),
         # A turnover is a sum of money, not the year a service started.
         (
