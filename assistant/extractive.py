@@ -987,7 +987,7 @@ def _ordered(chosen: list[Sentence]) -> list[Sentence]:
 
 
 _OPENERS = {"(": ")", "«": " »", "“": "”"}
-_END_RE = re.compile(r"([.!?…:;]*)((?:\s*[\"»”)\]])*)$")
+_END_RE = re.compile(r"([.!?…:;,]*)((?:\s*[\"»”)\]])*)$")
 
 
 def _with_marker(text: str, n: int) -> str:
@@ -1005,15 +1005,19 @@ def _with_marker(text: str, n: int) -> str:
 
 
 def compose(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> tuple[str, list[Citation]]:
-    """The answer text, one citation per sentence numbered densely from 1; list items on lines of their own.
-    A colon is shown only before what it announces: a list introduction left without its items, or an item whose
-    web address was left out (« … via la YESS Pro : »), ends as a sentence — never on a colon."""
+    """The answer text, one citation per sentence numbered densely from 1, its mark before the sentence's closing
+    punctuation (« territoire [2], »); list items on lines of their own. A colon is shown only before what it
+    announces: a list introduction left without its items, or an item whose web address was left out (« … via la
+    YESS Pro : »), ends as a sentence — never on a colon."""
     parts, citations = [], []
     previous_item = False
     ordered = _ordered(list(sentences))
     for n, s in enumerate(ordered, start=1):
         shown = s.display
         if shown.endswith(":") and not _introduces(s, ordered[n] if n < len(ordered) else None, passages):
+            shown = shown[:-1].rstrip() + "."
+        # An item's comma or semicolon leads to the next one; the answer's last sentence ends as a sentence.
+        if n == len(ordered) and shown[-1:] in (",", ";"):
             shown = shown[:-1].rstrip() + "."
         # A sentence a chunk boundary cut ("soit, au total, plus de 400…") still starts like one.
         shown = _with_marker(shown[:1].upper() + shown[1:], n)

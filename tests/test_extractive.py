@@ -13,7 +13,7 @@ import pytest
 
 from assistant import extractive
 from tests.conftest import make_passage
-from vectorstore.text import contains_quote, split_sentences
+from vectorstore.text import contains_quote, split_sentences, split_spans
 
 
 def test_split_keeps_abbreviations_and_exact_substrings() -> None:
@@ -277,6 +277,9 @@ def test_addresses_code_headings_and_source_markers_stay_out_of_answers() -> Non
         ("🕒 C'est dans ce contexte qu'il a publié.", "C'est dans ce contexte qu'il a publié [1]."),
         ("✿ de la CRESS, des réseaux", "De la CRESS, des réseaux [1]."),
         ("+ 14 % de demandes par rapport à 2019.", "+ 14 % de demandes par rapport à 2019 [1]."),
+        # The comma or semicolon of a list item the answer ends on: a full stop.
+        ("* Cultiver et servir le territoire,", "- Cultiver et servir le territoire [1]."),
+        ("- réinvestir dans les soins ;", "- Réinvestir dans les soins [1]."),
     ],
 )
 def test_markers_never_land_inside_brackets_or_quotes(quote: str, shown: str) -> None:
@@ -284,6 +287,19 @@ def test_markers_never_land_inside_brackets_or_quotes(quote: str, shown: str) ->
     sentence = extractive.Sentence(passage_index=0, start=0, end=len(quote), quote=quote, terms=frozenset())
     text, citations = extractive.compose([sentence], [passage])
     assert text == shown and citations[0].quote == quote
+
+
+def test_list_items_keep_their_commas_after_their_marks() -> None:
+    """« - Cultiver et servir le territoire, [2]. » showed the mark after the item's comma, then a full stop."""
+    text = "* Cultiver et servir le territoire,\n\n* Des processus coopératifs,\n\n* Favoriser une économie intégrée."
+    passage = make_passage(text)
+    sentences = [extractive.Sentence(0, s, e, text[s:e], frozenset()) for s, e in split_spans(text)]
+    shown, _ = extractive.compose(sentences, [passage])
+    assert shown.splitlines() == [
+        "- Cultiver et servir le territoire [1],",
+        "- Des processus coopératifs [2],",
+        "- Favoriser une économie intégrée [3].",
+    ]
 
 
 LEVERS_INTRO = make_passage(
