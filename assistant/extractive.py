@@ -777,7 +777,7 @@ def select(
     elif (verb := reading.role_verb):
         wanted, reason = (lambda s: any(t.startswith(verb) for t in s.terms)), "no-person"
     elif reading.asks_date:
-        wanted, reason = (lambda s: bool(_MONTHS.search(fold(s.quote)))), "no-date"
+        wanted, reason = (lambda s: bool(_DATE_RE.search(fold(s.quote)))), "no-date"
     if wanted is not None:
         # A figure, or the holder of a role, answers only if it is about the thing asked, in a passage about what
         # the question names: a figure borrowed from a neighbouring passage is the classic invented answer, and

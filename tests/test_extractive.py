@@ -181,6 +181,9 @@ def test_a_date_or_a_role_is_answered_only_by_a_sentence_giving_it() -> None:
     fund = [make_passage("Le fonds UrgencESS dispose de 30 millions d'euros pour les petites structures de l'ESS.")]
     question = "Jusqu'à quelle date les petites structures pouvaient-elles solliciter le fonds UrgencESS ?"
     assert extractive.select(question, fund).abstain_reason == "no-date"
+    # « a été » is no summer: a sentence whose only « été » is the participle gives no date.
+    held = [make_passage("Le fonds UrgencESS a été sollicité par les petites structures de l'ESS du territoire.")]
+    assert extractive.select(question, held).abstain_reason == "no-date"
     dated = [make_passage(fund[0].text + " Les demandes étaient ouvertes jusqu'au 31 décembre 2020.")]
     assert "31 décembre" in extractive.select(question, dated).sentences[0].quote
     carried = [make_passage("L'association Concordia porte l'ESS'Team depuis 2015 avec des jeunes volontaires.")]
