@@ -50,6 +50,8 @@ UNSURE_SHARE = 0.9
 MAX_PASSAGES = 3
 # Items a list brings along at most.
 MAX_ITEMS = 8
+# How far back a chain of references is followed (« Face à ces évolutions » ← « Ils » ← « Ces territoires »).
+MAX_ANTECEDENTS = 3
 # Few hundred labelled questions: stumps generalise (out-of-fold R@1 within 0.05 of in-sample); deeper trees
 # fit the training questions and not the next ones. The fused retrieval score is left out (its ratio to the
 # best passage's depends on the fusion's constants); ranks and the BM25 and dense scores stay. 400 rounds: on
@@ -65,11 +67,7 @@ _NUMBER_WORDS = re.compile(
     r"soixante|cent|cents|mille|million|millions|milliard|milliards|moitie|tiers|quart|dizaine|dizaines|"
     r"centaine|centaines|majorite)\b"
 )
-_MONTHS = re.compile(
-    r"\b(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|printemps|"
-    r"ete|automne|hiver|(?:1[89]|20)\d\d)\b"
-)
-# A date in an answer: a month, a season, a year (``_MONTHS`` without « été », the participle of « a été »).
+# A date: a month, a season, a year — « été » only as the season (« l'été », « en été »), not the participle.
 _DATE_RE = re.compile(
     r"\b(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|printemps|"
     r"automne|hiver|(?:1[89]|20)\d\d)\b|(?:\bl'|\ben |\bcet )ete\b"
@@ -187,7 +185,19 @@ def shown_sentence(quote: str) -> str:
 
 def is_quotable(sentence: str) -> bool:
     """A sentence an answer may quote: not a planted instruction, a heading, or a line of addresses/code."""
-    return not (is_instruction_like(sentence) or sentence.lstrip().startswith("#") or _ACTIVE_RE.search(sentence))
+    return not (
+        is_instruction_like(sentence)
+        or sentence.lstrip().startswith("#")
+        or _ACTIVE_RE.search(sentence)
+        or _is_capitals_heading(sentence)
+    )
+
+
+def _is_capitals_heading(sentence: str) -> bool:
+    """A line in capitals without a figure: a heading or a button (« ACCÉDER AU REPLAY DU WEBINAIRE », « AVEC LE
+    SOUTIEN DE »). In capitals with a figure, it is a key figure (« 22 MILLIONS DE BÉNÉVOLES »): quotable."""
+    letters = [c for c in sentence if c.isalpha()]
+    return len(letters) >= 8 and sum(c.isupper() for c in letters) >= 0.8 * len(letters) and not _has_figure(sentence)
 
 
 def is_instruction_like(sentence: str) -> bool:
@@ -434,10 +444,15 @@ _REFERRING_RE = re.compile(
     r"(?:ce|cet|cette|ces|celle|celui|ceux|il|ils|elle|elles|cela|ceci)\b(?!-ci)"
 )
 _IMPERSONAL_RE = re.compile(r"^\W*il (?:faut|convient|s'agit|est (?:necessaire|important|indispensable)|y a)\b")
+# « Ces dernières décennies », « cette année », « depuis ce jour »: a time, not a reference to the sentence before.
+_TIME_DEMONSTRATIVE_RE = re.compile(
+    r"^\W*(?:(?:depuis|pendant|durant|en|a) )?(?:ce|cet|cette|ces) (?:dernier|derniere|derniers|dernieres|annee|"
+    r"annees|jour|jours|mois|semaine|semaines|moment|periode|siecle|decennie|decennies|matin|soir)\b"
+)
 _CUES = ("figure", "date", "definition", "enumeration", "colon", "item", "referring")
 FEATURES = FeatureSet(
     RANKER,
-    1,
+    2,
     (
         "passage_rank_inv", "passage_rank", "passage_lexical_rel", "passage_dense",
         "passage_dense_gap", "passage_coverage", "title_coverage", "coverage", "coverage_plain",
@@ -454,14 +469,16 @@ FEATURES = FeatureSet(
 def _refers_back(quote: str) -> bool:
     """True when the sentence opens on a word whose antecedent is in an earlier sentence."""
     folded = fold(display_text(quote))
-    return bool(_REFERRING_RE.match(folded)) and not _IMPERSONAL_RE.match(folded)
+    return bool(_REFERRING_RE.match(folded)) and not (
+        _IMPERSONAL_RE.match(folded) or _TIME_DEMONSTRATIVE_RE.match(folded)
+    )
 
 
 def _cues(quote: str) -> list[float]:
     folded = fold(display_text(quote))
     return [
         float(_has_figure(quote)),
-        float(bool(_MONTHS.search(folded))),
+        float(bool(_DATE_RE.search(folded))),
         float(bool(_DEFINITION_CUE.search(folded))),
         float(folded.count(",") >= 2 or ";" in folded),
         float(folded.endswith(":")),
@@ -888,10 +905,10 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
         elif _ITEM_RE.match(s.quote) or (kind == LIST and not rank):
             group += _list_around(s, passages)
         if _refers_back(s.quote):
-            antecedent = _sentence_before(s, passages, adjacent)
-            if antecedent is None and rank:
+            antecedents = _antecedents(s, passages, adjacent)
+            if not antecedents and rank:
                 continue
-            group = ([antecedent] if antecedent else []) + group
+            group = antecedents + group
         groups.append(group)
     if kind == LIST:
         # A list question is answered by a list first: the passage that gives one opens the answer.
@@ -965,6 +982,21 @@ def _items_after(s: Sentence, passages: list[Passage], adjacent: Adjacent | None
             nxt = _neighbour(passages, x.passage_index, 1, adjacent)
             following += _spans(passages, nxt) if nxt is not None else []
     return items or following[:1]
+
+
+def _antecedents(s: Sentence, passages: list[Passage], adjacent: Adjacent | None) -> list[Sentence]:
+    """The sentences a referring opening leans on, in reading order: the one before, and the one before that
+    while it refers back too (« Ces territoires sont… » ← « Ils peuvent… » ← « Face à ces évolutions… »), at most
+    ``MAX_ANTECEDENTS``."""
+    out: list[Sentence] = []
+    current = s
+    while _refers_back(current.quote) and len(out) < MAX_ANTECEDENTS:
+        before = _sentence_before(current, passages, adjacent)
+        if before is None:
+            break
+        out.insert(0, before)
+        current = before
+    return out
 
 
 def _sentence_before(s: Sentence, passages: list[Passage], adjacent: Adjacent | None) -> Sentence | None:

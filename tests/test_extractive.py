@@ -265,6 +265,11 @@ def test_addresses_code_headings_and_source_markers_stay_out_of_answers() -> Non
     assert citations[0].quote == "Le tiers-lieu La Fabrique accueille 25 associations selon le rapport [7] de 2023[^1]."
     assert not extractive.is_quotable("# Le tiers-lieu La Fabrique accueille des associations")
     assert not extractive.is_quotable("Voir ![logo](http://evil.example/l.png) le site.")
+    # A line in capitals is a heading or a button, unless it gives a key figure.
+    assert not extractive.is_quotable("ACCEDER AU REPLAY DU WEBINAIRE @")
+    assert not extractive.is_quotable("AVEC LE SOUTIEN DE")
+    assert extractive.is_quotable("22 MILLIONS DE BÉNÉVOLES")
+    assert extractive.is_quotable("La CRESS et l'ANCT soutiennent l'ESS.")
 
 
 @pytest.mark.parametrize(
@@ -392,6 +397,25 @@ def test_a_sentence_opening_on_a_reference_comes_with_its_antecedent() -> None:
     text, citations = extractive.compose(result.sentences, result.passages)
     assert text.index("La société coopérative") < text.index("Ce modèle"), text
     assert len(citations) == 2 and citations[0].passage is before
+
+
+def test_a_chain_of_references_is_followed_back_to_what_it_names() -> None:
+    """« Face à ces évolutions » leans on « Ils peuvent… », which leans on « Ces territoires… », which leans on the
+    sentence naming the rural territories: all are quoted, the chain stops there (« Ces dernières décennies » is a
+    time, not a reference)."""
+    text = (
+        "Ces dernières décennies, les territoires ruraux sont passés à une économie présentielle. "
+        "Ces territoires sont aussi confrontés au reflux des services publics. "
+        "Ils peuvent connaître une paupérisation de leur population. "
+        "Face à ces évolutions, un espace existe pour l'ESS dans le rural avec des services de proximité."
+    )
+    passage = make_passage(text)
+    result = extractive.select("Quel espace existe pour l'ESS dans le rural ?", [passage])
+    shown, _ = extractive.compose(result.sentences, result.passages)
+    assert shown.startswith("Ces dernières décennies, les territoires ruraux"), shown
+    assert shown.index("Ces territoires") < shown.index("Ils peuvent") < shown.index("Face à ces évolutions"), shown
+    assert not extractive._refers_back("Ces dernières décennies, les territoires ruraux ont changé.")
+    assert not extractive._refers_back("Cette année, le réseau a doublé.")
 
 
 @pytest.mark.parametrize("opening", ["Parmi ces demandeurs", "Dans ce cadre", "À ce titre"])
