@@ -23,7 +23,7 @@ from vectorstore.text import contains_quote
 
 # Bump when what correct_ocr() returns changes: the ingest manifest records it, so documents indexed with
 # another version are re-chunked by the next ``ingest``.
-OCR_VERSION = 4
+OCR_VERSION = 5
 
 # A document is corrected when at least this many of 1 000 words are non-words (clean French prose: 0-2,
 # the bundled OCR documents: 20-30) and at least MIN_NON_WORDS of them are found.
@@ -260,6 +260,16 @@ def correct_ocr(text: str, *, force: bool = False) -> OcrResult:
 
     text = _GLUED_A_LA_RE.sub(glued, text)
 
+    def elided(match: re.Match[str]) -> str:
+        acronym = match.group(1)
+        if not re.search(rf"(?<!\w){acronym}(?!\w)", match.string):
+            return match.group()
+        fixed = ("L" if _starts_sentence(match.string, match.start()) else "l") + apostrophe + acronym
+        changes.append((match.group(), fixed, _context(match.string, match.start(), match.end())))
+        return fixed
+
+    text = _F_ELISION_RE.sub(elided, text)
+
     def word(match: re.Match[str]) -> str:
         token = match.group(1)
         before = match.string[max(0, match.start() - 3) : match.start()]
@@ -273,8 +283,7 @@ def correct_ocr(text: str, *, force: bool = False) -> OcrResult:
         if not fixed or fixed == token:
             return token
         if token[0] == "U" and fixed.startswith("L'"):  # « Uinsertion »: l' in mid-sentence is lower-case
-            previous = match.string[max(0, match.start() - 40) : match.start()].rstrip()
-            fixed = fixed if not previous or previous[-1] in '.!?…«“"' else "l" + fixed[1:]
+            fixed = fixed if _starts_sentence(match.string, match.start()) else "l" + fixed[1:]
         fixed = fixed.replace("'", apostrophe)
         changes.append((token, fixed, _context(match.string, match.start(), match.end())))
         return fixed
@@ -282,6 +291,11 @@ def correct_ocr(text: str, *, force: bool = False) -> OcrResult:
     text = _WORD_RE.sub(word, text)
     text = restore_grave_a(text, changes)
     return OcrResult(text, rate, tuple(changes))
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    previous = text[max(0, start - 40) : start].rstrip()
+    return not previous or previous[-1] in '.!?…«“"'
 
 
 def correct_blocks(texts: list[str]) -> tuple[list[str], int]:
@@ -420,6 +434,8 @@ _NOT_PLURALS = frozenset(
 )
 # « AlaBPI »: « à la » glued to an acronym.
 _GLUED_A_LA_RE = re.compile(r"(?<![\w'’])([Aa])la(?=[A-Z]{2,}\b)")
+# « FESS », « FANCT »: « l'ESS », « l'ANCT » with the elided article read as F (an acronym the text uses bare).
+_F_ELISION_RE = re.compile(r"(?<![\w'’])F([A-Z]{3,})(?![\w'’])")
 _A_RE = re.compile(r"(?<![\w'’-])a(?= )|(?<=jusqu['’])a(?!\w)")
 # « A la fois… » at the start of a sentence: the verb never starts one.
 _SENTENCE_A_RE = re.compile(r"(?:^|(?<=[.!?…] )|(?<=[«“\"] )|(?<=[«“\"(]))A(?= [a-zà-ÿ])", re.M)

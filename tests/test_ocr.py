@@ -47,6 +47,13 @@ def fixed(line: str) -> str:
         # the letter after an apostrophe lost, and « à la » glued to an acronym
         ("Pour faciliter I'nvestissement citoyen, Energie partagée a également créé", "l'investissement citoyen"),
         ("“AlaBPI, une petite enveloppe (500 millions d’€) est réservée", "“À la BPI, une petite enveloppe"),
+        # the elided article read as F before an acronym the text uses bare
+        (
+            "Enfin, FANCT a fait un focus sur les actions. Le webinaire de l'ANCT a suivi.",
+            "Enfin, l'ANCT a fait un focus",
+        ),
+        ("“Aujourd’hui, FESS a besoin de capitaliser”. FESS. L’ESS en Bretagne", "“Aujourd’hui, l’ESS a besoin"),
+        ("“Aujourd’hui, FESS a besoin de capitaliser”. FESS. L’ESS en Bretagne", "”. L’ESS. L’ESS en"),
         # an elided article glued to its word, or read as U
         ("toute la chaîne de valeur de linnovation sociale", "de l'innovation sociale"),
         ("Dounia Besson, vice présidente a Uinsertion, Uemploi et", "l'insertion, l'emploi et"),
@@ -107,7 +114,8 @@ def test_the_verb_a_is_left_alone(line):
 def test_names_acronyms_figures_and_real_words_are_left_alone():
     line = (
         "Thierry Gallerand, Jean-Marc Lespade et Sylvain Montuzet (RailCoop, InterstiCiel, TerrESS, ANCT, "
-        "BPI, SCIC) : 12 000 emplois, 500 M€ en 2013 ; des cotés inégaux, une cote de 3,5 et le PTCE Sud-Aquitain."
+        "BPI, SCIC) : 12 000 emplois, 500 M€ en 2013 ; des cotés inégaux, une cote de 3,5 et le PTCE Sud-Aquitain. "
+        "Le FEDER, le FSE et le FEADER."
     )
     result = correct_ocr(line, force=True)
     assert result.text == line and result.corrections == 0
