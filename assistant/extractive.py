@@ -286,9 +286,17 @@ _KINDS_OF_PEOPLE = (
 )
 _PEOPLE = (_PERSON, *(stem for kind in _KINDS_OF_PEOPLE for stem in kind))
 _FRENCH_PEOPLE = ("francais", "francaises")
+# Other count nouns used for one another: places (« combien de lieux » → « 7 sites »), organisations (« combien
+# d'acteurs » → « 70 structures »; a collective's members are organisations too).
+_KINDS_OF_THINGS = (
+    _stems("lieu", "site", "zone", "périmètre", "territoire"),
+    _stems("structure", "organisation", "acteur"),
+)
 _COUNTED = (
     {_PERSON: _PEOPLE}
     | {stem: (*kind, _PERSON) for kind in _KINDS_OF_PEOPLE for stem in kind}
+    | {stem: kind for kind in _KINDS_OF_THINGS for stem in kind}
+    | {stem_word("membre"): (*_stems("membre", "adhérent", "structure"), _PERSON)}
     | {stem_word("annee"): _stems("annee", "an")}
 )
 

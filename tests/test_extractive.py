@@ -501,6 +501,18 @@ def test_a_count_of_people_or_years_takes_the_count_noun_the_text_uses() -> None
     assert extractive.numeric_focus("Combien y a-t-il de Scop ?").stems == ("scop",)
 
 
+def test_places_and_organisations_are_counted_by_their_usual_names() -> None:
+    """« combien de lieux » is answered by « 7 sites », « combien de membres » of a collective by « 150 structures »;
+    a count of places is not one of organisations."""
+    sites = make_passage("La conférence régionale de l'ESS s'est tenue en 2020 sur 7 sites connectés en Bretagne.")
+    places = extractive.select("Sur combien de lieux la conférence régionale de l'ESS s'est-elle tenue ?", [sites])
+    assert not places.abstain_reason and "7 sites" in places.sentences[0].quote
+    members = make_passage("Le collectif Créa'Rural compte aujourd'hui 150 structures qui échangent leurs pratiques.")
+    counted = extractive.select("Combien de membres compte le collectif Créa'Rural ?", [members])
+    assert not counted.abstain_reason and "150 structures" in counted.sentences[0].quote
+    assert extractive.select("Combien de lieux le collectif Créa'Rural compte-t-il ?", [members]).abstain_reason
+
+
 def test_salaried_staff_answer_how_many_people() -> None:
     """« salariés » counts people: its stem is taken from the folded word, as the text's words are analysed
     (« salarié » and « salaries » stem apart); a count noun the text does not use still refuses."""
