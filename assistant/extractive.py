@@ -925,7 +925,10 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
     for g in (g for group in groups for g in group):
         if not any(_same(g, o) for o in out):  # a list item chosen for itself is also in its list
             out.append(g)
-    return out
+    # A sentence another one quoted says word for word adds nothing (« 22 MILLIONS DE BÉNÉVOLES », a key figure, and
+    # « En 2017, il y avait 22 millions de bénévoles dans l'ESS »).
+    said = [normalize_for_match(display_text(o.quote)) for o in out]
+    return [o for o, text in zip(out, said, strict=True) if not any(text in other and text != other for other in said)]
 
 
 def _list_around(s: Sentence, passages: list[Passage]) -> list[Sentence]:

@@ -399,6 +399,17 @@ def test_a_sentence_opening_on_a_reference_comes_with_its_antecedent() -> None:
     assert len(citations) == 2 and citations[0].passage is before
 
 
+def test_a_sentence_another_one_says_word_for_word_is_not_quoted_twice() -> None:
+    """« 22 MILLIONS DE BÉNÉVOLES » (a key figure) and « En 2017, il y avait 22 millions de bénévoles… » were both
+    quoted: the longer one is kept."""
+    key = make_passage("22 MILLIONS DE BÉNÉVOLES", 1, source="a.md")
+    sentence = make_passage("En 2017, il y avait 22 millions de bénévoles dans l'ESS en France.", 2, source="b.md")
+    chosen = [extractive._sentences([p])[0] for p in (key, sentence)]
+    chosen[1] = replace(chosen[1], passage_index=1)
+    completed = extractive._completed(chosen, [key, sentence], None, extractive.NUMERIC)
+    assert [s.quote for s in completed] == [sentence.text]
+
+
 def test_a_chain_of_references_is_followed_back_to_what_it_names() -> None:
     """« Face à ces évolutions » leans on « Ils peuvent… », which leans on « Ces territoires… », which leans on the
     sentence naming the rural territories: all are quoted, the chain stops there (« Ces dernières décennies » is a
