@@ -717,13 +717,21 @@ class ExtractiveResult:
 def _sentences(passages: Sequence[Passage]) -> list[Sentence]:
     out = []
     for i, p in enumerate(passages):
+        headings = normalize_for_match(f"{p.title} {p.section or ''}")
         for s, e in split_spans(p.text):
             quote = p.text[s:e]
-            words = len(display_text(quote).split())
+            shown = display_text(quote)
             terms = frozenset(question_terms(quote))
-            # Questions in a passage (headings like "Comment renforcer… ?") ask, they do not answer.
-            # Planted instructions are data to ignore, never an answer.
-            if words >= 4 and terms and not display_text(quote).endswith("?") and is_quotable(quote):
+            # Questions in a passage (headings like "Comment renforcer… ?") ask, they do not answer; nor does the
+            # document's title or the section's heading repeated in its text. Planted instructions are data to
+            # ignore, never an answer.
+            if (
+                len(shown.split()) >= 4
+                and terms
+                and not shown.endswith("?")
+                and normalize_for_match(shown) not in headings
+                and is_quotable(quote)
+            ):
                 out.append(Sentence(i, s, e, quote, terms))
     return out
 

@@ -399,6 +399,20 @@ def test_a_sentence_opening_on_a_reference_comes_with_its_antecedent() -> None:
     assert len(citations) == 2 and citations[0].passage is before
 
 
+def test_the_title_or_heading_repeated_in_the_text_is_no_answer() -> None:
+    """« Les nouvelles alliances de l'intérêt général [1]. » answered the question on them: it is the document's
+    title, printed again on its first page."""
+    passage = replace(
+        make_passage(
+            "Les nouvelles alliances de l'intérêt général\n\nLes alliances d'intérêt général réunissent "
+            "associations, entreprises et collectivités autour d'un même territoire."
+        ),
+        title="Focus d'ESS France — Les nouvelles alliances de l'intérêt général",
+    )
+    quotes = [s.quote for s in extractive._sentences([passage])]
+    assert quotes == [passage.text.split("\n\n")[1]]
+
+
 def test_a_sentence_another_one_says_word_for_word_is_not_quoted_twice() -> None:
     """« 22 MILLIONS DE BÉNÉVOLES » (a key figure) and « En 2017, il y avait 22 millions de bénévoles… » were both
     quoted: the longer one is kept."""

@@ -60,7 +60,9 @@ def test_answer_evidence_stays_above_the_gate(corpus_index, monkeypatch):
     # year check (a figure asked « fin 2020 », its passage and document dated 2021 only), one to the retrained model.
     # Every change was chosen out of fold on train + written (887 questions: the session's checks took abstention on
     # unanswerable questions from 0.466 to 0.569, evidence 0.549 → 0.551), never on this file; one question of margin.
-    assert result["answer_evidence"] >= 29 / 51 - 1e-6, result
+    # Seventh session (2026-12-03): 0.608 (31 of 51), once a document's title or a section's heading repeated in its
+    # text was no longer a sentence to quote (out of fold on the 887 questions: evidence 0.554 → 0.567).
+    assert result["answer_evidence"] >= 30 / 51 - 1e-6, result
 
 
 @pytest.mark.parametrize(
