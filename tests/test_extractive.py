@@ -526,16 +526,46 @@ def test_a_count_of_people_or_years_takes_the_count_noun_the_text_uses() -> None
     assert extractive.numeric_focus("Combien y a-t-il de Scop ?").stems == ("scop",)
 
 
-def test_places_and_organisations_are_counted_by_their_usual_names() -> None:
-    """« combien de lieux » is answered by « 7 sites », « combien de membres » of a collective by « 150 structures »;
-    a count of places is not one of organisations."""
-    sites = make_passage("La conférence régionale de l'ESS s'est tenue en 2020 sur 7 sites connectés en Bretagne.")
-    places = extractive.select("Sur combien de lieux la conférence régionale de l'ESS s'est-elle tenue ?", [sites])
-    assert not places.abstain_reason and "7 sites" in places.sentences[0].quote
+@pytest.mark.parametrize(
+    ("question", "text", "shown"),
+    [
+        # Places and organisations go by their usual names: « lieux » are « sites », a collective's « membres »
+        # are « structures ».
+        (
+            "Sur combien de lieux la conférence régionale de l'ESS s'est-elle tenue ?",
+            "La conférence régionale de l'ESS s'est tenue en 2020 sur 7 sites connectés en Bretagne.",
+            "7 sites",
+        ),
+        (
+            "Combien de membres compte le collectif Créa'Rural ?",
+            "Le collectif Créa'Rural compte aujourd'hui 150 structures qui échangent leurs pratiques.",
+            "150 structures",
+        ),
+        # « combien de personnes » takes any count of people, employees included.
+        (
+            "Combien de personnes les associations emploient-elles ?",
+            "Les associations comptent près de 1,8 million de salariés dans le secteur privé.",
+            "1,8 million de salariés",
+        ),
+        # « Combien de Français » counts people too, though « Français » stems like « francs ».
+        (
+            "Combien de Français vivent sous le seuil de pauvreté ?",
+            "Parmi les Français, 9,3 millions de personnes vivaient en 2018 sous le seuil de pauvreté.",
+            "9,3 millions de personnes",
+        ),
+    ],
+)
+def test_a_count_is_answered_under_the_name_the_text_gives_it(question: str, text: str, shown: str) -> None:
+    result = extractive.select(question, [make_passage(text)])
+    assert not result.abstain_reason and shown in result.sentences[0].quote
+
+
+def test_a_count_of_one_kind_is_not_answered_by_another() -> None:
+    """A count of places is not one of organisations; a count of French people is not one of pages."""
     members = make_passage("Le collectif Créa'Rural compte aujourd'hui 150 structures qui échangent leurs pratiques.")
-    counted = extractive.select("Combien de membres compte le collectif Créa'Rural ?", [members])
-    assert not counted.abstain_reason and "150 structures" in counted.sentences[0].quote
     assert extractive.select("Combien de lieux le collectif Créa'Rural compte-t-il ?", [members]).abstain_reason
+    site = make_passage("Le site des Français en difficulté recense 40 pages sur le seuil de pauvreté.")
+    assert extractive.select("Combien de Français vivent sous le seuil de pauvreté ?", [site]).abstain_reason
 
 
 def test_salaried_staff_answer_how_many_people() -> None:
@@ -758,18 +788,9 @@ def test_what_the_question_asks_for_is_quoted_or_the_answer_refused(question, la
     assert not answered.abstain_reason and answered.sentences[0].quote.strip() == giving
 
 
-def test_loose_figure_questions_take_any_figure_of_their_kind() -> None:
-    """« Quels chiffres » takes any figure; « combien de personnes » any count of people, employees included."""
+def test_loose_figure_questions_take_any_figure() -> None:
+    """« Quels chiffres » takes any figure; count nouns: test_a_count_is_answered_under_the_name_the_text_gives_it."""
     assert extractive.numeric_focus("Quels chiffres retenir pour la SCIC C3R ?") == extractive.NumericFocus()
-    staff = make_passage("Les associations comptent près de 1,8 million de salariés dans le secteur privé.")
-    people = extractive.select("Combien de personnes les associations emploient-elles ?", [staff])
-    assert not people.abstain_reason and "1,8 million de salariés" in people.sentences[0].quote
-    # « Combien de Français » counts people too, though « Français » stems like « francs ».
-    poverty = make_passage("Parmi les Français, 9,3 millions de personnes vivaient en 2018 sous le seuil de pauvreté.")
-    french = extractive.select("Combien de Français vivent sous le seuil de pauvreté ?", [poverty])
-    assert not french.abstain_reason and "9,3 millions de personnes" in french.sentences[0].quote
-    site = make_passage("Le site des Français en difficulté recense 40 pages sur le seuil de pauvreté.")
-    assert extractive.select("Combien de Français vivent sous le seuil de pauvreté ?", [site]).abstain_reason
 
 
 def test_a_length_of_time_is_given_in_time_units_or_by_its_start() -> None:
