@@ -23,7 +23,7 @@ from vectorstore.text import contains_quote
 
 # Bump when what correct_ocr() returns changes: the ingest manifest records it, so documents indexed with
 # another version are re-chunked by the next ``ingest``.
-OCR_VERSION = 5
+OCR_VERSION = 6
 
 # A document is corrected when at least this many of 1 000 words are non-words (clean French prose: 0-2,
 # the bundled OCR documents: 20-30) and at least MIN_NON_WORDS of them are found.
@@ -270,6 +270,12 @@ def correct_ocr(text: str, *, force: bool = False) -> OcrResult:
 
     text = _F_ELISION_RE.sub(elided, text)
 
+    def bullet(match: re.Match[str]) -> str:
+        changes.append((match.group(), "- ", _context(match.string, match.start(), match.end())))
+        return "- "
+
+    text = _BULLET_RE.sub(bullet, text)
+
     def word(match: re.Match[str]) -> str:
         token = match.group(1)
         before = match.string[max(0, match.start() - 3) : match.start()]
@@ -434,6 +440,9 @@ _NOT_PLURALS = frozenset(
 )
 # « AlaBPI »: « à la » glued to an acronym.
 _GLUED_A_LA_RE = re.compile(r"(?<![\w'’])([Aa])la(?=[A-Z]{2,}\b)")
+# « e Maxime Baduel, conseiller… », « o Relance des PTCE »: a list bullet read as a letter at the start of a line
+# (neither is a French word; « e I'agglomération », a letter before an elided article, is left alone).
+_BULLET_RE = re.compile(r"(?m)^[eo] (?=[A-ZÀ-Ý](?!['’]))")
 # « FESS », « FANCT »: « l'ESS », « l'ANCT » with the elided article read as F (an acronym the text uses bare).
 _F_ELISION_RE = re.compile(r"(?<![\w'’])F([A-Z]{3,})(?![\w'’])")
 _A_RE = re.compile(r"(?<![\w'’-])a(?= )|(?<=jusqu['’])a(?!\w)")

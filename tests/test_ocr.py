@@ -47,6 +47,11 @@ def fixed(line: str) -> str:
         # the letter after an apostrophe lost, and « à la » glued to an acronym
         ("Pour faciliter I'nvestissement citoyen, Energie partagée a également créé", "l'investissement citoyen"),
         ("“AlaBPI, une petite enveloppe (500 millions d’€) est réservée", "“À la BPI, une petite enveloppe"),
+        # a list bullet read as « e » or « o » at the start of a line
+        (
+            "Interventions :\ne Maxime Baduel, conseiller ESS ;\no Relance des PTCE\ne I'agglomération",
+            "Interventions :\n- Maxime Baduel, conseiller ESS ;\n- Relance des PTCE e l'agglomération",
+        ),
         # the elided article read as F before an acronym the text uses bare
         (
             "Enfin, FANCT a fait un focus sur les actions. Le webinaire de l'ANCT a suivi.",
