@@ -436,15 +436,13 @@ _ASKS_YEAR_RE = re.compile(r"\bquelle annee\b")
 _ASKS_DATE_RE = re.compile(r"\bquelles? dates?\b")
 # « Quand / en quelle année X a-t-il été créé (fondé, est-il né) ? » is answered by the date of that founding: a
 # dated sentence on something else X did (« 2013 est pour le RTES une année charnière ») does not answer it.
-_ASKS_FOUNDING_RE = re.compile(
-    r"\b(?:cree|creee|crees|creees|creer|creation|fonde|fondee|fondes|fondees|fondation|nee?s?|naissance)\b"
+_FOUNDING_WORDS = (
+    r"\b(?:cree|creee|crees|creees|creer|creation|fonde|fondee|fondes|fondees|fondation|naissance)\b"
     r"|\b(?:vu|voit|voir) le jour\b"
 )
+_ASKS_FOUNDING_RE = re.compile(rf"{_FOUNDING_WORDS}|\bnee?s?\b")
 # In a sentence, « né » only before its date (« Né en 2002, le RTES… »): elsewhere « ne » is a negation.
-_FOUNDING_RE = re.compile(
-    r"\b(?:cree|creee|crees|creees|creer|creation|fonde|fondee|fondes|fondees|fondation|naissance)\b"
-    r"|\bnee?s? en\b|\b(?:vu|voit|voir) le jour\b"
-)
+_FOUNDING_RE = re.compile(rf"{_FOUNDING_WORDS}|\bnee?s? en\b")
 # A sentence opening on a demonstrative or a pronoun leans on the one before it (« Ce modèle… », « Elles… »).
 # « Ce modèle », « elles », and a demonstrative behind a preposition: « Parmi ces demandeurs », « Dans ce cadre ».
 _REFERRING_RE = re.compile(
@@ -1065,10 +1063,11 @@ def compose(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> tuple
     ordered = _ordered(list(sentences))
     for n, s in enumerate(ordered, start=1):
         shown = s.display
-        if shown.endswith(":") and not _introduces(s, ordered[n] if n < len(ordered) else None, passages):
-            shown = shown[:-1].rstrip() + "."
-        # An item's comma or semicolon leads to the next one; the answer's last sentence ends as a sentence.
-        if n == len(ordered) and shown[-1:] in (",", ";"):
+        following = ordered[n] if n < len(ordered) else None
+        # An item's comma or semicolon leads to the next one: the answer's last sentence ends as a sentence.
+        if (shown.endswith(":") and not _introduces(s, following, passages)) or (
+            following is None and shown[-1:] in (",", ";")
+        ):
             shown = shown[:-1].rstrip() + "."
         # A sentence a chunk boundary cut ("soit, au total, plus de 400…") still starts like one.
         shown = _with_marker(shown[:1].upper() + shown[1:], n)
