@@ -52,6 +52,8 @@ MAX_PASSAGES = 3
 MAX_ITEMS = 8
 # How far back a chain of references is followed (« Face à ces évolutions » ← « Ils » ← « Ces territoires »).
 MAX_ANTECEDENTS = 3
+# How many sentences after a quoted one its testimony's closing quote may come (« “ … ” » then its signature).
+MAX_TESTIMONY = 3
 # Few hundred labelled questions: stumps generalise (out-of-fold R@1 within 0.05 of in-sample); deeper trees
 # fit the training questions and not the next ones. The fused retrieval score is left out (its ratio to the
 # best passage's depends on the fusion's constants); ranks and the BM25 and dense scores stay. 400 rounds: on
@@ -906,11 +908,23 @@ def _share_needed(s: Sentence, kind: str) -> float:
 def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjacent | None, kind: str) -> list[Sentence]:
     """The chosen sentences made readable on their own: a list announced (« … : ») comes with its items, a list
     item with its sibling items (and a list question's best passage with its list), a sentence opening on a
-    reference with the sentence it refers to; what cannot be completed is dropped (never the best one, whose
-    colon then reads as the end of its sentence)."""
+    reference with the sentence it refers to, a testimony with its signature and a signature with the testimony
+    it signs; what cannot be completed is dropped (never the best one, whose colon then reads as the end of its
+    sentence)."""
     groups: list[list[Sentence]] = []
     for rank, s in enumerate(chosen):
-        group = [s]
+        if _is_signature(s):
+            # Quoted alone, a signature would put the words beside it in its signer's mouth (« Dominique AFONSO… »
+            # above someone else's « perte de 200 000 € »): it comes under the testimony it signs, or not at all.
+            signed = _testimony_before(s, passages, adjacent)
+            if signed is not None:
+                end = signed[0]  # « C'est à ce titre qu'il faut l'opérer. ” » leans on the testimony's sentence before
+                lean = _refers_back(end.quote) and not _opens_testimony(end)
+                groups.append((_antecedents(end, passages, adjacent) if lean else []) + signed)
+            elif not rank:
+                groups.append([s])
+            continue
+        group = _with_signature(s, passages) or [s]
         if display_text(s.quote).endswith(":"):
             items = _items_after(s, passages, adjacent)
             if not items and rank:
@@ -918,7 +932,8 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
             group += items
         elif _ITEM_RE.match(s.quote) or (kind == LIST and not rank):
             group += _list_around(s, passages)
-        if _refers_back(s.quote):
+        # A testimony opening on « Cette crise… » speaks of its own time; what stands before it is someone else's.
+        if _refers_back(s.quote) and not _opens_testimony(s):
             antecedents = _antecedents(s, passages, adjacent)
             if not antecedents and rank:
                 continue
@@ -1009,7 +1024,7 @@ def _antecedents(s: Sentence, passages: list[Passage], adjacent: Adjacent | None
     current = s
     while _refers_back(current.quote) and len(out) < MAX_ANTECEDENTS:
         before = _sentence_before(current, passages, adjacent)
-        if before is None:
+        if before is None or _is_signature(before):
             break
         out.insert(0, before)
         current = before
@@ -1023,6 +1038,79 @@ def _sentence_before(s: Sentence, passages: list[Passage], adjacent: Adjacent | 
         prev = _neighbour(passages, s.passage_index, -1, adjacent)
         before = _spans(passages, prev) if prev is not None else []
     return before[-1] if before else None
+
+
+_OPENING_QUOTES = ("“", "«", '"')
+_CLOSING_QUOTES = ("”", "»", '"')
+# A first name (« Docteur » before it at most), then a surname in capitals: « Philippe LE BRETON », « Marie
+# MEUNIER-POLGE », « Docteur Sébastien DUFOUR » — not an article before an acronym (« La CRESS Occitanie »).
+_SIGNATURE_RE = re.compile(
+    r"(?:(?:Docteur|Professeur|Dr|Pr|Me)\.? )?(?!(?:Le|La|Les|Un|Une|Des|Du|De|Au|Aux|En|Et|Pour|Par|Sur) )"
+    r"[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)? "
+    r"(?:(?:LE|LA|DE|DU|DES|D'|VAN|VON) ?)?[A-ZÀ-Ý]{2,}(?:[-' ][A-ZÀ-Ý]{2,})*(?![a-zà-ÿ])"
+)
+# What may part a testimony's last sentence from its signature, and where its closing quote meets the signature
+# on a line of its own (``_signed``).
+_QUOTE_GAP_RE = re.compile(r"[\s”»\"]*")
+_SIGNED_RE = re.compile(r"[”»\"][ \t]*\n\s*(?=\S)")
+
+
+def _is_signature(s: Sentence) -> bool:
+    """A line naming a speaker (« Dominique AFONSO, Assemblée Régionale des Radios Associatives (Agora 46) »): a
+    first name, a surname in capitals, no full stop."""
+    shown = display_text(s.quote)
+    return bool(_SIGNATURE_RE.match(shown)) and not shown.endswith((".", "!", "?", "…")) and len(shown.split()) <= 25
+
+
+def _opens_testimony(s: Sentence) -> bool:
+    return display_text(s.quote).startswith(_OPENING_QUOTES)
+
+
+def _ends_testimony(s: Sentence, passages: list[Passage]) -> bool:
+    """Whether a closing quote ends ``s``, set off by a space (« … essentiel. ” ») or not."""
+    after = passages[s.passage_index].text[s.end :].lstrip(" \t\u00a0\u202f")
+    return display_text(s.quote).endswith(_CLOSING_QUOTES) or after.startswith(_CLOSING_QUOTES)
+
+
+def _testimony_before(s: Sentence, passages: list[Passage], adjacent: Adjacent | None) -> list[Sentence] | None:
+    """The signature ``s`` with the end of the testimony it signs (one quote when they share a passage)."""
+    before = _sentence_before(s, passages, adjacent)
+    if before is None or not _ends_testimony(before, passages):
+        return None
+    return _signed(before, s, passages)
+
+
+def _with_signature(s: Sentence, passages: list[Passage]) -> list[Sentence] | None:
+    """``s`` and the rest of the testimony it opens or continues, down to its signature (« “ Les CAE sont des
+    entreprises résilientes… ” » is Philippe LE BRETON's): who said it is part of the quote. None when ``s`` is in
+    no signed testimony."""
+    following = [x for x in _spans(passages, s.passage_index) if x.start >= s.start]
+    for i, x in enumerate(following[: MAX_TESTIMONY + 1]):
+        if i and _opens_testimony(x):
+            return None  # another testimony begins: s was not in a quotation
+        if _ends_testimony(x, passages):
+            if i + 1 < len(following) and _is_signature(following[i + 1]):
+                return following[:i] + _signed(x, following[i + 1], passages)
+            return None
+    return None
+
+
+def _signed(testimony: Sentence, signature: Sentence, passages: list[Passage]) -> list[Sentence]:
+    """A testimony's last sentence and its signature, as one quote when only spaces part them: one citation."""
+    text = passages[testimony.passage_index].text
+    apart = not _QUOTE_GAP_RE.fullmatch(text, testimony.end, signature.start)
+    if testimony.passage_index != signature.passage_index or apart:
+        return [testimony, signature]
+    span = text[testimony.start : signature.end]
+    return [Sentence(testimony.passage_index, testimony.start, signature.end, span, testimony.terms | signature.terms)]
+
+
+def _attribution(quote: str) -> tuple[str, str] | None:
+    """A signed testimony's words and its signature (``_signed``), to show the signer after a dash."""
+    m = _SIGNED_RE.search(quote)
+    if m is None or not _SIGNATURE_RE.match(display_text(quote[m.end() :])):
+        return None
+    return quote[: m.start() + 1], quote[m.end() :]
 
 
 def _ordered(chosen: list[Sentence]) -> list[Sentence]:
@@ -1063,6 +1151,9 @@ def compose(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> tuple
     ordered = _ordered(list(sentences))
     for n, s in enumerate(ordered, start=1):
         shown = s.display
+        if attribution := _attribution(s.quote):  # « “ … ” — André CARAYOL, ADPAM 32 »
+            words, signer = attribution
+            shown = f"{shown_sentence(words)} — {display_text(signer)}"
         following = ordered[n] if n < len(ordered) else None
         # An item's comma or semicolon leads to the next one: the answer's last sentence ends as a sentence.
         if (shown.endswith(":") and not _introduces(s, following, passages)) or (
@@ -1071,6 +1162,7 @@ def compose(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> tuple
             shown = shown[:-1].rstrip() + "."
         # A sentence a chunk boundary cut ("soit, au total, plus de 400…") still starts like one.
         shown = _with_marker(shown[:1].upper() + shown[1:], n)
+
         item = bool(_ITEM_RE.match(s.quote))
         # Items go on lines of their own; prose after a list starts a new paragraph.
         separator = ("\n- " if parts else "- ") if item else ("\n\n" if previous_item else " " if parts else "")

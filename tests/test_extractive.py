@@ -818,3 +818,56 @@ def test_an_area_and_a_headcount_are_given_in_their_units() -> None:
     staff = make_passage("La coopérative Grap emploie aujourd'hui 120 salariés dans la région.", source="g.md")
     result = extractive.select("Quel est l'effectif de la coopérative Grap ?", [staff])
     assert not result.abstain_reason and "120 salariés" in result.sentences[0].quote
+
+
+_TESTIMONIES = (
+    "Les pertes ont été lourdes pour les associations du Lot.\n\n"
+    "“La crise nous a impactés d'un point de vue financier, nos évènements n'ont pas pu se tenir.”\n\n"
+    "Dominique AFONSO,\nAssemblée Régionale des Radios Associatives\n(Agora 46)\n\n"
+    "“ Cette crise sanitaire génère pour notre association une perte de 200.000 euros pour 2020. ”\n\n"
+    "André CARAYOL,\nADPAM 32 (Agora 32)"
+)
+
+
+def test_a_testimony_is_quoted_with_its_signature_and_a_signature_with_its_testimony() -> None:
+    """« Dominique AFONSO… [4] “ Cette crise… perte de 200.000 euros ” [5] » put André CARAYOL's words in Dominique
+    AFONSO's mouth: a signature is quoted under the testimony it signs, and a testimony with its signature, in one
+    citation; a testimony opening on « Cette crise » takes no antecedent from outside its quotation marks."""
+    passage = make_passage(_TESTIMONIES)
+    spans = extractive._spans([passage], 0)
+    afonso = next(s for s in spans if s.quote.startswith("Dominique"))
+    figure = next(s for s in spans if "200.000" in s.quote)
+    completed = extractive._completed([figure, afonso], [passage], None, extractive.EXPLAIN)
+    assert [s.quote for s in completed] == [
+        passage.text[passage.text.index("“ Cette") :],
+        passage.text[passage.text.index("“La crise") : passage.text.index("(Agora 46)") + 10],
+    ]
+    text, citations = extractive.compose(completed, [passage])
+    assert text == (
+        "“La crise nous a impactés d'un point de vue financier, nos évènements n'ont pas pu se tenir.” — Dominique "
+        "AFONSO, Assemblée Régionale des Radios Associatives (Agora 46) [1] “ Cette crise sanitaire génère pour "
+        "notre association une perte de 200.000 euros pour 2020. ” — André CARAYOL, ADPAM 32 (Agora 32) [2]"
+    ), text
+    assert all(c.quote in passage.text for c in citations)
+
+
+def test_a_signature_signing_nothing_is_not_quoted_beside_other_words() -> None:
+    passage = make_passage("Les radios ont trouvé des partenaires locaux.\n\nDominique AFONSO,\nRadios Associatives")
+    said, signature = extractive._spans([passage], 0)
+    assert extractive._completed([said, signature], [passage], None, extractive.EXPLAIN) == [said]
+
+
+@pytest.mark.parametrize(
+    ("line", "signature"),
+    [
+        ("Philippe LE BRETON\nCRESS Occitanie & CAE Kanopé (Agora 32)", True),
+        ("Docteur Sébastien DUFOUR\nClinique Beausoleil - AESIO Santé (Agora 34)", True),
+        ("Marie MEUNIER-POLGE\nRégion Occitanie (Agora 31)", True),
+        ("Notre ressourcerie a 37 salariés, dont 20 en insertion.", False),
+        ("La CRESS Occitanie, forte de ses 85 adhérents (têtes de réseau et entreprises)", False),
+        ("André DUCOURNAU a ouvert la séance.", False),
+    ],
+)
+def test_a_signature_is_a_name_with_its_surname_in_capitals(line: str, signature: bool) -> None:
+    sentence = extractive._spans([make_passage(line)], 0)[0]
+    assert extractive._is_signature(sentence) is signature
