@@ -268,6 +268,13 @@ _UNIT_RE = {
     "area": re.compile(r"\b(?:hectares?|ha|m2|m²|km2|km²|(?:kilo)?metres? carres?)(?!\w)"),
 }
 _TIME = stem_word("temps")
+# Verbs whose object is money: after « combien », the figure asked is a sum.
+_MONEY_VERB_RE = re.compile(
+    r"\b(?:coute|coutent|coutait|coutaient|coutera|couteront|couterait|paye|payent|paie|paient|payer|gagne|gagnent|"
+    r"depense|depensent|depenser|investi|investit|investissent|investir|prete|pretent|preter|verse|versent|verser|"
+    r"finance|financent|financer|subventionne|subventionnent|alloue|allouent|debloque|debloquent|emprunte|"
+    r"empruntent|rapporte|rapportent|vaut|valent)(?:-t-(?:il|elle|on)|-(?:il|elle|ils|elles))?\b"
+)
 
 
 # Count nouns a figure may be given with instead of the question's own. « Combien de personnes… » takes any
@@ -317,7 +324,8 @@ def numeric_focus(question: str) -> NumericFocus:
     if m and m.group(1) not in QUESTION_STOPWORDS:
         return NumericFocus(_COUNTED.get(stem_word(m.group(1)), (stem_word(m.group(1)),)), counted=True)
     if re.search(r"\bcombien\b", q):  # « combien croient… », « combien va à… »: a quantity, any figure
-        return NumericFocus()
+        # « Combien coûte l'adhésion ? », « combien la Caisse prête-t-elle ? »: a sum of money.
+        return NumericFocus(unit="money") if _MONEY_VERB_RE.search(q) else NumericFocus()
     # The head's complement, when attached to it: "taux d'intérêt", "montant de l'aide".
     heads = "|".join(_NUMERIC_FOCUS)
     m = re.search(rf"\b({heads})s?\b(?:\s+(?:de|du|des|d')\s*(?:la |le |les |l')?(\w+))?", q)
@@ -365,11 +373,23 @@ def figures_asked(question: str) -> tuple[NumericFocus, ...]:
     return tuple(out) or (numeric_focus(question),)
 
 
+_WHO_ROLE_RE = re.compile(
+    r"(?<!\bde )\bqui (?:est|etait|sont|etaient|fut)\s+(?:le|la|les|l')\s*(\w+)"
+    r"(?:\s+(?:general|generale|delegue|deleguee))?(?:\s+(?:de|du|des|d')\s*(?:la |le |les |l')?([^?,;]+))?"
+)
+
+
 def who_focus(question: str) -> list[str]:
     """The role a 'qui' question asks about: 'Qui était le ministre délégué…' -> [ministr]. « De qui est la
     phrase… » asks whose the phrase is: « phrase » is no role."""
-    m = re.search(r"(?<!\bde )\bqui (?:est|etait|sont|etaient|fut)\s+(?:le|la|les|l')\s*(\w+)", fold(question))
+    m = _WHO_ROLE_RE.search(fold(question))
     return [stem_word(m.group(1))] if m and m.group(1) not in QUESTION_STOPWORDS else []
+
+
+def role_of(question: str) -> tuple[str, ...]:
+    """What the role asked is the role of: « Qui est le président de la CRESS Occitanie ? » → (cress, occitan)."""
+    m = _WHO_ROLE_RE.search(fold(question))
+    return tuple(question_terms(m.group(2))) if m and m.group(2) and who_focus(question) else ()
 
 
 # « Qui dirige / préside / a fondé / a succédé à… » asks who holds a role: only a sentence naming the role (any
@@ -514,6 +534,8 @@ class Reading:
     focus: NumericFocus | None
     figures: tuple[NumericFocus, ...]
     role: frozenset[str]
+    # What that role is of (« le président de la CRESS Occitanie »): its terms, one of which follows the role.
+    role_of: tuple[str, ...]
     # « En quelle année… », « Qui a fondé Grap, et en quelle année ? »: only a sentence giving a year answers.
     asks_year: bool
     # « À quelle date… », « jusqu'à quelle date… »: only a sentence giving a date (a month, a season, a year).
@@ -544,6 +566,7 @@ def read(question: str, passages: Sequence[Passage]) -> Reading:
         numeric_focus(question) if kind == NUMERIC else None,
         figures_asked(question),
         frozenset(who_focus(question)) if kind == WHO else frozenset(),
+        role_of(question) if kind == WHO else (),
         bool(_ASKS_YEAR_RE.search(fold(question))),
         bool(_ASKS_DATE_RE.search(fold(question))),
         role_verb(question),
@@ -599,7 +622,9 @@ def sentence_features(
         siblings = by_passage[i]
         pos = siblings.index(j)
         cues = _cues(s.quote)
-        focus_match = float(focus.answered_by(s) if focus is not None else bool(role) and role <= s.terms)
+        focus_match = float(
+            focus.answered_by(s) if focus is not None else bool(role) and _names_role(s, role, reading.role_of)
+        )
         has_year = max(cues[1], float(bool(_YEAR_RE.search(s.quote))))
         rows.append(
             [
@@ -802,7 +827,7 @@ def select(
     if reading.figures:
         wanted, reason = reading.gives_figure, "no-figure"
     elif role := reading.role:
-        wanted, reason = (lambda s: role <= s.terms), "no-person"
+        wanted, reason = (lambda s: _names_role(s, role, reading.role_of)), "no-person"
     elif reading.asks_founding:
         wanted, reason = _tells_founding, "no-founding"
     elif reading.asks_year:
@@ -840,6 +865,32 @@ def select(
             cited.add(s.passage_index)
     completed = _completed(chosen, passages, adjacent, kind)
     return ExtractiveResult(completed, confidence, "", passages)
+
+
+# « Vice-Président de l'ARRA », « directrice adjointe »: another role than the president or the director asked.
+_OTHER_ROLE_RE = re.compile(r"\bvice[- ]\w+|\b\w+ adjoint(?:e|s|es)?\b", re.I)
+# How many words after the role its holder's organisation may come (« Président de la CRESS Occitanie »).
+_ROLE_WINDOW = 6
+
+
+def _names_role(sentence: Sentence, role: frozenset[str], of: Sequence[str] = ()) -> bool:
+    """Whether ``sentence`` names the role asked (« Qui est le président de la CRESS Occitanie ? »): the role
+    itself, not its vice or its deputy, and of what the question names (« Président de BGE Occitanie » is not)."""
+    if not role <= sentence.terms:
+        return False
+    text = _OTHER_ROLE_RE.sub(" ", sentence.quote)
+    if not role <= set(question_terms(text)):
+        return False
+    if not of:
+        return True
+    # The words that follow each mention of the role, up to the end of its phrase (« Présidente du MES Occitanie,
+    # Vice-présidente de la CRESS » is the MES's president).
+    for m in re.finditer(r"[\w'-]+", folded := fold(text)):
+        if stem_word(m.group()) in role:
+            phrase = re.split(r"[,;:.()]", folded[m.end() :], maxsplit=1)[0].split()[:_ROLE_WINDOW]
+            if set(of) <= set(question_terms(" ".join(phrase))):
+                return True
+    return False
 
 
 def _tells_founding(sentence: Sentence) -> bool:

@@ -526,6 +526,26 @@ def test_a_count_of_people_or_years_takes_the_count_noun_the_text_uses() -> None
     assert extractive.numeric_focus("Combien y a-t-il de Scop ?").stems == ("scop",)
 
 
+def test_combien_with_a_verb_of_money_asks_for_a_sum() -> None:
+    """« Combien coûte une adhésion au RTES ? » was answered by « Né en 2002, le RTES… »: its figure is a year. After
+    « combien », a verb of money (coûter, prêter, gagner, investir…) asks for a sum."""
+    network = make_passage(
+        "Né en 2002, le RTES réunit 150 collectivités locales. Une adhésion coûte 500 euros par an aux communes.",
+        source="rtes.md",
+    )
+    money = extractive.NumericFocus(unit="money")
+    for question in (
+        "Combien coûte une adhésion au RTES ?",
+        "Combien la Caisse d'Épargne prête-t-elle chaque année ?",
+        "Combien gagne un exploitant agricole ?",
+    ):
+        assert extractive.numeric_focus(question) == money, question
+    result = extractive.select("Combien coûte une adhésion au RTES ?", [network])
+    assert [s.quote for s in result.sentences] == ["Une adhésion coûte 500 euros par an aux communes."]
+    undated = replace(network, text="Né en 2002, le RTES réunit 150 collectivités locales.")
+    assert extractive.select("Combien coûte une adhésion au RTES ?", [undated]).abstain_reason == "no-figure"
+
+
 @pytest.mark.parametrize(
     ("question", "text", "shown"),
     [
@@ -871,3 +891,23 @@ def test_a_signature_signing_nothing_is_not_quoted_beside_other_words() -> None:
 def test_a_signature_is_a_name_with_its_surname_in_capitals(line: str, signature: bool) -> None:
     sentence = extractive._spans([make_passage(line)], 0)[0]
     assert extractive._is_signature(sentence) is signature
+
+
+def test_the_holder_of_a_role_is_the_holder_of_that_role_of_what_the_question_names() -> None:
+    """« Qui est le président de la CRESS Occitanie ? » got « Dominique AFONSO, Administrateur de la CRESS Occitanie,
+    Vice-Président de l'ARRA Occitanie », then « … Président de BGE Occitanie »: a vice-president, and another
+    organisation's president. The role must be named itself, and of what the question names."""
+    board = make_passage(
+        "- Dominique AFONSO, Administrateur de la CRESS Occitanie, Vice-Président de l'ARRA Occitanie\n"
+        "- Frédéric CAMEO PONZ, Administrateur CRESS Occitanie, Président de BGE Occitanie\n"
+        "- Bérénice DONDEYNE, Présidente du MES Occitanie, Vice-présidente de la CRESS Occitanie",
+        source="agoras.md",
+    )
+    question = "Qui est le président de la CRESS Occitanie ?"
+    assert extractive.role_of(question) == tuple(extractive.question_terms("cress occitanie"))
+    assert extractive.select(question, [board]).abstain_reason == "no-person"
+    editorial = make_passage("André DUCOURNAU, Président de la CRESS Occitanie, ouvre le carnet.", 2, source="edito.md")
+    result = extractive.select(question, [board, editorial])
+    assert not result.abstain_reason and "DUCOURNAU" in result.sentences[0].quote
+    deputy = make_passage("Marie Dupont, directrice adjointe de la FEHAP, a pris la parole.", source="fehap.md")
+    assert extractive.select("Qui est la directrice de la FEHAP ?", [deputy]).abstain_reason == "no-person"
