@@ -89,6 +89,7 @@ _REFUSALS = {
     "no-founding": "Les passages trouvés ne disent pas quand cela a été créé.",
     "other-year": "Les passages trouvés portent sur une autre année que celle de la question.",
     "no-person": "Les passages trouvés ne nomment pas la personne demandée.",
+    "no-term": "Les passages trouvés ne parlent pas de ce qu'il faut définir.",
 }
 
 

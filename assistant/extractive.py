@@ -392,6 +392,61 @@ def role_of(question: str) -> tuple[str, ...]:
     return tuple(question_terms(m.group(2))) if m and m.group(2) and who_focus(question) else ()
 
 
+# « Qu'est-ce qu'une SCOP ? », « C'est quoi l'Avise ? », « Soleni, c'est quoi ? », « Que signifie le sigle EEDD ? »:
+# the term asked follows the frame (and an article, « le sigle »…), or precedes « , c'est quoi ».
+_ASKS_WHAT_RE = re.compile(
+    r"^\W*(?:(?P<what>qu'est-ce qu(?:e |'))|c'est quoi |que (?:signifie|designe|veut dire|recouvre) |qu'appelle-t-on )"
+    r"(?:(?:le |la )?(?:sigle|acronyme|terme|mot|notion d[e'])\s*|l'(?:expression|idee d[e'])\s*)?"
+    r"(?P<article>(?:un|une|le|la|les|des|du) |l')?(?P<term>.+)$"
+    r"|^\W*(?P<named>[^,?]+?)\s*,\s*(?:c'est quoi|qu'est-ce que c'est)\b"
+)
+_QUOTED_TERM_RE = re.compile(r"^\s*[«\"“]\s*([^»\"”]+?)\s*[»\"”]")
+# After the term, only « ? » or a second question (« et quels produits… ? ») may follow.
+_TERM_END_RE = re.compile(
+    r"\s*(?:\?.*|,?\s+et (?:quel|quels|quelle|quelles|comment|pourquoi|combien|qui|quand|ou|a quoi)\b.*)?$"
+)
+_LINKED_RE = re.compile(r"\b(?:de|du|des)\b|\bd'")
+# A term is at most this many search terms (« coopérative jeunesse de services »): longer, it is a phrase.
+_MAX_TERM_TERMS = 3
+
+
+def term_asked(question: str) -> tuple[tuple[str, ...], ...]:
+    """What a « what is X » question asks to define, as the runs of search terms a sentence about X contains: X's
+    own, its alias in brackets (« codéveloppement (codev) »), its acronym's expansion. () when the question is
+    not plainly one: « Qu'est-ce que la CRESS propose ? » asks what the CRESS proposes, not what « CRESS propose »
+    is; so after « qu'est-ce que le/la », only one word, a compound with « de » or a quoted term counts."""
+    m = _ASKS_WHAT_RE.match(fold(question))
+    if m is None:
+        return ()
+    if m.group("named"):
+        term = re.sub(r"^(?:un|une|le|la|les|l')\s*", "", m.group("named"))
+    elif quoted := _QUOTED_TERM_RE.match(m.group("term")):
+        term = quoted.group(1)
+    else:
+        ending = _TERM_END_RE.search(m.group("term"))
+        term = m.group("term")[: ending.start()] if ending else ""
+        # « le/la X… » or a lower-case « X… » may be a subject before its verb; « un/une X », a name, not.
+        named = re.search(r"(?i:qu['’]est-ce qu(?:e |['’]))[A-ZÀ-Ý]", question)
+        plain = m.group("article") in ("un ", "une ") or (m.group("article") is None and named)
+        if m.group("what") and not plain and len(term.split()) > 1 and not _LINKED_RE.search(term):
+            return ()
+    # « Le codéveloppement (codev) en entreprise »: the term, or its alias in brackets.
+    forms = [f.strip() for f in re.match(r"([^()]*)(?:\(([^()]*)\))?", term).groups() if f and f.strip()]
+    runs = [tuple(question_terms(f)) for f in forms]
+    if not runs or not all(runs) or any(len(r) > _MAX_TERM_TERMS for r in runs):
+        return ()
+    expansions = [tuple(question_terms(ACRONYMS[a])) for a in map(normalize_for_match, forms) if a in ACRONYMS]
+    return tuple(dict.fromkeys(runs + expansions))
+
+
+def _speaks_of(sentence: Sentence, runs: Sequence[tuple[str, ...]]) -> bool:
+    """Whether ``sentence`` names the term: one of ``runs`` occurs in it, its words in a row."""
+    terms = question_terms(sentence.quote)
+    return any(
+        any(tuple(terms[i : i + len(run)]) == run for i in range(len(terms) - len(run) + 1)) for run in runs
+    )
+
+
 # « Qui dirige / préside / a fondé / a succédé à… » asks who holds a role: only a sentence naming the role (any
 # form of the word: « présidente », « présidé par », « fondatrice », « successeur ») answers it.
 _ROLE_VERBS = {
@@ -536,6 +591,9 @@ class Reading:
     role: frozenset[str]
     # What that role is of (« le président de la CRESS Occitanie »): its terms, one of which follows the role.
     role_of: tuple[str, ...]
+    # « Qu'est-ce qu'une SCOP ? »: the term to define, as runs of terms (``term_asked``); only a sentence naming it
+    # answers.
+    term: tuple[tuple[str, ...], ...]
     # « En quelle année… », « Qui a fondé Grap, et en quelle année ? »: only a sentence giving a year answers.
     asks_year: bool
     # « À quelle date… », « jusqu'à quelle date… »: only a sentence giving a date (a month, a season, a year).
@@ -567,6 +625,7 @@ def read(question: str, passages: Sequence[Passage]) -> Reading:
         figures_asked(question),
         frozenset(who_focus(question)) if kind == WHO else frozenset(),
         role_of(question) if kind == WHO else (),
+        term_asked(question),
         bool(_ASKS_YEAR_RE.search(fold(question))),
         bool(_ASKS_DATE_RE.search(fold(question))),
         role_verb(question),
@@ -832,6 +891,8 @@ def select(
         wanted, reason = _tells_founding, "no-founding"
     elif reading.asks_year:
         wanted, reason = (lambda s: bool(_YEAR_RE.search(s.quote))), "no-year"
+    elif reading.term:
+        wanted, reason = (lambda s: _speaks_of(s, reading.term)), "no-term"
     elif (verb := reading.role_verb):
         wanted, reason = (lambda s: any(t.startswith(verb) for t in s.terms)), "no-person"
     elif reading.asks_date:

@@ -911,3 +911,41 @@ def test_the_holder_of_a_role_is_the_holder_of_that_role_of_what_the_question_na
     assert not result.abstain_reason and "DUCOURNAU" in result.sentences[0].quote
     deputy = make_passage("Marie Dupont, directrice adjointe de la FEHAP, a pris la parole.", source="fehap.md")
     assert extractive.select("Qui est la directrice de la FEHAP ?", [deputy]).abstain_reason == "no-person"
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [
+        ("Qu'est-ce que le mécénat de compétences ?", [("mécénat", "compétences")]),
+        ("Qu'est-ce qu'une SCIC ?", [("SCIC",), ("société", "coopérative", "intérêt", "collectif")]),
+        ("Soleni, c'est quoi ?", [("Soleni",)]),
+        ("Le codéveloppement (codev) en entreprise, c'est quoi ?", [("codéveloppement",), ("codev",)]),
+        ("Que signifie « ESSiser » le modèle économique ?", [("ESSiser",)]),
+        ("Qu'est-ce que le RGPD et quelles obligations impose-t-il à une association ?", [("RGPD",)]),
+        ("Qu'est-ce que France Relance ?", [("France", "Relance")]),
+        # A subject and its verb, not a term: « what does the CRESS propose ».
+        ("Qu'est-ce que la CRESS propose ?", []),
+        ("Qu'est-ce que les partenaires viennent chercher, au fond, quand ils coopèrent ?", []),
+        ("C'est quoi cette ville anglaise que le livret cite en exemple pour ses achats publics ?", []),
+    ],
+)
+def test_the_term_a_definition_question_asks_about(question: str, term: list[tuple[str, ...]]) -> None:
+    expected = tuple(tuple(extractive.question_terms(" ".join(words))) for words in term)
+    assert extractive.term_asked(question) == expected
+
+
+def test_a_definition_is_answered_only_by_a_sentence_naming_the_term() -> None:
+    """« Qu'est-ce que le mécénat de compétences ? » was answered by « … notamment le mécénat d'entreprise… »: a
+    sentence that does not name the term defines nothing. Refused, with its reason."""
+    law = make_passage(
+        "Des outils fiscaux sont absents de la loi, notamment le mécénat d'entreprise ou les fonds de dotation. "
+        "Les compétences des collectivités en matière d'ESS restent à préciser.",
+        source="rtes.md",
+    )
+    result = extractive.select("Qu'est-ce que le mécénat de compétences ?", [law])
+    assert result.abstain_reason == "no-term"
+    defined = make_passage(
+        "Le mécénat de compétences consiste à mettre des salariés à disposition d'une association.", 2, source="a.md"
+    )
+    result = extractive.select("Qu'est-ce que le mécénat de compétences ?", [law, defined])
+    assert not result.abstain_reason and result.sentences[0].quote.startswith("Le mécénat de compétences")
