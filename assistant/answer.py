@@ -90,6 +90,7 @@ _REFUSALS = {
     "other-year": "Les passages trouvés portent sur une autre année que celle de la question.",
     "no-person": "Les passages trouvés ne nomment pas la personne demandée.",
     "no-term": "Les passages trouvés ne parlent pas de ce qu'il faut définir.",
+    "no-name": "Les passages trouvés ne nomment pas ce qui est demandé.",
 }
 
 

@@ -447,6 +447,33 @@ def _speaks_of(sentence: Sentence, runs: Sequence[tuple[str, ...]]) -> bool:
     )
 
 
+# « Quelles villes… ? », « Avec quels partenaires… ? »: things that have names, so an answer names some (« Rennes,
+# Bordeaux »); « 6 Régions ont mis en place des démarches » does not say which.
+_NAMED_THINGS = frozenset(
+    stem_word(fold(w))
+    for w in (
+        "ville", "commune", "département", "région", "pays", "métropole", "agglomération", "intercommunalité",
+        "fédération", "réseau", "association", "organisation", "organisme", "partenaire", "collectivité",
+        "coopérative", "mutuelle", "fondation", "banque", "élu", "intervenant", "personnalité",
+    )
+)  # fmt: skip
+_WHICH_RE = re.compile(r"^\W*(?:(?:a|avec|dans|par|de|sur|pour|chez|en|aupres de) )?quel(?:le)?s? (\w+)")
+
+
+def asks_names(question: str) -> bool:
+    """Whether the question asks which things of a kind that has names (« Quelles villes… ? »)."""
+    m = _WHICH_RE.match(fold(question))
+    return bool(m) and stem_word(m.group(1)) in _NAMED_THINGS
+
+
+def _gives_names(sentence: Sentence, known: Set[str]) -> bool:
+    """Whether ``sentence`` names something the question does not (``known``: its words)."""
+    shown = display_text(sentence.quote)
+    if _ITEM_RE.match(sentence.quote):
+        shown = "• " + shown  # an item's first word is a name as much as any other
+    return any(name not in known for name in _names(shown))
+
+
 # « Qui dirige / préside / a fondé / a succédé à… » asks who holds a role: only a sentence naming the role (any
 # form of the word: « présidente », « présidé par », « fondatrice », « successeur ») answers it.
 _ROLE_VERBS = {
@@ -594,6 +621,8 @@ class Reading:
     # « Qu'est-ce qu'une SCOP ? »: the term to define, as runs of terms (``term_asked``); only a sentence naming it
     # answers.
     term: tuple[tuple[str, ...], ...]
+    # « Quelles villes… ? »: only a sentence naming some answers.
+    asks_names: bool
     # « En quelle année… », « Qui a fondé Grap, et en quelle année ? »: only a sentence giving a year answers.
     asks_year: bool
     # « À quelle date… », « jusqu'à quelle date… »: only a sentence giving a date (a month, a season, a year).
@@ -626,6 +655,7 @@ def read(question: str, passages: Sequence[Passage]) -> Reading:
         frozenset(who_focus(question)) if kind == WHO else frozenset(),
         role_of(question) if kind == WHO else (),
         term_asked(question),
+        asks_names(question),
         bool(_ASKS_YEAR_RE.search(fold(question))),
         bool(_ASKS_DATE_RE.search(fold(question))),
         role_verb(question),
@@ -893,6 +923,17 @@ def select(
         wanted, reason = (lambda s: bool(_YEAR_RE.search(s.quote))), "no-year"
     elif reading.term:
         wanted, reason = (lambda s: _speaks_of(s, reading.term)), "no-term"
+    elif reading.asks_names:
+        known = {*normalize_for_match(question).split(), "ess"}
+
+        def names_some(s: Sentence) -> bool:  # a name, or a list of them announced (« … avec : »)
+            if _gives_names(s, known):
+                return True
+            return display_text(s.quote).endswith(":") and any(
+                _gives_names(i, known) for i in _items_after(s, passages, adjacent)
+            )
+
+        wanted, reason = names_some, "no-name"
     elif (verb := reading.role_verb):
         wanted, reason = (lambda s: any(t.startswith(verb) for t in s.terms)), "no-person"
     elif reading.asks_date:
@@ -901,7 +942,10 @@ def select(
         # A figure, or the holder of a role, answers only if it is about the thing asked, in a passage about what
         # the question names: a figure borrowed from a neighbouring passage is the classic invented answer, and
         # « le directeur général de la FEHAP » is not the director of another association listed nearby.
-        about = _about_names(entities + _concepts(question), texts, passages, adjacent)
+        # A term or a name answers by itself: the sentence naming it is about it (« Dans les PO, l'action de
+        # l'association… » answers on the Pyrénées-Orientales).
+        names = entities + _concepts(question) if reason not in ("no-term", "no-name") else []
+        about = _about_names(names, texts, passages, adjacent)
         order = [j for j in order if wanted(sentences[j]) and about(sentences[j].passage_index)]
         if not order:
             return ExtractiveResult([], confidence, reason, passages)

@@ -949,3 +949,24 @@ def test_a_definition_is_answered_only_by_a_sentence_naming_the_term() -> None:
     )
     result = extractive.select("Qu'est-ce que le mécénat de compétences ?", [law, defined])
     assert not result.abstain_reason and result.sentences[0].quote.startswith("Le mécénat de compétences")
+
+
+def test_which_named_things_is_answered_by_names() -> None:
+    """« Quelles Régions ont mis en place une démarche spécifique… ? » was answered by « 6 Régions ont mis en place
+    des démarches spécifiques », which says how many, not which: things that have names are answered by names,
+    given in the sentence or in the list it announces."""
+    funds = make_passage(
+        "La programmation se termine. - 6 Régions ont mis en place des démarches spécifiques pour l'ESS.",
+        source="anct.md",
+    )
+    question = "Quelles Régions ont mis en place une démarche spécifique pour l'ESS ?"
+    assert extractive.asks_names(question) and not extractive.asks_names("Quels sont les axes du plan ?")
+    assert extractive.select(question, [funds]).abstain_reason == "no-name"
+    named = make_passage(
+        "Des Régions ont mis en place une démarche spécifique pour l'ESS :\n- la Bretagne\n- l'Occitanie",
+        2,
+        source="rtes.md",
+    )
+    result = extractive.select(question, [funds, named])
+    text, _ = extractive.compose(result.sentences, result.passages)
+    assert not result.abstain_reason and "Bretagne" in text and "Occitanie" in text, text
