@@ -20,7 +20,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from assistant.answer import ABSTENTION_TEXT
-from assistant.extractive import is_instruction_like, sentence_probabilities, shown_sentence
+from assistant.extractive import is_instruction_like, sentence_probabilities, shown_sentence, signature_of
 from assistant.llm import LLMConfigError, describe_error, get_chat_model, message_text
 from assistant.types import Citation, Passage
 from assistant.verify import markers, verify_answer
@@ -250,6 +250,8 @@ class _Candidate:
     hits: set[str] = field(default_factory=set)
     # The answer-sentence ranker's probability that the sentence answers the topic taken as a question.
     answers: float = 0.0
+    # Who gave the testimony the sentence ends (its signature, part of ``quote``), shown after it.
+    signer: str = ""
 
 
 def _balanced(text: str) -> str:
@@ -484,7 +486,10 @@ def _candidates(topic: str, found: dict[str, dict[str, Passage]]) -> list[_Candi
             relevance = min(1.0, share + PASSAGE_WEIGHT * passage_share)
             if relevance >= MIN_RELEVANCE:
                 answers = ranked.get((cid, start), 0.0)
-                out.append(_Candidate(text, quote.strip(), p, relevance, _cues(text), hits=hits[cid], answers=answers))
+                signed = signature_of(p, start, end)
+                signer, quote = (signed[1], p.text[start : signed[0]]) if signed else ("", quote)
+                candidate = _Candidate(text, quote.strip(), p, relevance, _cues(text), hits=hits[cid], answers=answers)
+                out.append(replace(candidate, signer=signer))
     return out
 
 
@@ -539,15 +544,17 @@ def stated_date(sentence: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _figure_bullet(text: str, citations: list[Citation], key: str) -> BriefBullet:
-    """A bullet; in « Chiffres clés » it also carries its figure and the date its sentence states, if any."""
+def _figure_bullet(text: str, citations: list[Citation], key: str, signer: str = "") -> BriefBullet:
+    """A bullet; in « Chiffres clés » it also carries its figure and the date its sentence states, if any; a
+    testimony ends with who gave it."""
     figure = figure_of(text) if key == "chiffres" else None
-    return BriefBullet(text, citations, figure, stated_date(text) if figure else None)
+    shown = f"{text} — {signer}" if signer else text
+    return BriefBullet(shown, citations, figure, stated_date(text) if figure else None)
 
 
 def _extractive_bullets(key: str, chosen: list[_Candidate], numberer: _Numberer) -> list[BriefBullet]:
     limit = next(s.max_bullets for s in SECTIONS if s.key == key)
-    return [_figure_bullet(c.text, [numberer.cite(c.passage, c.quote)], key) for c in chosen[:limit]]
+    return [_figure_bullet(c.text, [numberer.cite(c.passage, c.quote)], key, c.signer) for c in chosen[:limit]]
 
 
 def _synthesised_bullets(

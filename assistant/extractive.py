@@ -1261,6 +1261,19 @@ def _signed(testimony: Sentence, signature: Sentence, passages: list[Passage]) -
     return [Sentence(testimony.passage_index, testimony.start, signature.end, span, testimony.terms | signature.terms)]
 
 
+def signature_of(passage: Passage, start: int, end: int) -> tuple[int, str] | None:
+    """For the sentence [start, end) of ``passage`` that ends a signed testimony: where its signature ends, and the
+    signer as shown (« Dominique AFONSO, Assemblée Régionale des Radios Associatives (Agora 46) »). A note quotes
+    the testimony with it, as an answer does."""
+    sentence = Sentence(0, start, end, passage.text[start:end], frozenset())
+    if not _ends_testimony(sentence, [passage]):
+        return None
+    after = next((x for x in _spans([passage], 0) if x.start >= end), None)
+    if after is None or not _is_signature(after) or not _QUOTE_GAP_RE.fullmatch(passage.text, end, after.start):
+        return None
+    return after.end, display_text(after.quote)
+
+
 def _attribution(quote: str) -> tuple[str, str] | None:
     """A signed testimony's words and its signature (``_signed``), to show the signer after a dash."""
     m = _SIGNED_RE.search(quote)

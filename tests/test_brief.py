@@ -507,3 +507,24 @@ def test_no_bullet_opens_on_a_reference() -> None:
     texts = [bullet.text for bullet in _bullets(b)]
     assert texts and not any(opens_on_reference(t) for t in texts)
     assert not any("Ce pôle a permis" in t for t in texts)
+
+
+def test_a_testimony_in_a_note_says_who_gave_it() -> None:
+    """A candidate quoting « “La crise nous a impactés…” » needs its speaker: the bullet ends with the signature
+    under the testimony, and its citation quotes both, verbatim."""
+    testimony = _p(
+        "t1",
+        "“La crise des PTCE nous a impactés d'un point de vue financier, nos évènements n'ont pas pu se tenir.”\n\n"
+        "Dominique AFONSO,\nAssemblée Régionale des Radios Associatives\n(Agora 46)\n\n"
+        "Les PTCE ont dû revoir leurs financements avec les collectivités.",
+        source="agoras_2021.md",
+    )
+    b = brief("les PTCE", retriever=RankingRetriever([testimony]), extractive=True)
+    signed = [bullet for bullet in _bullets(b) if "AFONSO" in bullet.text]
+    assert signed, [bullet.text for bullet in _bullets(b)]
+    assert signed[0].text.endswith(
+        "se tenir.” — Dominique AFONSO, Assemblée Régionale des Radios Associatives (Agora 46)"
+    ), signed[0].text
+    quote = signed[0].citations[0].quote
+    assert quote in testimony.text and quote.endswith("(Agora 46)")
+    assert not any(bullet.text.startswith("Dominique AFONSO") for bullet in _bullets(b))
