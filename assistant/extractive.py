@@ -399,7 +399,9 @@ _ASKS_WHAT_RE = re.compile(
     r"(?:(?:le |la )?(?:sigle|acronyme|terme|mot|notion d[e'])\s*|l'(?:expression|idee d[e'])\s*)?"
     r"(?P<article>(?:un|une|le|la|les|des|du) |l')?(?P<term>.+)$"
     r"|^\W*(?P<named>[^,?]+?)\s*,\s*(?:c'est quoi|qu'est-ce que c'est)\b"
+    r"|^\W*qui (?:est|etait) (?P<who>[^?,]+?)\s*\?*$"
 )
+_TOKEN_RE = re.compile(r"[\w'’-]+")
 _QUOTED_TERM_RE = re.compile(r"^\s*[«\"“]\s*([^»\"”]+?)\s*[»\"”]")
 # After the term, only « ? » or a second question (« et quels produits… ? ») may follow.
 _TERM_END_RE = re.compile(
@@ -418,7 +420,11 @@ def term_asked(question: str) -> tuple[tuple[str, ...], ...]:
     m = _ASKS_WHAT_RE.match(fold(question))
     if m is None:
         return ()
-    if m.group("named"):
+    if m.group("who"):  # « Qui est Timothée Duverger ? »: a person, named as written
+        if not re.search(r"(?i:qui (?:est|était) )[A-ZÀ-Ý]", question):
+            return ()
+        term = m.group("who")
+    elif m.group("named"):
         term = re.sub(r"^(?:un|une|le|la|les|l')\s*", "", m.group("named"))
     elif quoted := _QUOTED_TERM_RE.match(m.group("term")):
         term = quoted.group(1)
@@ -439,11 +445,40 @@ def term_asked(question: str) -> tuple[tuple[str, ...], ...]:
     return tuple(dict.fromkeys(runs + expansions))
 
 
+def _mentions_of(text: str, runs: Sequence[tuple[str, ...]]) -> list[tuple[int, int]]:
+    """Where in ``text`` (folded) the term is named: the spans of the words of each run found in a row."""
+    words = [(t, m.start(), m.end()) for m in _TOKEN_RE.finditer(fold(text)) for t in question_terms(m.group())]
+    terms = [w[0] for w in words]
+    return [
+        (words[i][1], words[i + len(run) - 1][2])
+        for run in runs
+        for i in range(len(terms) - len(run) + 1)
+        if tuple(terms[i : i + len(run)]) == run
+    ]
+
+
 def _speaks_of(sentence: Sentence, runs: Sequence[tuple[str, ...]]) -> bool:
     """Whether ``sentence`` names the term: one of ``runs`` occurs in it, its words in a row."""
-    terms = question_terms(sentence.quote)
+    return bool(_mentions_of(sentence.quote, runs))
+
+
+# How a sentence says what a term is: right after it, a copula, a defining verb or an apposition (« France Active
+# est un réseau… », « Timothée Duverger, maître de conférences… », « l'EEDD (Education à l'environnement…) »);
+# right before it, its long form with the acronym in brackets (« … d'intérêt collectif (SCIC) »).
+_DEFINES_AFTER_RE = re.compile(
+    r"^[\s»”\"*]*(?:\([^)]*\)\s*)?(?:,\s*(?!(?:et|ou|qui|que|qu|dont|mais|car|donc|sa|son|ses|le|la|les|l|un|une|"
+    r"des|du|de|d|il|elle|ils|elles|on|nous|vous|ce|cet|cette|ces|c|a|en|dans|pour|par|avec|sur|selon)\b)\w|est\b|sont\b|etait\b|designe|consiste|correspond|"
+    r"se definit|c'est|represente|regroupe|rassemble|a pour|ont pour|\()"
+)
+_DEFINES_BEFORE_RE = re.compile(r"\(\s*$")
+
+
+def _defines(sentence: Sentence, runs: Sequence[tuple[str, ...]]) -> bool:
+    """Whether ``sentence`` says what the term is, not only names it."""
+    folded = fold(sentence.quote)
     return any(
-        any(tuple(terms[i : i + len(run)]) == run for i in range(len(terms) - len(run) + 1)) for run in runs
+        _DEFINES_AFTER_RE.match(folded[end:]) or _DEFINES_BEFORE_RE.search(folded[:start])
+        for start, end in _mentions_of(sentence.quote, runs)
     )
 
 
@@ -955,7 +990,12 @@ def select(
         order = [j for j in order if _of_the_years(sentences[j], years, passages[sentences[j].passage_index])]
         if not order:
             return ExtractiveResult([], confidence, "other-year", passages)
-    best, top = sentences[order[0]], float(probability[order[0]])
+    # The best sentence sets the bar for the others, even when one saying what the term is goes first.
+    top = float(probability[order[0]])
+    if reading.term:
+        # A sentence saying what the term is comes before those only naming it (« … direction de la SCIC… »).
+        order.sort(key=lambda j: not _defines(sentences[j], reading.term))
+    best = sentences[order[0]]
     chosen = [best]
     cited = {best.passage_index}
     for j in order[1:]:

@@ -970,3 +970,26 @@ def test_which_named_things_is_answered_by_names() -> None:
     result = extractive.select(question, [funds, named])
     text, _ = extractive.compose(result.sentences, result.passages)
     assert not result.abstain_reason and "Bretagne" in text and "Occitanie" in text, text
+
+
+def test_a_sentence_saying_what_the_term_is_comes_before_those_only_naming_it() -> None:
+    """« Qu'est-ce qu'un tiers-lieu ? » opened on « Le Tiers-Lieux serait composé de bureaux… », and « Qui est
+    Timothée Duverger ? » on a line he speaks: the sentence saying what it is (an apposition, a copula, a long form
+    before its acronym) goes first."""
+    places = make_passage(
+        "Le Tiers-Lieux serait composé de bureaux, d'espaces de coworking et d'un restaurant partagé. "
+        "Les acteurs de l'ESS ont développé le concept des tiers-lieux, plus large que le coworking.",
+        source="agoras.md",
+    )
+    result = extractive.select("Qu'est-ce qu'un tiers-lieu ?", [places])
+    assert result.sentences[0].quote.startswith("Les acteurs de l'ESS ont développé le concept des tiers-lieux")
+    question = "Qui est Timothée Duverger ?"
+    assert extractive.term_asked(question) == (tuple(extractive.question_terms("timothee duverger")),)
+    assert extractive.term_asked("Qui est le président ?") == ()
+    speaker = make_passage(
+        "Comme le dit Timothée Duverger, sa capacité à inventer des gouvernances ouvertes compte. "
+        "Le forum a réuni 300 personnes, avec Timothée Duverger, maître de conférences à Sciences Po Bordeaux.",
+        source="focus.md",
+    )
+    first = extractive.select(question, [speaker]).sentences[0].quote
+    assert first.startswith("Le forum a réuni 300 personnes"), first
