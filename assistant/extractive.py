@@ -1104,9 +1104,9 @@ def _share_needed(s: Sentence, kind: str) -> float:
 def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjacent | None, kind: str) -> list[Sentence]:
     """The chosen sentences made readable on their own: a list announced (« … : ») comes with its items, a list
     item with its sibling items (and a list question's best passage with its list), a sentence opening on a
-    reference with the sentence it refers to, a testimony with its signature and a signature with the testimony
-    it signs; what cannot be completed is dropped (never the best one, whose colon then reads as the end of its
-    sentence)."""
+    reference with the sentence it refers to, the best one with the next when it goes on about it, a testimony with
+    its signature and a signature with the testimony it signs; what cannot be completed is dropped (never the best
+    one, whose colon then reads as the end of its sentence)."""
     groups: list[list[Sentence]] = []
     for rank, s in enumerate(chosen):
         if _is_signature(s):
@@ -1134,6 +1134,8 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
             if not antecedents and rank:
                 continue
             group = antecedents + group
+        if not rank:  # the best sentence with what goes on about it (further ones: no gain measured)
+            group += _continuation(group[-1], passages)
         groups.append(group)
     if kind == LIST:
         # A list question is answered by a list first: the passage that gives one opens the answer.
@@ -1146,6 +1148,17 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
     # « En 2017, il y avait 22 millions de bénévoles dans l'ESS »).
     said = [normalize_for_match(display_text(o.quote)) for o in out]
     return [o for o, text in zip(out, said, strict=True) if not any(text in other and text != other for other in said)]
+
+
+def _continuation(s: Sentence, passages: list[Passage]) -> list[Sentence]:
+    """The sentence right after ``s`` when it goes on about what ``s`` says (« La MACIF est attentive au
+    réchauffement… » ← « Elle cherche à en anticiper les conséquences… »)."""
+    following = next((x for x in _spans(passages, s.passage_index) if x.start >= s.end), None)
+    if following is None or _ITEM_RE.match(following.quote) or _is_signature(following):
+        return []
+    if _opens_testimony(following) or not _refers_back(following.quote):
+        return []
+    return [following]
 
 
 def _list_around(s: Sentence, passages: list[Passage]) -> list[Sentence]:

@@ -657,8 +657,8 @@ def test_a_further_sentence_of_the_best_passage_is_quoted_from_a_fifth_of_the_be
     monkeypatch, second: float, quoted: bool
 ) -> None:
     passage = make_passage(
-        "La coopérative accompagne les porteurs de projet du territoire depuis 2015. Elle a aidé quarante "
-        "entreprises à se créer dans la vallée.",
+        "La coopérative accompagne les porteurs de projet du territoire depuis 2015. La vallée a vu quarante "
+        "entreprises se créer avec son aide.",
         1,
     )
     monkeypatch.setattr(extractive, "load_ranker", lambda name, features: _FixedRanker([0.8, second]))
@@ -993,3 +993,17 @@ def test_a_sentence_saying_what_the_term_is_comes_before_those_only_naming_it() 
     )
     first = extractive.select(question, [speaker]).sentences[0].quote
     assert first.startswith("Le forum a réuni 300 personnes"), first
+
+
+def test_the_best_sentence_comes_with_the_next_when_it_goes_on_about_it() -> None:
+    """« La MACIF est particulièrement attentive au réchauffement climatique [1]. » stopped where the passage went
+    on: « Elle cherche à en anticiper les conséquences… » says how. A next sentence about something else stays out."""
+    passage = make_passage(
+        "La MACIF est particulièrement attentive au réchauffement climatique en tant qu'assureur. "
+        "Elle cherche à en anticiper les conséquences tout en restant viable économiquement. "
+        "Le groupe compte 5 millions de sociétaires en France."
+    )
+    result = extractive.select("Comment la MACIF agit-elle face au réchauffement climatique ?", [passage])
+    quotes = [s.quote for s in result.sentences]
+    assert quotes[:2] == split_sentences(passage.text)[:2], quotes
+    assert not any("sociétaires" in q for q in quotes)
