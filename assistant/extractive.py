@@ -467,7 +467,8 @@ def _speaks_of(sentence: Sentence, runs: Sequence[tuple[str, ...]]) -> bool:
 # right before it, its long form with the acronym in brackets (« … d'intérêt collectif (SCIC) »).
 _DEFINES_AFTER_RE = re.compile(
     r"^[\s»”\"*]*(?:\([^)]*\)\s*)?(?:,\s*(?!(?:et|ou|qui|que|qu|dont|mais|car|donc|sa|son|ses|le|la|les|l|un|une|"
-    r"des|du|de|d|il|elle|ils|elles|on|nous|vous|ce|cet|cette|ces|c|a|en|dans|pour|par|avec|sur|selon)\b)\w|est\b|sont\b|etait\b|designe|consiste|correspond|"
+    r"des|du|de|d|il|elle|ils|elles|on|nous|vous|ce|cet|cette|ces|c|a|en|dans|pour|par|avec|sur|selon|malgre|sans|"
+    r"avant|apres|comme|notamment|meme|puis|alors|ainsi|enfin|aussi|toutefois|cependant|pourtant|y|ne|n)\b)\w|est\b|sont\b|etait\b|designe|consiste|correspond|"
     r"se definit|c'est|represente|regroupe|rassemble|a pour|ont pour|\()"
 )
 _DEFINES_BEFORE_RE = re.compile(r"\(\s*$")

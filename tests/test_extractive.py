@@ -993,6 +993,9 @@ def test_a_sentence_saying_what_the_term_is_comes_before_those_only_naming_it() 
     )
     first = extractive.select(question, [speaker]).sentences[0].quote
     assert first.startswith("Le forum a réuni 300 personnes"), first
+    # « … l'ensemble des PTCE, malgré leurs différences » names the PTCE, says nothing of what they are.
+    grid = make_passage("Le référentiel construit un cadre commun à tous les PTCE, malgré leurs différences.")
+    assert not extractive._defines(extractive._sentences([grid])[0], extractive.term_asked("Qu'est-ce qu'un PTCE ?"))
 
 
 def test_the_best_sentence_comes_with_the_next_when_it_goes_on_about_it() -> None:
