@@ -667,6 +667,23 @@ def test_a_further_sentence_of_the_best_passage_is_quoted_from_a_fifth_of_the_be
     assert any("quarante" in s.quote for s in result.sentences) is quoted
 
 
+@pytest.mark.parametrize(
+    ("question", "quoted"),
+    [
+        ("Combien de salariés compte la coopérative ?", 3),  # a figure: up to three sentences of its passage
+        ("Qui dirige la coopérative ?", 2),  # a person: two
+    ],
+)
+def test_how_many_sentences_of_the_best_passage_an_answer_quotes(monkeypatch, question: str, quoted: int) -> None:
+    passage = make_passage(
+        "La coopérative Alpha dirigée par Marie Dupont compte 40 salariés. Elle en comptait 12 salariés en 2015. "
+        "La coopérative a ouvert 3 ateliers avec 10 salariés chacun. La vallée compte 2 autres coopératives.",
+        1,
+    )
+    monkeypatch.setattr(extractive, "load_ranker", lambda name, features: _FixedRanker([0.8, 0.7, 0.6, 0.5]))
+    assert len(extractive.select(question, [passage]).sentences) == quoted
+
+
 _FEATURES_OF_A_FIXED_QUESTION = """
 from assistant import extractive
 from tests.conftest import ESS_TEXTS, make_passage
