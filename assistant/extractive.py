@@ -390,7 +390,8 @@ def who_focus(question: str) -> list[str]:
 
 
 def role_of(question: str) -> tuple[str, ...]:
-    """What the role asked is the role of: « Qui est le président de la CRESS Occitanie ? » → (cress, occitan)."""
+    """What the role asked is the role of, as search terms: « Qui est le président de la CRESS Occitanie ? » → the
+    terms of « CRESS Occitanie »."""
     m = _WHO_ROLE_RE.search(fold(question))
     return tuple(question_terms(m.group(2))) if m and m.group(2) and who_focus(question) else ()
 
@@ -468,11 +469,15 @@ def _speaks_of(sentence: Sentence, runs: Sequence[tuple[str, ...]]) -> bool:
 # How a sentence says what a term is: right after it, a copula, a defining verb or an apposition (« France Active
 # est un réseau… », « Timothée Duverger, maître de conférences… », « l'EEDD (Education à l'environnement…) »);
 # right before it, its long form with the acronym in brackets (« … d'intérêt collectif (SCIC) »).
+# Words after a comma that go on with the sentence rather than say what the term is (« tous les PTCE, malgré… »).
+_NOT_APPOSITION = (
+    "et|ou|qui|que|qu|dont|mais|car|donc|sa|son|ses|le|la|les|l|un|une|des|du|de|d|il|elle|ils|elles|on|nous|vous|"
+    "ce|cet|cette|ces|c|a|en|dans|pour|par|avec|sur|selon|malgre|sans|avant|apres|comme|notamment|meme|puis|alors|"
+    "ainsi|enfin|aussi|toutefois|cependant|pourtant|y|ne|n"
+)
 _DEFINES_AFTER_RE = re.compile(
-    r"^[\s»”\"*]*(?:\([^)]*\)\s*)?(?:,\s*(?!(?:et|ou|qui|que|qu|dont|mais|car|donc|sa|son|ses|le|la|les|l|un|une|"
-    r"des|du|de|d|il|elle|ils|elles|on|nous|vous|ce|cet|cette|ces|c|a|en|dans|pour|par|avec|sur|selon|malgre|sans|"
-    r"avant|apres|comme|notamment|meme|puis|alors|ainsi|enfin|aussi|toutefois|cependant|pourtant|y|ne|n)\b)\w|est\b|sont\b|etait\b|designe|consiste|correspond|"
-    r"se definit|c'est|represente|regroupe|rassemble|a pour|ont pour|\()"
+    rf"^[\s»”\"*]*(?:\([^)]*\)\s*)?(?:,\s*(?!(?:{_NOT_APPOSITION})\b)\w|est\b|sont\b|etait\b|designe|consiste|"
+    r"correspond|se definit|c'est|represente|regroupe|rassemble|a pour|ont pour|\()"
 )
 _DEFINES_BEFORE_RE = re.compile(r"\(\s*$")
 
