@@ -488,8 +488,11 @@ def _candidates(topic: str, found: dict[str, dict[str, Passage]]) -> list[_Candi
                 answers = ranked.get((cid, start), 0.0)
                 signed = signature_of(p, start, end)
                 signer, quote = (signed[1], p.text[start : signed[0]]) if signed else ("", quote)
-                candidate = _Candidate(text, quote.strip(), p, relevance, _cues(text), hits=hits[cid], answers=answers)
-                out.append(replace(candidate, signer=signer))
+                out.append(
+                    _Candidate(
+                        text, quote.strip(), p, relevance, _cues(text), hits=hits[cid], answers=answers, signer=signer
+                    )
+                )
     return out
 
 

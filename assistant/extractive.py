@@ -466,15 +466,15 @@ def _speaks_of(sentence: Sentence, runs: Sequence[tuple[str, ...]]) -> bool:
     return bool(_mentions_of(sentence.quote, runs))
 
 
-# How a sentence says what a term is: right after it, a copula, a defining verb or an apposition (« France Active
-# est un réseau… », « Timothée Duverger, maître de conférences… », « l'EEDD (Education à l'environnement…) »);
-# right before it, its long form with the acronym in brackets (« … d'intérêt collectif (SCIC) »).
 # Words after a comma that go on with the sentence rather than say what the term is (« tous les PTCE, malgré… »).
 _NOT_APPOSITION = (
     "et|ou|qui|que|qu|dont|mais|car|donc|sa|son|ses|le|la|les|l|un|une|des|du|de|d|il|elle|ils|elles|on|nous|vous|"
     "ce|cet|cette|ces|c|a|en|dans|pour|par|avec|sur|selon|malgre|sans|avant|apres|comme|notamment|meme|puis|alors|"
     "ainsi|enfin|aussi|toutefois|cependant|pourtant|y|ne|n"
 )
+# How a sentence says what a term is: right after it, a copula, a defining verb or an apposition (« France Active
+# est un réseau… », « Timothée Duverger, maître de conférences… », « l'EEDD (Education à l'environnement…) »);
+# right before it, its long form with the acronym in brackets (« … d'intérêt collectif (SCIC) »).
 _DEFINES_AFTER_RE = re.compile(
     rf"^[\s»”\"*]*(?:\([^)]*\)\s*)?(?:,\s*(?!(?:{_NOT_APPOSITION})\b)\w|est\b|sont\b|etait\b|designe|consiste|"
     r"correspond|se definit|c'est|represente|regroupe|rassemble|a pour|ont pour|\()"
@@ -1307,10 +1307,15 @@ def _with_signature(s: Sentence, passages: list[Passage]) -> list[Sentence] | No
         if i and _opens_testimony(x):
             return None  # another testimony begins: s was not in a quotation
         if _ends_testimony(x, passages):
-            if i + 1 < len(following) and _is_signature(following[i + 1]):
-                return following[:i] + _signed(x, following[i + 1], passages)
-            return None
+            signature = _signature_after(x, passages)
+            return following[:i] + _signed(x, signature, passages) if signature else None
     return None
+
+
+def _signature_after(s: Sentence, passages: list[Passage]) -> Sentence | None:
+    """The signature on the line after ``s`` in its passage, if that line is one."""
+    after = next((x for x in _spans(passages, s.passage_index) if x.start >= s.end), None)
+    return after if after is not None and _is_signature(after) else None
 
 
 def _signed(testimony: Sentence, signature: Sentence, passages: list[Passage]) -> list[Sentence]:
@@ -1328,12 +1333,10 @@ def signature_of(passage: Passage, start: int, end: int) -> tuple[int, str] | No
     signer as shown (« Dominique AFONSO, Assemblée Régionale des Radios Associatives (Agora 46) »). A note quotes
     the testimony with it, as an answer does."""
     sentence = Sentence(0, start, end, passage.text[start:end], frozenset())
-    if not _ends_testimony(sentence, [passage]):
+    signature = _signature_after(sentence, [passage]) if _ends_testimony(sentence, [passage]) else None
+    if signature is None or len(_signed(sentence, signature, [passage])) > 1:  # not one quote with it
         return None
-    after = next((x for x in _spans([passage], 0) if x.start >= end), None)
-    if after is None or not _is_signature(after) or not _QUOTE_GAP_RE.fullmatch(passage.text, end, after.start):
-        return None
-    return after.end, display_text(after.quote)
+    return signature.end, display_text(signature.quote)
 
 
 def _attribution(quote: str) -> tuple[str, str] | None:
@@ -1393,7 +1396,6 @@ def compose(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> tuple
             shown = shown[:-1].rstrip() + "."
         # A sentence a chunk boundary cut ("soit, au total, plus de 400…") still starts like one.
         shown = _with_marker(shown[:1].upper() + shown[1:], n)
-
         item = bool(_ITEM_RE.match(s.quote))
         # Items go on lines of their own; prose after a list starts a new paragraph.
         separator = ("\n- " if parts else "- ") if item else ("\n\n" if previous_item else " " if parts else "")
