@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence, Set
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -894,6 +894,35 @@ def _sentences(passages: Sequence[Passage]) -> list[Sentence]:
     return out
 
 
+# « Phase 3 : », « Séquence #1 — », « Axe 2 : »: a heading's number, not a figure.
+_NUMBERED_RE = re.compile(r"^\s*[^\W\d_]+\s*#?\s*\d{1,2}\b")
+# A label ends on no punctuation and is short; the longest in the corpus are programme lines of 12 words.
+_LABEL_END = (".", "!", "?", "…", ":", ";", ",", "”", "»", '"')
+_LABEL_WORDS = 12
+
+
+def _is_label(s: Sentence, passages: Sequence[Passage], names: Iterable[str] = ()) -> bool:
+    """A line of its own without a verb's full stop or a figure: a heading (« Séquence #3 : carte blanche de France
+    Active »), a programme line (« Animée par Emmanuelle Maudet, directrice… »), a speaker's name and office. It
+    labels what follows and answers only who someone is, or what a label opening on a name of the question
+    (« KEVIN GUILLERMIN Co-directeur de GRAP », « Conso-solidaires : mutualiser… ») says of it."""
+    shown = display_text(s.quote)
+    if any(f"{normalize_for_match(shown)} ".startswith(f"{name} ") for name in names):
+        return False
+    text = passages[s.passage_index].text
+    before, after = text[: s.start].rstrip(" \t"), text[s.end :].lstrip(" \t")
+    return (
+        (not before or before.endswith("\n"))
+        and (not after or after.startswith("\n"))
+        and "\n" not in shown
+        and not shown.endswith(_LABEL_END)
+        and len(shown.split()) <= _LABEL_WORDS
+        and not _has_figure(_NUMBERED_RE.sub("", shown))
+        and not _ITEM_RE.match(s.quote)
+        and not _is_signature(s)
+    )
+
+
 def _has_figure(text: str) -> bool:
     folded = fold(text)
     return bool(_DIGIT_RE.search(folded) or _NUMBER_WORDS.search(folded))
@@ -999,6 +1028,9 @@ def select(
         order = [j for j in order if _of_the_years(sentences[j], years, passages[sentences[j].passage_index])]
         if not order:
             return ExtractiveResult([], confidence, "other-year", passages)
+    if kind != WHO:
+        # A heading or a programme line beside the answer only labels it: quoted only when nothing else answers.
+        order = [j for j in order if not _is_label(sentences[j], passages, reading.names)] or order
     # The best sentence sets the bar for the others, even when one saying what the term is goes first.
     top = float(probability[order[0]])
     if reading.term:

@@ -1027,3 +1027,50 @@ def test_the_best_sentence_comes_with_the_next_when_it_goes_on_about_it() -> Non
     quotes = [s.quote for s in result.sentences]
     assert quotes[:2] == split_sentences(passage.text)[:2], quotes
     assert not any("sociétaires" in q for q in quotes)
+
+
+_PROGRAMME = (
+    "Séquence #3 : carte blanche de France Active\n\n"
+    "Animée par Emmanuelle Maudet, directrice études et prospectives, France Active\n\n"
+    "France Active est un réseau associatif qui finance et conseille les entreprises engagées, dont celles relevant "
+    "de l'ESS. En 2020, France Active comptabilise 30 000 entreprises accompagnées, 10 000 financées pour 410 "
+    "millions d'euros mobilisés."
+)
+
+
+def test_a_heading_or_a_programme_line_is_not_quoted_beside_the_answer() -> None:
+    """« Séquence #3 : carte blanche de France Active [1]. Animée par Emmanuelle Maudet… [2]. » opened the answer on
+    France Active's role: lines that label what follows are quoted only when nothing else answers."""
+    result = extractive.select("Quel est le rôle de France Active ?", [make_passage(_PROGRAMME)])
+    quotes = [s.quote for s in result.sentences]
+    assert not result.abstain_reason and any(q.startswith("France Active est un réseau associatif") for q in quotes)
+    assert not any(q.startswith(("Séquence", "Animée")) for q in quotes), quotes
+
+
+def test_a_label_answers_who_someone_is() -> None:
+    """A speaker's line is the answer to who they are or what post they hold (« KEVIN GUILLERMIN Co-directeur de
+    GRAP »), whether the question opens on « Qui » or names them."""
+    passage = make_passage(
+        "KEVIN GUILLERMIN Co-directeur de GRAP\n\nGrap a essaimé son modèle en 2021 avec la création d'une coopérative "
+        "sœur sur le territoire auvergnat, la Caap."
+    )
+    for question in ("Quelle fonction Kevin Guillermin occupe-t-il chez Grap ?", "Qui est Kevin Guillermin ?"):
+        result = extractive.select(question, [passage])
+        assert result.sentences and result.sentences[0].quote.startswith("KEVIN GUILLERMIN"), question
+
+
+@pytest.mark.parametrize(
+    ("line", "label"),
+    [
+        ("Phase 3 : vivre la mutualisation", True),
+        ("Séquence #1 — Contexte et méthodologie de l'étude", True),
+        ("Michel Da Cunha, conseiller général de Corrèze", True),
+        ("20% DE L'EMPLOI PRIVÉ EN BRETAGNE", False),
+        ("Il y a 1,9 millions d'agents dans la fonction publique territoriale", False),
+        ("Technique d'animation : le World Café.", False),
+        ("- Cultiver et servir le territoire", False),
+    ],
+)
+def test_a_label_is_a_short_line_without_full_stop_or_figure(line: str, label: bool) -> None:
+    passage = make_passage(f"{line}\n\nLa suite du texte dit ce que la ligne annonce.")
+    assert extractive._is_label(extractive._spans([passage], 0)[0], [passage]) is label
