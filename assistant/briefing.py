@@ -176,6 +176,8 @@ _FIGURE_RE = re.compile(
     r"|hectares|ha|m2|m²|tonnes|repas|logements|webinaires|acteurs|jeunes|familles|places)\b))",
 )
 _YEAR_RE = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
+# The sign of a change in percent (« de - 2,8 % », « (+1 %) »), after a word or a bracket: not a list's dash.
+_SIGN_BEFORE_RE = re.compile(r"(?:(?<=\w )|(?<=\())[-−–+] ?$")
 # A year the sentence gives as a date (« en 2019 », « depuis 2015 », « fin 2020 », « 1er janvier 2020 »,
 # « (2019) », « 2019-2020 »), not a count (« 2000 coopératives »); matched on fold()ed text.
 _DATED_YEAR_RE = re.compile(
@@ -318,7 +320,10 @@ def figure_of(sentence: str) -> str | None:
         if number and _YEAR_RE.fullmatch(number.group()) and not re.search(r"%|€|euro|million", m.group()):
             continue
         end = starts[m.end() - 1] + 1 if m.end() else 0
-        return sentence[starts[m.start()] : end].strip()
+        start = starts[m.start()]
+        if "%" in m.group() and (sign := _SIGN_BEFORE_RE.search(sentence[:start])):
+            start = sign.start()  # « reculé de - 2,8 % » is a fall: without its sign it reads as a rise
+        return sentence[start:end].strip()
     return None
 
 

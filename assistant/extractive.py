@@ -178,9 +178,10 @@ def display_text(quote: str) -> str:
     return _SPACE_RE.sub(" ", _MARKUP_RE.sub(" ", text)).strip()
 
 
-# Decorations a sentence may open on (« 🕒 C'est dans ce contexte… », a « ✿ » bullet): never shown first. Opening
-# quotes and brackets stay, and a sign (« + 14 % ») is part of the figure.
-_LEADING_JUNK_RE = re.compile(r"^[^\w«\"“(+]+")
+# Decorations a sentence may open on (« 🕒 C'est dans ce contexte… », a « ✿ » bullet, « + » before a word: « + le
+# financement citoyen… »): never shown first. Opening quotes and brackets stay, and a sign (« + 14 % ») is part of
+# the figure.
+_LEADING_JUNK_RE = re.compile(r"^(?:[^\w«\"“(+]|\+(?=\s+[^\W\d_]))+")
 
 
 def shown_sentence(quote: str) -> str:

@@ -272,6 +272,10 @@ def test_is_duplicate_tells_rewordings_from_different_statements() -> None:
         ("Les ateliers, de 2 à 4 par Agora, ont réuni 400 personnes.", "400 personnes"),
         ("Sur près de de 10 500 établissements de l'ESS en 2018.", "10 500 établissements"),
         ("On compte 3 258 établissements en Occitanie.", "3 258 établissements"),
+        # A change keeps its sign: « 2,8 % » alone read as a rise.
+        ("Les effectifs de l'ESS ont reculé de - 2,8 %, contre - 1,3 % ailleurs.", "- 2,8 %"),
+        ("la santé humaine (+ 0,7 %) a progressé", "+ 0,7 %"),
+        ("- 40 % des emplois sont dans l'action sociale.", "40 %"),
         ("La loi de 2014 a défini les PTCE.", None),
         ("Rendez-vous le 4 novembre à Toulouse.", None),
     ],

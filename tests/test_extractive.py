@@ -285,6 +285,8 @@ def test_addresses_code_headings_and_source_markers_stay_out_of_answers() -> Non
         ("🕒 C'est dans ce contexte qu'il a publié.", "C'est dans ce contexte qu'il a publié [1]."),
         ("✿ de la CRESS, des réseaux", "De la CRESS, des réseaux [1]."),
         ("+ 14 % de demandes par rapport à 2019.", "+ 14 % de demandes par rapport à 2019 [1]."),
+        # « + » before a word is a bullet (OCR'd lists of the RTES proceedings).
+        ("+ le financement citoyen est un complément,", "Le financement citoyen est un complément [1]."),
         # The comma or semicolon of a list item the answer ends on: a full stop.
         ("* Cultiver et servir le territoire,", "- Cultiver et servir le territoire [1]."),
         ("- réinvestir dans les soins ;", "- Réinvestir dans les soins [1]."),
