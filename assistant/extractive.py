@@ -538,6 +538,32 @@ def role_verb(question: str) -> tuple[str, ...]:
     return _ROLE_VERBS.get(stem_word(m.group(1)), ()) if m else ()
 
 
+# How many words from a role's verb what it is about may stand (« Créée par Denis Metzger, Président d'un fonds
+# d'investissement européen, Break Poverty Foundation »).
+_VERB_WINDOW = 12
+
+
+def role_verb_object(question: str) -> tuple[str, ...]:
+    """The search terms of what a role verb's question is about: « Qui préside ESS France ? » → those of « ESS
+    France »."""
+    m = _ROLE_VERB_RE.search(fold(question))
+    if not m or not role_verb(question):
+        return ()
+    return tuple(question_terms(re.split(r"[,?;]| et ", fold(question)[m.end() :], maxsplit=1)[0]))
+
+
+def _uses_role_verb(sentence: Sentence, verb: Sequence[str], of: Sequence[str]) -> bool:
+    """Whether ``sentence`` uses the role's verb (or its noun) near what the question names, before or after it
+    (« Président d'ESS France », « Créée par Denis Metzger, Président d'un fonds…, Break Poverty Foundation »,
+    « Grap a été créé… »): « Elle a présidé l'APF » does not say who presides ESS France, nor a list of partners
+    naming « JEUNES DIRIGEANTS » and, twenty names on, « MAIF », who directs the MAIF."""
+    stems = [stem_word(w) for w in _WORD_RE.findall(_ELISION_RE.sub(" ", fold(sentence.quote)))]
+    return any(
+        stem.startswith(tuple(verb)) and set(of) <= set(stems[max(0, i - _VERB_WINDOW) : i + _VERB_WINDOW + 1])
+        for i, stem in enumerate(stems)
+    )
+
+
 def _counts(sentence: str, stems: list[str]) -> bool:
     """True when a figure stands within three words before a ``stems`` word ('400 personnes')."""
     words = _WORD_RE.findall(_ELISION_RE.sub(" ", fold(sentence)))
@@ -1009,7 +1035,17 @@ def select(
 
         wanted, reason = names_some, "no-name"
     elif (verb := reading.role_verb):
-        wanted, reason = (lambda s: any(t.startswith(verb) for t in s.terms)), "no-person"
+        of = role_verb_object(question)
+
+        def uses_verb(s: Sentence) -> bool:  # or says it of what the sentence before names (« Elle est présidée… »)
+            if _uses_role_verb(s, verb, of):
+                return True
+            if not _refers_back(s.quote) or not _uses_role_verb(s, verb, ()):
+                return False
+            before = _sentence_before(s, passages, adjacent)
+            return before is not None and set(of) <= before.terms
+
+        wanted, reason = uses_verb, "no-person"
     elif reading.asks_date:
         wanted, reason = (lambda s: bool(_DATE_RE.search(fold(s.quote)))), "no-date"
     if wanted is not None:

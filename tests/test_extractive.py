@@ -1076,3 +1076,29 @@ def test_a_label_answers_who_someone_is() -> None:
 def test_a_label_is_a_short_line_without_full_stop_or_figure(line: str, label: bool) -> None:
     passage = make_passage(f"{line}\n\nLa suite du texte dit ce que la ligne annonce.")
     assert extractive._is_label(extractive._spans([passage], 0)[0], [passage]) is label
+
+
+def test_a_role_verb_is_answered_by_a_sentence_naming_what_the_question_names() -> None:
+    """« Qui préside ESS France ? » was answered by « … Marie-Sophie Desaulle a été directrice d'hôpital… Elle a
+    également présidé l'APF » (a verb of the role, about another body), « Qui dirige la MAIF ? » by a list of partners
+    naming « JEUNES DIRIGEANTS » and, far on, « MAIF »: the role's verb or noun must stand near what is named."""
+    assert extractive.role_verb_object("Qui préside ESS France ?") == ("ess", "franc")
+    assert extractive.role_verb_object("Qui a fondé Grap, et en quelle année ?") == ("grap",)
+    other = make_passage(
+        "Marie-Sophie Desaulle a été directrice d'hôpital à Rennes. Elle a également présidé l'APF.",
+        title="Focus d'ESS France — Les nouvelles alliances de l'intérêt général",
+    )
+    assert extractive.select("Qui préside ESS France ?", [other]).abstain_reason == "no-person"
+    partners = make_passage(
+        "Partenaires des Agoras : CENTRE DES JEUNES DIRIGEANTS DES ENTREPRISES, CIVAM 31, CO-RECYCLAGE, COLLECTIF "
+        "RIVAGES, CONSEIL DÉPARTEMENTAL 31, CONSEIL RÉGIONAL OCCITANIE, CRÉPI, CRESS OCCITANIE, CROSI, E-GRAINE, "
+        "EGALITERE, EMMAÛS 31, ENVOI, FESTIVAL ALIMENTERRE, FREDD, MAIF."
+    )
+    assert extractive.select("Qui dirige la MAIF ?", [partners]).abstain_reason == "no-person"
+    chaired = make_passage("C'est dans ce contexte que Jérôme SADDIER, Président d'ESS France, a publié une tribune.")
+    assert "SADDIER" in extractive.select("Qui préside ESS France ?", [chaired]).sentences[0].quote
+    founded = make_passage(
+        "Créée par Denis Metzger, Président d'un fonds d'investissement européen, Break Poverty Foundation souhaite "
+        "mettre l'entreprise au service de l'enfance."
+    )
+    assert extractive.select("Qui a créé Break Poverty Foundation ?", [founded]).sentences
