@@ -1055,6 +1055,8 @@ def select(
         # A term or a name answers by itself: the sentence naming it is about it (« Dans les PO, l'action de
         # l'association… » answers on the Pyrénées-Orientales).
         names = entities + _concepts(question) if reason not in ("no-term", "no-name") else []
+        if _COUNTRY_RE.search(question):  # the country is the corpus's own scope: « dans notre pays », « national »
+            names = [n for n in names if n != "france"]
         about = _about_names(names, texts, passages, adjacent)
         order = [j for j in order if wanted(sentences[j]) and about(sentences[j].passage_index)]
         if not order:
@@ -1150,6 +1152,10 @@ def _mentions(text: str, name: str) -> bool:
     if name in text or (name in ACRONYMS and normalize_for_match(ACRONYMS[name]) in text):
         return True
     return name in ACRONYMS and set(question_terms(ACRONYMS[name])) <= set(question_terms(text))
+
+
+# « en France », « de la France »: the country, not a name in « ESS France » or « France Active ».
+_COUNTRY_RE = re.compile(r"\b(?:en|de la|la) France\b")
 
 
 def _about_names(

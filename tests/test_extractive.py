@@ -1102,3 +1102,21 @@ def test_a_role_verb_is_answered_by_a_sentence_naming_what_the_question_names() 
         "mettre l'entreprise au service de l'enfance."
     )
     assert extractive.select("Qui a créé Break Poverty Foundation ?", [founded]).sentences
+
+
+def test_a_figure_in_france_needs_no_passage_naming_the_country() -> None:
+    """« … en France en 2018 » was answered by « Selon une étude de Santé Publique France, le taux… » because the
+    passage giving the figure says « dans notre pays »: in a French corpus the country is the implicit scope."""
+    poverty = make_passage(
+        "En 2018, 9,3 millions de personnes vivaient en dessous du seuil de pauvreté monétaire dans notre pays "
+        "(1 063 euros par mois), soit 14,8 % de la population."
+    )
+    suicide = make_passage(
+        "Selon une étude de Santé Publique France, le taux de mortalité par suicide chez les agriculteurs est 20 % "
+        "supérieur à celui de la population générale en 2018.",
+        2,
+        source="other.md",
+    )
+    question = "Combien de personnes vivaient sous le seuil de pauvreté en France en 2018, et à combien était-il fixé ?"
+    result = extractive.select(question, [poverty, suicide])
+    assert result.sentences and "9,3 millions" in result.sentences[0].quote
