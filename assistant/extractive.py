@@ -1319,6 +1319,13 @@ def _antecedents(s: Sentence, passages: list[Passage], adjacent: Adjacent | None
         before = _sentence_before(current, passages, adjacent)
         if before is None or _is_signature(before):
             break
+        if _ITEM_RE.match(before.quote) and before.passage_index == s.passage_index:
+            # « Ces axes de travail… » leans on the whole list before it, with what announces it, not its last item.
+            items = _list_around(before, passages)
+            intro = _sentence_before(items[0], passages, adjacent) if items else None
+            if not items or not any(_same(x, before) for x in items):
+                break
+            return ([intro] if intro is not None and display_text(intro.quote).endswith(":") else []) + items + out
         out.insert(0, before)
         current = before
     return out

@@ -1120,3 +1120,18 @@ def test_a_figure_in_france_needs_no_passage_naming_the_country() -> None:
     question = "Combien de personnes vivaient sous le seuil de pauvreté en France en 2018, et à combien était-il fixé ?"
     result = extractive.select(question, [poverty, suicide])
     assert result.sentences and "9,3 millions" in result.sentences[0].quote
+
+
+def test_a_sentence_leaning_on_a_list_comes_after_the_whole_list() -> None:
+    """« Ces axes de travail doivent permettre… » was quoted after « - Renforcer la cohésion sociale » alone: what
+    it refers to is the list, announced by the sentence before it."""
+    passage = make_passage(
+        "Le plan de relance repose sur trois axes :\n- Accélérer la transition écologique,\n"
+        "- Renforcer la compétitivité des entreprises,\n- Renforcer la cohésion sociale et territoriale.\n"
+        "Ces axes de travail doivent permettre de répondre aux défis territoriaux."
+    )
+    axes = next(s for s in extractive._spans([passage], 0) if s.quote.startswith("Ces axes"))
+    completed = extractive._completed([axes], [passage], None, extractive.DEFINITION)
+    assert [s.quote.split()[0:2] for s in completed] == [
+        ["Le", "plan"], ["-", "Accélérer"], ["-", "Renforcer"], ["-", "Renforcer"], ["Ces", "axes"]
+    ]
