@@ -62,7 +62,9 @@ def test_answer_evidence_stays_above_the_gate(corpus_index, monkeypatch):
     # unanswerable questions from 0.466 to 0.569, evidence 0.549 → 0.551), never on this file; one question of margin.
     # Seventh session (2026-12-03): 0.608 (31 of 51), once a document's title or a section's heading repeated in its
     # text was no longer a sentence to quote (out of fold on the 887 questions: evidence 0.554 → 0.567).
-    assert result["answer_evidence"] >= 30 / 51 - 1e-6, result
+    # Ninth session (2026-12-03): 0.627 (32 of 51), once headings and programme lines were no longer quoted beside an
+    # answer and « en France » no longer required a passage naming the country (out of fold 0.577 → 0.582).
+    assert result["answer_evidence"] >= 31 / 51 - 1e-6, result
 
 
 @pytest.mark.parametrize(
