@@ -1154,8 +1154,8 @@ def _mentions(text: str, name: str) -> bool:
     return name in ACRONYMS and set(question_terms(ACRONYMS[name])) <= set(question_terms(text))
 
 
-# « en France », « de la France »: the country, not a name in « ESS France » or « France Active ».
-_COUNTRY_RE = re.compile(r"\b(?:en|de la|la) France\b")
+# « en France », « la France »: the country, not a name in « ESS France » or « (la) France Active ».
+_COUNTRY_RE = re.compile(r"\b(?:en|la) France\b(?!\s+[A-ZÀ-Ý])")
 
 
 def _about_names(
@@ -1322,9 +1322,9 @@ def _antecedents(s: Sentence, passages: list[Passage], adjacent: Adjacent | None
         if _ITEM_RE.match(before.quote) and before.passage_index == s.passage_index:
             # « Ces axes de travail… » leans on the whole list before it, with what announces it, not its last item.
             items = _list_around(before, passages)
-            intro = _sentence_before(items[0], passages, adjacent) if items else None
-            if not items or not any(_same(x, before) for x in items):
+            if not any(_same(x, before) for x in items):
                 break
+            intro = _sentence_before(items[0], passages, adjacent)
             return ([intro] if intro is not None and display_text(intro.quote).endswith(":") else []) + items + out
         out.insert(0, before)
         current = before
