@@ -1120,6 +1120,8 @@ def test_a_figure_in_france_needs_no_passage_naming_the_country() -> None:
     question = "Combien de personnes vivaient sous le seuil de pauvreté en France en 2018, et à combien était-il fixé ?"
     result = extractive.select(question, [poverty, suicide])
     assert result.sentences and "9,3 millions" in result.sentences[0].quote
+    # « France » before another capitalised word is part of a name, not the country.
+    assert not extractive._COUNTRY_RE.search("Combien d'entreprises la France Active a-t-elle financées en 2020 ?")
 
 
 def test_a_sentence_leaning_on_a_list_comes_after_the_whole_list() -> None:
