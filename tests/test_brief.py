@@ -496,6 +496,10 @@ def test_brief_tab_prunes_exports_older_than_a_day(tmp_path: Path) -> None:
         ("C’est à ce titre que l’Avise mène des projets d’étude dans les territoires.", True),
         ("Cela nécessite aussi de lever les freins d'image de l'ESS chez certains élus.", True),
         ("« Ces structures emploient 300 personnes dans l'agglomération. »", True),
+        # After a connector too: « ce dernier » is the one the sentence before named.
+        ("Mais ce dernier a un inconvénient de taille : plus les décisions se prennent loin, moins…", True),
+        ("De plus, cette démarche associe les habitants dès la conception.", True),
+        ("Mais les collectivités financent aussi les PTCE depuis 2014.", False),
         ("Ce que proposent les acteurs, c'est une coopération renforcée entre territoires.", False),
         ("Ces dernières décennies, les territoires ruraux ont changé d'économie.", False),
         ("Certaines collectivités financent les PTCE depuis 2014.", False),
