@@ -541,6 +541,8 @@ def role_verb(question: str) -> tuple[str, ...]:
 # How many words from a role's verb what it is about may stand (« Créée par Denis Metzger, Président d'un fonds
 # d'investissement européen, Break Poverty Foundation »).
 _VERB_WINDOW = 12
+_LETTERS_RE = re.compile(r"[^\W_]+")
+_ACRONYM_WORD_RE = re.compile(r"[A-ZÀ-Ý]{2,6}")
 
 
 def role_verb_object(question: str) -> tuple[str, ...]:
@@ -556,10 +558,14 @@ def _uses_role_verb(sentence: Sentence, verb: Sequence[str], of: Sequence[str]) 
     """Whether ``sentence`` uses the role's verb (or its noun) near what the question names, before or after it
     (« Président d'ESS France », « Créée par Denis Metzger, Président d'un fonds…, Break Poverty Foundation »,
     « Grap a été créé… »): « Elle a présidé l'APF » does not say who presides ESS France, nor a list of partners
-    naming « JEUNES DIRIGEANTS » and, twenty names on, « MAIF », who directs the MAIF."""
-    stems = [stem_word(w) for w in _WORD_RE.findall(_ELISION_RE.sub(" ", fold(sentence.quote)))]
+    naming « JEUNES DIRIGEANTS » and, twenty names on, « MAIF », who directs the MAIF. An acronym is no verb: « CRESS »
+    does not say who created something."""
+    words = _LETTERS_RE.findall(sentence.quote)
+    stems = [stem_word(fold(w)) for w in words]
     return any(
-        stem.startswith(tuple(verb)) and set(of) <= set(stems[max(0, i - _VERB_WINDOW) : i + _VERB_WINDOW + 1])
+        stem.startswith(tuple(verb))
+        and not _ACRONYM_WORD_RE.fullmatch(words[i])
+        and set(of) <= set(stems[max(0, i - _VERB_WINDOW) : i + _VERB_WINDOW + 1])
         for i, stem in enumerate(stems)
     )
 

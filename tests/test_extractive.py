@@ -1102,6 +1102,9 @@ def test_a_role_verb_is_answered_by_a_sentence_naming_what_the_question_names() 
         "mettre l'entreprise au service de l'enfance."
     )
     assert extractive.select("Qui a créé Break Poverty Foundation ?", [founded]).sentences
+    # « CRESS » begins like « créer » but is an acronym, not the verb.
+    supported = make_passage("La CRESS Occitanie accompagne la coopérative Grap depuis 2015 dans la région.")
+    assert extractive.select("Qui a créé Grap ?", [supported]).abstain_reason == "no-person"
 
 
 def test_a_figure_in_france_needs_no_passage_naming_the_country() -> None:
