@@ -940,7 +940,8 @@ def _is_label(s: Sentence, passages: Sequence[Passage], names: Iterable[str] = (
     labels what follows and answers only who someone is, or what a label opening on a name of the question
     (« KEVIN GUILLERMIN Co-directeur de GRAP », « Conso-solidaires : mutualiser… ») says of it."""
     shown = display_text(s.quote)
-    if any(f"{normalize_for_match(shown)} ".startswith(f"{name} ") for name in names):
+    opening = f"{normalize_for_match(shown)} "
+    if any(opening.startswith(f"{name} ") for name in names):
         return False
     text = passages[s.passage_index].text
     before, after = text[: s.start].rstrip(" \t"), text[s.end :].lstrip(" \t")
@@ -1243,7 +1244,7 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
 def _continuation(s: Sentence, passages: list[Passage]) -> list[Sentence]:
     """The sentence right after ``s`` when it goes on about what ``s`` says (« La MACIF est attentive au
     réchauffement… » ← « Elle cherche à en anticiper les conséquences… »)."""
-    following = next((x for x in _spans(passages, s.passage_index) if x.start >= s.end), None)
+    following = _sentence_after(s, passages)
     if following is None or _ITEM_RE.match(following.quote) or _is_signature(following):
         return []
     if _opens_testimony(following) or not _refers_back(following.quote):
@@ -1337,6 +1338,11 @@ def _antecedents(s: Sentence, passages: list[Passage], adjacent: Adjacent | None
     return out
 
 
+def _sentence_after(s: Sentence, passages: list[Passage]) -> Sentence | None:
+    """The sentence right after ``s`` in its passage, if any."""
+    return next((x for x in _spans(passages, s.passage_index) if x.start >= s.end), None)
+
+
 def _sentence_before(s: Sentence, passages: list[Passage], adjacent: Adjacent | None) -> Sentence | None:
     """The sentence a referring opening leans on: the previous one of its passage, or of the chunk before."""
     before = [x for x in _spans(passages, s.passage_index) if x.start < s.start]
@@ -1402,7 +1408,7 @@ def _with_signature(s: Sentence, passages: list[Passage]) -> list[Sentence] | No
 
 def _signature_after(s: Sentence, passages: list[Passage]) -> Sentence | None:
     """The signature on the line after ``s`` in its passage, if that line is one."""
-    after = next((x for x in _spans(passages, s.passage_index) if x.start >= s.end), None)
+    after = _sentence_after(s, passages)
     return after if after is not None and _is_signature(after) else None
 
 
