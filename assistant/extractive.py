@@ -957,6 +957,26 @@ def _is_label(s: Sentence, passages: Sequence[Passage], names: Iterable[str] = (
     )
 
 
+# A roster of speakers: « Nicole Juyoux, conseillère déléguée…, Thierry Gallerand, chargé de mission ESS… ».
+_PERSON_COMMA_RE = re.compile(
+    r"\b[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?(?: (?:de |du |d'|van |le )?[A-ZÀ-Ý][\w'’-]+){1,2}\s*,\s*"
+)
+_OFFICES = (
+    r"(?:co-|vice-)?(?:president|conseill|directeu|directric|charge|maire|delegu|adjoint|responsable|coordinat|"
+    r"administrat|animat|chef|membre|elu|fondat|gerant|secretaire|tresori|chercheu|professeu|representant|depute|"
+    r"senat|ministre)"
+)
+_OFFICE_RE = re.compile(rf"(?:\S+ ){{0,3}}?{_OFFICES}")
+# « Quel maire… ? », « Quels élus… ? »: someone asked for by office, whom a roster may name.
+_ASKS_OFFICE_RE = re.compile(rf"\bquel(?:le)?s? {_OFFICES}")
+
+
+def is_roster(shown: str) -> bool:
+    """Two people or more, each named with their office: who took part, never what anyone said or did."""
+    offices = (_OFFICE_RE.match(fold(shown[m.end() : m.end() + 60])) for m in _PERSON_COMMA_RE.finditer(shown))
+    return sum(bool(o) for o in offices) >= 2
+
+
 def _has_figure(text: str) -> bool:
     folded = fold(text)
     return bool(_DIGIT_RE.search(folded) or _NUMBER_WORDS.search(folded))
@@ -1075,8 +1095,14 @@ def select(
         if not order:
             return ExtractiveResult([], confidence, "other-year", passages)
     if kind != WHO:
-        # A heading or a programme line beside the answer only labels it: quoted only when nothing else answers.
-        order = [j for j in order if not _is_label(sentences[j], passages, reading.names)] or order
+        # A heading, a programme line or a roster of speakers beside the answer only labels it: quoted only when
+        # nothing else answers.
+        rosters = not _ASKS_OFFICE_RE.search(fold(question))
+
+        def labels(s: Sentence) -> bool:
+            return _is_label(s, passages, reading.names) or rosters and is_roster(display_text(s.quote))
+
+        order = [j for j in order if not labels(sentences[j])] or order
     # The best sentence sets the bar for the others, even when one saying what the term is goes first.
     top = float(probability[order[0]])
     if reading.term:

@@ -536,3 +536,18 @@ def test_a_testimony_in_a_note_says_who_gave_it() -> None:
     quote = signed[0].citations[0].quote
     assert quote in testimony.text and quote.endswith("(Agora 46)")
     assert not any(bullet.text.startswith("Dominique AFONSO") for bullet in _bullets(b))
+
+
+def test_a_roster_of_speakers_is_no_bullet() -> None:
+    """A line thanking the day's speakers names the topic and ends on a full stop, but says nothing of it."""
+    roster = _p(
+        "d1",
+        "Merci aux porteurs des PTCE, et notamment à Stéphane Montuzet, directeur du PTCE Sud-Aquitain, et à Colin "
+        "Lemaitre, directeur du PTCE Culture et Coopération. Les PTCE misent sur la coopération entre entreprises "
+        "de l'ESS et collectivités pour créer des emplois sur leur territoire.",
+        page=12,
+    )
+    b = brief("les PTCE", retriever=RankingRetriever([*CORPUS, roster]), extractive=True)
+    texts = [bullet.text for bullet in _bullets(b)]
+    assert any("misent sur la coopération" in t for t in texts), texts
+    assert not any("Montuzet" in t for t in texts), texts

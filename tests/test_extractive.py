@@ -1140,3 +1140,43 @@ def test_a_sentence_leaning_on_a_list_comes_after_the_whole_list() -> None:
     assert [s.quote.split()[0:2] for s in completed] == [
         ["Le", "plan"], ["-", "Accélérer"], ["-", "Renforcer"], ["-", "Renforcer"], ["Ces", "axes"]
     ]
+
+
+_ROSTER = (
+    "Associer les acteurs privés à la mise en place d'une politique ESS\n\n"
+    "Nicole Juyoux, conseillère déléguée à l'Economie Sociale et Solidaire, communauté d'agglomération Pau-Pyrénées\n"
+    "Thierry Gallerand, chargé de mission ESS, communauté d'agglomération Pau-Pyrénées\n\n"
+    "Nicole Juyoux avait en tête une volonté que partagent beaucoup d'élus à leur arrivée : ne pas mener une "
+    "politique ESS seule, mais la construire avec les principaux concernés, les acteurs. “J'avais des connaissances "
+    "théoriques en arrivant en 2008 mais pas vraiment pratiques”, se souvient l'élue."
+)
+
+
+def test_a_roster_of_speakers_is_not_quoted_beside_the_answer() -> None:
+    """« Comment le président de la communauté urbaine de Bordeaux explique-t-il… ? » was answered by « Michel Adam,
+    Labo de l'ESS, Henri Arévalo, vice-président du Sicoval, … » (the day's speakers): a roster says who took part,
+    not what anyone said; it answers a question asking for someone by office (« Quel maire… ? »)."""
+    roster = "Nicole Juyoux, conseillère"
+    result = extractive.select(
+        "Comment l'agglomération Pau-Pyrénées construit-elle sa politique ESS ?", [make_passage(_ROSTER)]
+    )
+    quotes = [s.quote for s in result.sentences]
+    assert quotes and quotes[0].startswith("Nicole Juyoux avait en tête"), quotes
+    assert not any(q.startswith(roster) for q in quotes), quotes
+    result = extractive.select("Quels élus de l'agglomération Pau-Pyrénées suivent l'ESS ?", [make_passage(_ROSTER)])
+    assert any(s.quote.startswith(roster) for s in result.sentences), [s.quote for s in result.sentences]
+
+
+@pytest.mark.parametrize(
+    ("line", "roster"),
+    [
+        ("Laurent Pinet, directeur général & Jean-Jérome Calvier, directeur général adjoint, ULISSE", True),
+        ("Mutualité Française Occitanie, Pierre-Jean GRACIA, Président, Josiane QUARIN, Directrice", True),
+        ("Aux techniciens, et notamment à Céline Laroche, cheffe de service ESS, conseil régional d'Aquitaine, et "
+         "Jacques Le Priol, chargé de mission ESS, conseil régional d'Aquitaine.", True),
+        ("Selon Christiane Bouchart, présidente du RTES, l'ESS représente 10 % de l'emploi salarié.", False),
+        ("Nantes, Lille, Grenoble, Lyon et Bordeaux ont adopté un plan pour l'ESS.", False),
+    ],
+)  # fmt: skip
+def test_a_roster_names_two_people_with_their_office(line: str, roster: bool) -> None:
+    assert extractive.is_roster(line) is roster
