@@ -14,6 +14,7 @@ its time (measured 2026-12-02).
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence, Set
@@ -1049,7 +1050,15 @@ def select(
     elif reading.asks_year:
         wanted, reason = (lambda s: bool(_YEAR_RE.search(s.quote))), "no-year"
     elif reading.term:
-        wanted, reason = (lambda s: _speaks_of(s, reading.term)), "no-term"
+        # A name in the term is named as written: « Mouves » shares its search term with « Mouvement associatif ».
+        asked = set(itertools.chain.from_iterable(reading.term))
+        term_names = [e for e in reading.names if set(question_terms(e)) <= asked]
+
+        def names_term(s: Sentence) -> bool:
+            text = normalize_for_match(s.quote)
+            return _speaks_of(s, reading.term) and all(_mentions(text, e) for e in term_names)
+
+        wanted, reason = names_term, "no-term"
     elif reading.asks_names:
         known = {*normalize_for_match(question).split(), "ess"}
 

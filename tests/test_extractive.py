@@ -1180,3 +1180,18 @@ def test_a_roster_of_speakers_is_not_quoted_beside_the_answer() -> None:
 )  # fmt: skip
 def test_a_roster_names_two_people_with_their_office(line: str, roster: bool) -> None:
     assert extractive.is_roster(line) is roster
+
+
+def test_a_name_to_define_is_named_as_written() -> None:
+    """« Qu'est-ce que le Mouves ? » was answered by « Claire Thoury est Présidente du Mouvement associatif… »: the
+    two names share their search term (« mouv »), but only the one the question writes says what it asks about."""
+    passage = make_passage(
+        "Claire Thoury est Présidente du Mouvement associatif depuis avril 2021. Le Mouvement associatif est la voix "
+        "des associations en France."
+    )
+    # The corpus names the Mouves elsewhere (« Anne-Cécile Mailefer, du Mouves »): the passages found are retrieval's
+    # best, not a sign that the question is about something else.
+    result = extractive.select("Qu'est-ce que le Mouves ?", [passage], known_name=lambda name: True)
+    assert result.abstain_reason == "no-term", [s.quote for s in result.sentences]
+    result = extractive.select("Qu'est-ce que le Mouvement associatif ?", [passage], known_name=lambda name: True)
+    assert result.sentences and "Mouvement associatif" in result.sentences[0].quote
