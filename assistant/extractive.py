@@ -1332,7 +1332,8 @@ def _neighbour(passages: list[Passage], i: int, offset: int, adjacent: Adjacent 
 
 def _items_after(s: Sentence, passages: list[Passage], adjacent: Adjacent | None) -> list[Sentence]:
     """The lines that follow a sentence announcing a list: its items (into the next chunk if the list runs
-    on), or the one sentence that follows when no item does."""
+    on), or the one sentence that follows when no item does — unless that is a heading (« Autres ressources
+    utiles »), which announces something else."""
     following = [x for x in _spans(passages, s.passage_index) if x.start > s.start]
     if not following:
         nxt = _neighbour(passages, s.passage_index, 1, adjacent)
@@ -1348,7 +1349,7 @@ def _items_after(s: Sentence, passages: list[Passage], adjacent: Adjacent | None
         if i == len(following) and len(items) < MAX_ITEMS:
             nxt = _neighbour(passages, x.passage_index, 1, adjacent)
             following += _spans(passages, nxt) if nxt is not None else []
-    return items or following[:1]
+    return items or [x for x in following[:1] if not _is_label(x, passages)]
 
 
 def _antecedents(s: Sentence, passages: list[Passage], adjacent: Adjacent | None) -> list[Sentence]:

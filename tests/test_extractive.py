@@ -1195,3 +1195,16 @@ def test_a_name_to_define_is_named_as_written() -> None:
     assert result.abstain_reason == "no-term", [s.quote for s in result.sentences]
     result = extractive.select("Qu'est-ce que le Mouvement associatif ?", [passage], known_name=lambda name: True)
     assert result.sentences and "Mouvement associatif" in result.sentences[0].quote
+
+
+def test_a_heading_is_not_what_a_colon_announces() -> None:
+    """« - Le RTES acculturent et forment les élus à l'ESS : » is followed by « Autres ressources utiles », the heading
+    of what comes next: an answer ended on it; the sentence after a colon is quoted only when it says something."""
+    heading = make_passage(
+        "- Le RTES forme les élus à l'ESS :\n\nAutres ressources utiles\n\nLe guide du RTES présente les politiques "
+        "locales de l'ESS."
+    )
+    sentence = make_passage("- Le RTES forme les élus à l'ESS :\n\nIl organise chaque année des journées de formation.")
+    for passage, after in ((heading, []), (sentence, ["Il organise chaque année des journées de formation."])):
+        announcing = extractive._spans([passage], 0)[0]
+        assert [x.quote for x in extractive._items_after(announcing, [passage], None)] == after
