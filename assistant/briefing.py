@@ -273,8 +273,8 @@ def _balanced(text: str) -> str:
 # A sentence opening on a reference to what came before it (« Ce modèle… », « Cela… », « C'est à ce titre… »)
 # means nothing on its own in a bullet; « Ce que… », « Ces dernières années… » stand alone.
 _OPENS_ON_REFERENCE_RE = re.compile(
-    r"^(?:(?:mais|et|or|donc|pourtant|cependant|toutefois|de plus|en effet|enfin),? )?"  # « Mais ce dernier a… »
-    r"(?:c'est|cela|ceci|ca|celui|celle|ceux|celles|ils|elles|"
+    r"^(?:(?:mais|et|or|donc|aussi|pourtant|cependant|toutefois|de plus|en effet|enfin),? )?"  # « Mais ce dernier a… »
+    r"(?:c'est|cela|ceci|ca|celui|celle|ceux|celles|ils|elle|elles|"
     r"(?:ce|cet|cette|ces)\b(?! qu)(?! (?:dernieres|derniers) (?:annees|decennies|mois)))\b"
 )
 

@@ -499,6 +499,10 @@ def test_brief_tab_prunes_exports_older_than_a_day(tmp_path: Path) -> None:
         # After a connector too: « ce dernier » is the one the sentence before named.
         ("Mais ce dernier a un inconvénient de taille : plus les décisions se prennent loin, moins…", True),
         ("De plus, cette démarche associe les habitants dès la conception.", True),
+        # « elle » is someone or something the sentence before named (« Enfin elle reste confrontée… »).
+        ("Enfin elle reste confrontée à un déficit de reconnaissance de la part des élus locaux.", True),
+        ("Aussi elle pense son projet dans une co-construction avec les élus locaux.", True),
+        ("Aussi, les collectivités financent les PTCE depuis 2014.", False),
         ("Mais les collectivités financent aussi les PTCE depuis 2014.", False),
         ("Ce que proposent les acteurs, c'est une coopération renforcée entre territoires.", False),
         ("Ces dernières décennies, les territoires ruraux ont changé d'économie.", False),
