@@ -662,6 +662,33 @@ def _refers_back(quote: str) -> bool:
     )
 
 
+# A connector before a reference (« Mais ce dernier… », « De plus, ce fonctionnement… ») leans on what comes before
+# as much as the reference alone; « Enfin, il existe… » is impersonal. « Ce dernier » is the one named before, not a
+# time (« ces dernières années »).
+_CONNECTOR_RE = re.compile(
+    r"^\W*(?:mais|et|or|donc|aussi|pourtant|cependant|toutefois|de plus|en effet|enfin|par ailleurs|en outre|ainsi)"
+    r"\b,?\s*"
+)
+_IMPERSONAL_AFTER_CONNECTOR_RE = re.compile(
+    r"^il (?:semble|semblerait|existe|reste|suffit|importe|apparait|est|n'est|y a|faut|convient|s'agit)\b"
+)
+_THE_LATTER_RE = re.compile(
+    r"^\W*(?:ce|cette|ces) (?:dernier|derniere|derniers|dernieres)\b"
+    r"(?! (?:annees|decennies|mois|jours|semaines|temps|siecles))"
+)
+
+
+def _leans_back(quote: str) -> bool:
+    """``_refers_back``, also after a connector and for « ce dernier »: what completing an answer reads (the
+    ranker's cue stays ``_refers_back``)."""
+    folded = fold(display_text(quote))
+    m = _CONNECTOR_RE.match(folded)
+    rest = folded[m.end() :] if m else folded
+    if m and _IMPERSONAL_AFTER_CONNECTOR_RE.match(rest):
+        return False
+    return _refers_back(rest) or bool(_THE_LATTER_RE.match(rest))
+
+
 def _cues(quote: str) -> list[float]:
     folded = fold(display_text(quote))
     return [
@@ -1241,7 +1268,7 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
             signed = _testimony_before(s, passages, adjacent)
             if signed is not None:
                 end = signed[0]  # « C'est à ce titre qu'il faut l'opérer. ” » leans on the testimony's sentence before
-                lean = _refers_back(end.quote) and not _opens_testimony(end)
+                lean = _leans_back(end.quote) and not _opens_testimony(end)
                 groups.append((_antecedents(end, passages, adjacent) if lean else []) + signed)
             elif not rank:
                 groups.append([s])
@@ -1255,7 +1282,7 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
         elif _ITEM_RE.match(s.quote) or (kind == LIST and not rank):
             group += _list_around(s, passages)
         # A testimony opening on « Cette crise… » speaks of its own time; what stands before it is someone else's.
-        if _refers_back(s.quote) and not _opens_testimony(s):
+        if _leans_back(s.quote) and not _opens_testimony(s):
             antecedents = _antecedents(s, passages, adjacent)
             if not antecedents and rank:
                 continue
@@ -1282,7 +1309,7 @@ def _continuation(s: Sentence, passages: list[Passage]) -> list[Sentence]:
     following = _sentence_after(s, passages)
     if following is None or _ITEM_RE.match(following.quote) or _is_signature(following):
         return []
-    if _opens_testimony(following) or not _refers_back(following.quote):
+    if _opens_testimony(following) or not _leans_back(following.quote):
         return []
     return [following]
 
@@ -1358,7 +1385,7 @@ def _antecedents(s: Sentence, passages: list[Passage], adjacent: Adjacent | None
     ``MAX_ANTECEDENTS``."""
     out: list[Sentence] = []
     current = s
-    while _refers_back(current.quote) and len(out) < MAX_ANTECEDENTS:
+    while _leans_back(current.quote) and len(out) < MAX_ANTECEDENTS:
         before = _sentence_before(current, passages, adjacent)
         if before is None or _is_signature(before):
             break

@@ -1208,3 +1208,31 @@ def test_a_heading_is_not_what_a_colon_announces() -> None:
     for passage, after in ((heading, []), (sentence, ["Il organise chaque année des journées de formation."])):
         announcing = extractive._spans([passage], 0)[0]
         assert [x.quote for x in extractive._items_after(announcing, [passage], None)] == after
+
+
+def test_a_reference_after_a_connector_comes_with_what_it_refers_to() -> None:
+    """« Mais ce dernier a un inconvénient de taille… » opened an answer alone: « ce dernier » (the model of
+    concentration) is in the sentence before, behind the connector as much as without it."""
+    passage = make_passage(
+        "Face à ce constat, une solution semble évidente : appliquer à l'ESS le modèle de la concentration. Mais ce "
+        "dernier a un inconvénient de taille : plus les décisions se prennent loin, moins le bénévolat a sa place."
+    )
+    latter = extractive._spans([passage], 0)[1]
+    completed = extractive._completed([latter], [passage], None, extractive.EXPLAIN)
+    assert [s.quote.split()[0] for s in completed] == ["Face", "Mais"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "leans"),
+    [
+        ("Mais ce dernier a un inconvénient de taille.", True),
+        ("De plus, ce fonctionnement en silo nuit à la visibilité des actions.", True),
+        ("Enfin elle reste confrontée à un déficit de reconnaissance.", True),
+        ("Enfin, il existe des initiatives de financement participatif.", False),
+        ("Cependant, il n'est pas toujours aisé de faire travailler ensemble des collectifs.", False),
+        ("Ces dernières années, le secteur a créé des emplois.", False),
+        ("Toutefois, les PTCE restent fragiles.", False),
+    ],
+)
+def test_what_leans_on_the_sentence_before(sentence: str, leans: bool) -> None:
+    assert extractive._leans_back(sentence) is leans
