@@ -26,7 +26,15 @@ from assistant.types import Citation, Passage
 from assistant.verify import markers, verify_answer
 from prompts import load_prompt, passages_block
 from vectorstore.glossary import ACRONYMS
-from vectorstore.text import contains_quote, fold, normalize_for_match, question_terms, split_sentences, split_spans
+from vectorstore.text import (
+    CONNECTORS,
+    contains_quote,
+    fold,
+    normalize_for_match,
+    question_terms,
+    split_sentences,
+    split_spans,
+)
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +281,7 @@ def _balanced(text: str) -> str:
 # A sentence opening on a reference to what came before it (« Ce modèle… », « Cela… », « C'est à ce titre… »)
 # means nothing on its own in a bullet; « Ce que… », « Ces dernières années… » stand alone.
 _OPENS_ON_REFERENCE_RE = re.compile(
-    r"^(?:(?:mais|et|or|donc|aussi|pourtant|cependant|toutefois|de plus|en effet|enfin),? )?"  # « Mais ce dernier a… »
+    rf"^(?:{CONNECTORS},? )?"  # « Mais ce dernier a… »
     r"(?:c'est|cela|ceci|ca|celui|celle|ceux|celles|ils|elle|elles|"
     r"(?:ce|cet|cette|ces)\b(?! qu)(?! (?:dernieres|derniers) (?:annees|decennies|mois)))\b"
 )

@@ -27,6 +27,7 @@ from assistant.ranking import FeatureSet, Groups, RankerSpec, load_ranker, regis
 from assistant.types import Citation, Passage
 from vectorstore.glossary import ACRONYMS
 from vectorstore.text import (
+    CONNECTORS,
     QUESTION_STOPWORDS,
     contains_quote,
     fold,
@@ -665,10 +666,7 @@ def _refers_back(quote: str) -> bool:
 # A connector before a reference (« Mais ce dernier… », « De plus, ce fonctionnement… ») leans on what comes before
 # as much as the reference alone; « Enfin, il existe… » is impersonal. « Ce dernier » is the one named before, not a
 # time (« ces dernières années »).
-_CONNECTOR_RE = re.compile(
-    r"^\W*(?:mais|et|or|donc|aussi|pourtant|cependant|toutefois|de plus|en effet|enfin|par ailleurs|en outre|ainsi)"
-    r"\b,?\s*"
-)
+_CONNECTOR_RE = re.compile(rf"^\W*{CONNECTORS}\b,?\s*")
 _IMPERSONAL_AFTER_CONNECTOR_RE = re.compile(
     r"^il (?:semble|semblerait|existe|reste|suffit|importe|apparait|est|n'est|y a|faut|convient|s'agit)\b"
 )

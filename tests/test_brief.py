@@ -503,6 +503,7 @@ def test_brief_tab_prunes_exports_older_than_a_day(tmp_path: Path) -> None:
         ("Enfin elle reste confrontée à un déficit de reconnaissance de la part des élus locaux.", True),
         ("Aussi elle pense son projet dans une co-construction avec les élus locaux.", True),
         ("Aussi, les collectivités financent les PTCE depuis 2014.", False),
+        ("Par ailleurs, ce dispositif reste peu connu des élus.", True),
         ("Mais les collectivités financent aussi les PTCE depuis 2014.", False),
         ("Ce que proposent les acteurs, c'est une coopération renforcée entre territoires.", False),
         ("Ces dernières décennies, les territoires ruraux ont changé d'économie.", False),

@@ -131,6 +131,13 @@ def question_terms(text: str) -> list[str]:
     return french_terms(text, QUESTION_STOPWORDS)
 
 
+# Words that link a sentence to the one before (« Mais ce dernier… », « De plus, cette démarche… »): a reference
+# behind them leans on that sentence as much as one opening the sentence. Folded, as a regex alternation.
+CONNECTORS = (
+    r"(?:mais|et|or|donc|aussi|pourtant|cependant|toutefois|de plus|en effet|enfin|par ailleurs|en outre|ainsi)"
+)
+
+
 # --- sentences -------------------------------------------------------------------------------------
 
 # fmt: off
