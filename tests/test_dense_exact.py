@@ -23,7 +23,7 @@ from vectorstore.store import CorpusIndex
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]
 K = 60
-PROCESSES = 10
+PROCESSES = 6
 
 # Runs in a fresh interpreter: the questions' vectors come from the test (the same bytes in every process, as
 # the real model gives), so each process does only what a new `serve` does: open the index and search.
@@ -105,7 +105,7 @@ def embedded_questions() -> tuple[dict[str, list[float]], str]:
 
 
 @pytest.mark.timeout(900)
-def test_ten_fresh_processes_give_the_exact_top_60_embedded(corpus_index, embedded_questions, monkeypatch):
+def test_fresh_processes_give_the_exact_top_60_embedded(corpus_index, embedded_questions, monkeypatch):
     monkeypatch.setenv("ESS_INDEX_DIR", str(corpus_index))
     monkeypatch.delenv("ESS_CHROMA_URL", raising=False)
     vectors, model_id = embedded_questions
@@ -116,7 +116,7 @@ def test_ten_fresh_processes_give_the_exact_top_60_embedded(corpus_index, embedd
 
 
 @pytest.mark.timeout(900)
-def test_ten_fresh_processes_give_the_exact_top_60_through_a_server(
+def test_fresh_processes_give_the_exact_top_60_through_a_server(
     corpus_index, embedded_questions, tmp_path, monkeypatch
 ):
     """The bundled corpus's vectors copied into a `chroma run` server (no re-embedding); the server is

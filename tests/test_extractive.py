@@ -700,18 +700,18 @@ def test_sentence_features_do_not_depend_on_the_process_hash_seed() -> None:
     """Each process orders a set of words differently; the features (hence `train`'s model and the answers) must
     come out bit for bit the same."""
     root = Path(__file__).resolve().parents[1]
-    outputs = {
-        subprocess.run(
+    procs = [
+        subprocess.Popen(
             [sys.executable, "-c", _FEATURES_OF_A_FIXED_QUESTION],
             cwd=root,
             env={**os.environ, "PYTHONHASHSEED": str(seed), "PYTHONPATH": str(root)},
-            capture_output=True,
+            stdout=subprocess.PIPE,
             text=True,
-            check=True,
-            timeout=120,
-        ).stdout
+        )
         for seed in range(6)
-    }
+    ]
+    outputs = {proc.communicate(timeout=120)[0] for proc in procs}
+    assert all(proc.returncode == 0 for proc in procs)
     assert len(outputs) == 1 and outputs.pop().strip()
 
 

@@ -159,11 +159,15 @@ _ACTIVE_TOKEN_RE = re.compile(
 
 def _is_abbreviation(text: str, dot: int) -> bool:
     """True when the dot at ``dot`` closes an abbreviation, an initial or a list number, not a sentence."""
-    m = re.search(r"(\S+)$", text[:dot])
-    if not m:
+    # Scanned back from the dot, not searched in text[:dot]: that was quadratic in the length of a document.
+    end = dot - 1 if dot and text[dot - 1] == "\n" else dot
+    start = end
+    while start and not text[start - 1].isspace():
+        start -= 1
+    if start == end:
         return False
-    word = fold(m.group(1)).strip("(«\"'")
-    if word.isdigit() and not text[: m.start()].rsplit("\n", 1)[-1].strip():
+    word = fold(text[start:end]).strip("(«\"'")
+    if word.isdigit() and not text[text.rfind("\n", 0, start) + 1 : start].strip():
         return True
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
