@@ -28,6 +28,7 @@ from prompts import load_prompt, passages_block
 from vectorstore.glossary import ACRONYMS
 from vectorstore.text import (
     CONNECTORS,
+    DATED_YEAR_RE,
     contains_quote,
     fold,
     normalize_for_match,
@@ -186,15 +187,6 @@ _FIGURE_RE = re.compile(
 _YEAR_RE = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
 # The sign of a change in percent (« de - 2,8 % », « (+1 %) »), after a word or a bracket: not a list's dash.
 _SIGN_BEFORE_RE = re.compile(r"(?:(?<=\w )|(?<=\())[-−–+] ?$")
-# A year the sentence gives as a date (« en 2019 », « depuis 2015 », « fin 2020 », « 1er janvier 2020 »,
-# « (2019) », « 2019-2020 »), not a count (« 2000 coopératives »); matched on fold()ed text.
-_DATED_YEAR_RE = re.compile(
-    r"(?:\b(?:en|depuis|des|d'ici|fin|debut|mi|avant|apres|jusqu'en|annee|annees|au|entre|de|du|et|a|le|la"
-    r"|trimestre|semestre|exercice|horizon|rentree|printemps|ete|automne|hiver"
-    r"|janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre)\s+|[(-])"
-    r"((?:19[5-9]|20[0-4])\d)\b"
-    r"(?!\s*[-–]?\s*(?!les\b|des\b|ces\b|nos\b|ses\b|leurs\b|plus\b|dans\b|apres\b|sans\b)[a-z]+[sx]\b)"
-)
 _STRONG_PROPOSAL_RE = re.compile(
     r"\b(?:il faut|il faudrait|il convient|nous proposons|proposons|propose de|proposition|preconis|recommand"
     r"|devrai(?:t|ent)|doi(?:t|vent) etre|demandons|appelons a|souhaitons|plaidons|il est necessaire"
@@ -558,7 +550,7 @@ class _Numberer:
 def stated_date(sentence: str) -> str | None:
     """The year ``sentence`` dates its facts with, or None: a year that counts something (« 2000
     coopératives ») is no date, and the document's year is not the figure's."""
-    m = _DATED_YEAR_RE.search(fold(sentence))
+    m = DATED_YEAR_RE.search(fold(sentence))
     return m.group(1) if m else None
 
 

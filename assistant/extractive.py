@@ -28,6 +28,7 @@ from assistant.types import Citation, Passage
 from vectorstore.glossary import ACRONYMS
 from vectorstore.text import (
     CONNECTORS,
+    DATED_YEAR_RE,
     QUESTION_STOPWORDS,
     contains_quote,
     fold,
@@ -69,7 +70,8 @@ _DIGIT_RE = re.compile(r"\d")
 _NUMBER_WORDS = re.compile(
     r"\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|cinquante|"
     r"soixante|cent|cents|mille|million|millions|milliard|milliards|moitie|tiers|quart|dizaine|dizaines|"
-    r"centaine|centaines|majorite)\b"
+    r"centaine|centaines|douzaines?|quinzaines?|vingtaines?|trentaines?|quarantaines?|cinquantaines?|"
+    r"soixantaines?|milliers?|majorite)\b"
 )
 # A date: a month, a season, a year — « été » only as the season (« l'été », « en été »), not the participle.
 _DATE_RE = re.compile(
@@ -255,13 +257,21 @@ class NumericFocus:
     unit: str | None = None
 
     def answered_by(self, sentence: Sentence) -> bool:
-        if not _has_figure(sentence.quote):
+        # A year the sentence dates things with is no figure, except as the start of a length of time.
+        text = sentence.quote if self.unit == "duration" else _undated(sentence.quote)
+        if not _has_figure(text):
             return False
         if self.unit and not _UNIT_RE[self.unit].search(fold(sentence.quote)):
             return False
         if self.counted:
-            return _counts(sentence.quote, list(self.stems))
+            return _counts(text, list(self.stems))
         return set(self.stems) <= sentence.terms
+
+
+def _undated(text: str) -> str:
+    """``text`` folded, without the years it gives as dates: « signé en 2013 une déclaration commune » counts no
+    « communes », « Dès 2004, le conseil général… » says nothing of how much."""
+    return DATED_YEAR_RE.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)], fold(text))
 
 
 _MONEY_HEADS = ("montant", "budget", "cout", "prix", "somme")
@@ -641,7 +651,7 @@ _TIME_DEMONSTRATIVE_RE = re.compile(
 _CUES = ("figure", "date", "definition", "enumeration", "colon", "item", "referring")
 FEATURES = FeatureSet(
     RANKER,
-    2,
+    3,
     (
         "passage_rank_inv", "passage_rank", "passage_lexical_rel", "passage_dense",
         "passage_dense_gap", "passage_coverage", "title_coverage", "coverage", "coverage_plain",
@@ -677,8 +687,8 @@ _THE_LATTER_RE = re.compile(
 
 
 def _leans_back(quote: str) -> bool:
-    """``_refers_back``, also after a connector and for « ce dernier »: what completing an answer reads (the
-    ranker's cue stays ``_refers_back``)."""
+    """``_refers_back``, also after a connector and for « ce dernier »: what completing an answer and the ranker's
+    cue read."""
     folded = fold(display_text(quote))
     m = _CONNECTOR_RE.match(folded)
     rest = folded[m.end() :] if m else folded
@@ -696,7 +706,7 @@ def _cues(quote: str) -> list[float]:
         float(folded.count(",") >= 2 or ";" in folded),
         float(folded.endswith(":")),
         float(bool(_ITEM_RE.match(quote))),
-        float(_refers_back(quote)),
+        float(_leans_back(quote)),
     ]
 
 

@@ -548,6 +548,33 @@ def test_combien_with_a_verb_of_money_asks_for_a_sum() -> None:
     assert extractive.select("Combien coûte une adhésion au RTES ?", [undated]).abstain_reason == "no-figure"
 
 
+def test_a_year_that_dates_something_is_no_figure() -> None:
+    """« Combien de communes adhèrent au RTES ? » was answered by « …nous avons signé, en 2013, une déclaration
+    commune… » (« 2013 … commune » read as a count) and « Combien pèse l'ESS dans le PIB ? » by « Dès 2004, le conseil
+    général… »: a year given as a date counts nothing; « 2000 coopératives » still counts, and a length of time may be
+    given by its start."""
+    signed = make_passage(
+        "Le RTES a engagé un travail avec les autres réseaux : nous avons signé, en 2013, une déclaration commune en "
+        "faveur de l'ESS. Dans le Grand Est, 33 communes sont adhérentes au RTES.",
+        source="rtes.md",
+    )
+    result = extractive.select("Combien de communes adhèrent au RTES ?", [signed])
+    assert [s.quote for s in result.sentences] == ["Dans le Grand Est, 33 communes sont adhérentes au RTES."]
+    dated = make_passage("Dès 2004, le conseil général engage une politique de l'ESS sur les indicateurs du PIB.")
+    assert extractive.select("Combien pèse l'ESS dans le PIB ?", [dated]).abstain_reason == "no-figure"
+    counted = make_passage("La région compte 2000 coopératives.")
+    assert extractive.select("Combien de coopératives compte la région ?", [counted]).sentences
+    since = make_passage("Le conseil général soutient l'ESS depuis 2004.")
+    assert extractive.select("Depuis combien de temps le conseil général soutient-il l'ESS ?", [since]).sentences
+
+
+def test_an_approximate_number_is_a_figure() -> None:
+    """« une quarantaine de salariés » answers « combien de salariés », as « une dizaine » did."""
+    passage = make_passage("Le restaurant coopératif emploie une quarantaine de salariés à Tarnos.")
+    for question in ("Combien de salariés le restaurant coopératif emploie-t-il ?", "Combien de salariés à Tarnos ?"):
+        assert extractive.select(question, [passage]).sentences, question
+
+
 @pytest.mark.parametrize(
     ("question", "text", "shown"),
     [
@@ -1235,4 +1262,6 @@ def test_a_reference_after_a_connector_comes_with_what_it_refers_to() -> None:
     ],
 )
 def test_what_leans_on_the_sentence_before(sentence: str, leans: bool) -> None:
+    """What completes an answer and what the ranker's cue for references reads are one rule."""
     assert extractive._leans_back(sentence) is leans
+    assert extractive._cues(sentence)[extractive._CUES.index("referring")] == float(leans)

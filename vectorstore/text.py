@@ -138,6 +138,16 @@ CONNECTORS = (
 )
 
 
+# A year the sentence gives as a date (« en 2019 », « depuis 2015 », « fin 2020 », « 1er janvier 2020 »,
+# « (2019) », « 2019-2020 »), not a count (« 2000 coopératives »); matched on fold()ed text.
+DATED_YEAR_RE = re.compile(
+    r"(?:\b(?:en|depuis|des|d'ici|fin|debut|mi|avant|apres|jusqu'en|annee|annees|au|entre|de|du|et|a|le|la"
+    r"|trimestre|semestre|exercice|horizon|rentree|printemps|ete|automne|hiver"
+    r"|janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre)\s+|[(-])"
+    r"((?:19[5-9]|20[0-4])\d)\b"
+    r"(?!\s*[-–]?\s*(?!les\b|des\b|ces\b|nos\b|ses\b|leurs\b|plus\b|dans\b|apres\b|sans\b)[a-z]+[sx]\b)"
+)
+
 # --- sentences -------------------------------------------------------------------------------------
 
 # fmt: off
