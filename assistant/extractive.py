@@ -418,6 +418,8 @@ _ASKS_WHAT_RE = re.compile(
     r"|^\W*(?P<named>[^,?]+?)\s*,\s*(?:c'est quoi|qu'est-ce que c'est)\b"
     r"|^\W*qui (?:est|etait) (?P<who>[^?,]+?)\s*\?*$"
 )
+# « Selon ESS France, qu'est-ce qu'une… ? », « D'après le carnet, c'est quoi… ? »: who says it is not the term.
+_ATTRIBUTION_RE = re.compile(r"^\W*(?:selon|d'apres|pour|chez)\s[^,?]+,\s*")
 _TOKEN_RE = re.compile(r"[\w'’-]+")
 _QUOTED_TERM_RE = re.compile(r"^\s*[«\"“]\s*([^»\"”]+?)\s*[»\"”]")
 # After the term, only « ? » or a second question (« et quels produits… ? ») may follow.
@@ -434,7 +436,7 @@ def term_asked(question: str) -> tuple[tuple[str, ...], ...]:
     own, its alias in brackets (« codéveloppement (codev) »), its acronym's expansion. () when the question is
     not plainly one: « Qu'est-ce que la CRESS propose ? » asks what the CRESS proposes, not what « CRESS propose »
     is; so after « qu'est-ce que le/la », only one word, a compound with « de » or a quoted term counts."""
-    m = _ASKS_WHAT_RE.match(fold(question))
+    m = _ASKS_WHAT_RE.match(_ATTRIBUTION_RE.sub("", fold(question), count=1))
     if m is None:
         return ()
     if m.group("who"):  # « Qui est Timothée Duverger ? »: a person, named as written

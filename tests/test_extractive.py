@@ -973,6 +973,9 @@ def test_the_holder_of_a_role_is_the_holder_of_that_role_of_what_the_question_na
         ("Qu'est-ce que la CRESS propose ?", []),
         ("Qu'est-ce que les partenaires viennent chercher, au fond, quand ils coopèrent ?", []),
         ("C'est quoi cette ville anglaise que le livret cite en exemple pour ses achats publics ?", []),
+        # Who says it comes before the question, not as the term (« ESS France » was taken for the term).
+        ("Selon ESS France, c'est quoi l'intérêt général ?", [("intérêt", "général")]),
+        ("D'après le carnet, qu'est-ce qu'une alliance de l'intérêt général ?", [("alliance", "intérêt", "général")]),
     ],
 )
 def test_the_term_a_definition_question_asks_about(question: str, term: list[tuple[str, ...]]) -> None:
