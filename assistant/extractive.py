@@ -257,8 +257,7 @@ class NumericFocus:
     unit: str | None = None
 
     def answered_by(self, sentence: Sentence) -> bool:
-        # A year the sentence dates things with is no figure, except as the start of a length of time.
-        text = sentence.quote if self.unit == "duration" else _undated(sentence.quote)
+        text = _countable(sentence.quote, keep_years=self.unit == "duration")
         if not _has_figure(text):
             return False
         if self.unit and not _UNIT_RE[self.unit].search(fold(sentence.quote)):
@@ -268,9 +267,15 @@ class NumericFocus:
         return set(self.stems) <= sentence.terms
 
 
-def _undated(text: str) -> str:
-    """``text`` folded, without the years it gives as dates: « signé en 2013 une déclaration commune » counts no
-    « communes », « Dès 2004, le conseil général… » says nothing of how much."""
+def _countable(text: str, keep_years: bool = False) -> str:
+    """``text`` folded, without what looks like a figure and counts nothing: its list number (« 5. Identifier de
+    nouveaux indicateurs… ») and the years it dates things with (« signé en 2013 une déclaration commune » counts no
+    « communes », « Dès 2004, le conseil général… » says nothing of how much) — kept for a length of time, which its
+    start may give (« depuis 2004 »)."""
+    if item := _ITEM_RE.match(text):
+        text = text[item.end() :]
+    if keep_years:
+        return fold(text)
     return DATED_YEAR_RE.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)], fold(text))
 
 
@@ -635,9 +640,10 @@ _FOUNDING_WORDS = (
     r"\b(?:cree|creee|crees|creees|creer|creation|fonde|fondee|fondes|fondees|fondation|naissance)\b"
     r"|\b(?:vu|voit|voir) le jour\b"
 )
-_ASKS_FOUNDING_RE = re.compile(rf"{_FOUNDING_WORDS}|\bnee?s?\b")
+# « Depuis quand X existe-t-il ? » asks the same, answered by « Né en 2002 » or « existe depuis 1998 ».
+_ASKS_FOUNDING_RE = re.compile(rf"{_FOUNDING_WORDS}|\bnee?s?\b|\bdepuis quand\b.*\bexist")
 # In a sentence, « né » only before its date (« Né en 2002, le RTES… »): elsewhere « ne » is a negation.
-_FOUNDING_RE = re.compile(rf"{_FOUNDING_WORDS}|\bnee?s? en\b")
+_FOUNDING_RE = re.compile(rf"{_FOUNDING_WORDS}|\bnee?s? en\b|\bexist\w* depuis\b")
 # A sentence opening on a demonstrative or a pronoun leans on the one before it (« Ce modèle… », « Elles… »).
 # « Ce modèle », « elles », and a demonstrative behind a preposition: « Parmi ces demandeurs », « Dans ce cadre ».
 _REFERRING_RE = re.compile(

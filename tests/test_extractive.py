@@ -566,6 +566,23 @@ def test_a_year_that_dates_something_is_no_figure() -> None:
     assert extractive.select("Combien de coopératives compte la région ?", [counted]).sentences
     since = make_passage("Le conseil général soutient l'ESS depuis 2004.")
     assert extractive.select("Depuis combien de temps le conseil général soutient-il l'ESS ?", [since]).sentences
+    # Nor does the number of a list item (« 5. Identifier de nouveaux indicateurs… (en dehors du PIB) »).
+    numbered = make_passage("Comment agir ?\n\n5. Identifier de nouveaux indicateurs de suivi, en dehors du PIB.")
+    assert extractive.select("Combien pèse l'ESS dans le PIB ?", [numbered]).abstain_reason == "no-figure"
+
+
+def test_since_when_something_exists_is_its_founding() -> None:
+    """« Depuis quand le RTES existe-t-il ? » was answered by a dated sentence on something else the RTES did; it
+    asks when the RTES was born, or since when it exists."""
+    network = make_passage(
+        "Retrouvez la déclaration commune du RTES et les retours de la journée nationale du 26 juin. Né en 2002, le "
+        "RTES réunit des collectivités locales.",
+        source="rtes.md",
+    )
+    result = extractive.select("Depuis quand le RTES existe-t-il ?", [network])
+    assert [s.quote for s in result.sentences] == ["Né en 2002, le RTES réunit des collectivités locales."]
+    smart = make_passage("Smart, société mutuelle d'artistes, existe depuis 1998 en Belgique.", source="smart.md")
+    assert extractive.select("Depuis quand Smart existe-t-elle ?", [smart]).sentences
 
 
 def test_an_approximate_number_is_a_figure() -> None:
