@@ -651,10 +651,14 @@ _REFERRING_RE = re.compile(
     r"(?:ce|cet|cette|ces|celle|celui|ceux|il|ils|elle|elles|cela|ceci)\b(?!-ci)"
 )
 _IMPERSONAL_RE = re.compile(r"^\W*il (?:faut|convient|s'agit|est (?:necessaire|important|indispensable)|y a)\b")
-# « Ces dernières décennies », « cette année », « depuis ce jour »: a time, not a reference to the sentence before.
+# « Ces dernières décennies », « cette année », « depuis ce jour »: a time, not a reference to the sentence before;
+# « ce dernier » alone is the one named before.
+_TIME_NOUNS = (
+    r"(?:annee|annees|jour|jours|mois|semaine|semaines|moment|periode|siecle|siecles|decennie|decennies|matin|soir)"
+)
 _TIME_DEMONSTRATIVE_RE = re.compile(
-    r"^\W*(?:(?:depuis|pendant|durant|en|a) )?(?:ce|cet|cette|ces) (?:dernier|derniere|derniers|dernieres|annee|"
-    r"annees|jour|jours|mois|semaine|semaines|moment|periode|siecle|decennie|decennies|matin|soir)\b"
+    r"^\W*(?:(?:depuis|pendant|durant|en|a) )?(?:ce|cet|cette|ces) "
+    rf"(?:(?:dernier|derniere|derniers|dernieres) (?:temps|{_TIME_NOUNS})|{_TIME_NOUNS})\b"
 )
 _CUES = ("figure", "date", "definition", "enumeration", "colon", "item", "referring")
 FEATURES = FeatureSet(
@@ -682,27 +686,21 @@ def _refers_back(quote: str) -> bool:
 
 
 # A connector before a reference (« Mais ce dernier… », « De plus, ce fonctionnement… ») leans on what comes before
-# as much as the reference alone; « Enfin, il existe… » is impersonal. « Ce dernier » is the one named before, not a
-# time (« ces dernières années »).
+# as much as the reference alone; « Enfin, il existe… » is impersonal.
 _CONNECTOR_RE = re.compile(rf"^\W*{CONNECTORS}\b,?\s*")
 _IMPERSONAL_AFTER_CONNECTOR_RE = re.compile(
     r"^il (?:semble|semblerait|existe|reste|suffit|importe|apparait|est|n'est|y a|faut|convient|s'agit)\b"
 )
-_THE_LATTER_RE = re.compile(
-    r"^\W*(?:ce|cette|ces) (?:dernier|derniere|derniers|dernieres)\b"
-    r"(?! (?:annees|decennies|mois|jours|semaines|temps|siecles))"
-)
 
 
 def _leans_back(quote: str) -> bool:
-    """``_refers_back``, also after a connector and for « ce dernier »: what completing an answer and the ranker's
-    cue read."""
+    """``_refers_back``, also after a connector: what completing an answer and the ranker's cue read."""
     folded = fold(display_text(quote))
     m = _CONNECTOR_RE.match(folded)
     rest = folded[m.end() :] if m else folded
     if m and _IMPERSONAL_AFTER_CONNECTOR_RE.match(rest):
         return False
-    return _refers_back(rest) or bool(_THE_LATTER_RE.match(rest))
+    return _refers_back(rest)
 
 
 def _cues(quote: str) -> list[float]:
@@ -1119,7 +1117,7 @@ def select(
         def uses_verb(s: Sentence) -> bool:  # or says it of what the sentence before names (« Elle est présidée… »)
             if _uses_role_verb(s, verb, of):
                 return True
-            if not _refers_back(s.quote) or not _uses_role_verb(s, verb, ()):
+            if not _leans_back(s.quote) or not _uses_role_verb(s, verb, ()):
                 return False
             before = _sentence_before(s, passages, adjacent)
             return before is not None and set(of) <= before.terms

@@ -191,6 +191,10 @@ def test_a_date_or_a_role_is_answered_only_by_a_sentence_giving_it() -> None:
     chaired = [make_passage(carried[0].text + " Elle est présidée par Marie Dupont depuis 2019.")]
     answer = extractive.select("Qui préside l'association Concordia ?", chaired)
     assert any("Marie Dupont" in s.quote for s in answer.sentences)  # with « L'association… », its antecedent
+    # Behind a connector, or as « cette dernière », the reference leans on the sentence before all the same.
+    for said in ("Mais elle est présidée par Marie Dupont.", "Cette dernière est présidée par Marie Dupont."):
+        answer = extractive.select("Qui préside l'association Concordia ?", [make_passage(f"{carried[0].text} {said}")])
+        assert any("Marie Dupont" in s.quote for s in answer.sentences), said
     assert extractive.role_verb("Qui a succédé à Claire Thoury ?") and not extractive.role_verb("Qui anime le réseau ?")
 
 
@@ -1278,6 +1282,10 @@ def test_a_reference_after_a_connector_comes_with_what_it_refers_to() -> None:
         ("Enfin, il existe des initiatives de financement participatif.", False),
         ("Cependant, il n'est pas toujours aisé de faire travailler ensemble des collectifs.", False),
         ("Ces dernières années, le secteur a créé des emplois.", False),
+        ("Cette dernière décennie a vu naître les PTCE.", False),
+        ("Ces derniers temps, les demandes ont doublé.", False),
+        ("Cette dernière, réalisée par le groupement, compte 16 monographies.", True),
+        ("Ces temps dédiés aux échanges favorisent la découverte.", True),
         ("Toutefois, les PTCE restent fragiles.", False),
     ],
 )
