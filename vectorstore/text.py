@@ -6,6 +6,8 @@
 - ``french_terms``: the search terms of a text (elisions and stop words dropped, Snowball stem, accents folded),
   shared by BM25 and the answerer so a question and a passage are cut the same way (``question_terms`` also
   drops question words);
+- ``CONNECTORS`` and ``DATED_YEAR_RE``: the words that link a sentence to the one before, and a year given as a
+  date (« en 2013 », not « 2000 coopératives »), read alike by answers and notes;
 - ``split_spans``/``split_sentences``: French sentence boundaries (abbreviations, list items, headings).
 """
 
