@@ -57,13 +57,15 @@ def _abstain(passages: Sequence[Passage], mode: str, warnings: Sequence[str] = (
     return Answer(ABSTENTION_TEXT, [], True, mode, list(passages[:LEADS]), list(warnings))
 
 
-def _gate(passages: Sequence[Passage], embedding_model: str) -> bool:
-    """True when retrieval found something close enough to try answering."""
+def _gate(question: str, passages: Sequence[Passage], embedding_model: str) -> bool:
+    """True when retrieval found something close enough to try answering, or a passage names what the question
+    asks to define (the answer must name it too)."""
     if not passages:
         return False
     dense = [p.dense_score for p in passages if p.dense_score is not None]
     threshold = MIN_DENSE_SCORE.get(embedding_model)
-    return not dense or threshold is None or max(dense) >= threshold
+    close = not dense or threshold is None or max(dense) >= threshold
+    return close or extractive.names_term_asked(question, passages)
 
 
 def extractive_answer(question: str, passages: Sequence[Passage], warnings: Sequence[str] = ()) -> Answer:
@@ -208,7 +210,7 @@ def stream_ask(
     """Token events (the model's draft) then one final event with the verified Answer, which says when a
     figure it quotes comes from an old document."""
     standalone, passages, model, warnings = _prepare(question, history, k, mode, retriever, chat_model, filters)
-    if not _gate(passages, Settings.from_env().embedding_model):
+    if not _gate(standalone, passages, Settings.from_env().embedding_model):
         logger.info("abstaining: retrieval below the gate for %r", standalone)
         yield _final(_abstain(passages, LLM if model else EXTRACTIVE, warnings))
         return

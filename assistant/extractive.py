@@ -481,6 +481,14 @@ def _mentions_of(text: str, runs: Sequence[tuple[str, ...]]) -> list[tuple[int, 
     ]
 
 
+def names_term_asked(question: str, passages: Sequence[Passage]) -> bool:
+    """Whether ``question`` asks what a term is (or who someone is) and a passage names it: a short question on a name
+    (« Soleni, c'est quoi ? ») is far from every passage for the embeddings, yet answerable, and the answer must
+    name it anyway."""
+    runs = term_asked(question)
+    return bool(runs) and any(_mentions_of(p.text, runs) for p in passages)
+
+
 def _speaks_of(sentence: Sentence, runs: Sequence[tuple[str, ...]]) -> bool:
     """Whether ``sentence`` names the term: one of ``runs`` occurs in it, its words in a row."""
     return bool(_mentions_of(sentence.quote, runs))

