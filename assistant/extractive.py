@@ -685,14 +685,6 @@ FEATURES = FeatureSet(
 )  # fmt: skip
 
 
-def _refers_back(quote: str) -> bool:
-    """True when the sentence opens on a word whose antecedent is in an earlier sentence."""
-    folded = fold(display_text(quote))
-    return bool(_REFERRING_RE.match(folded)) and not (
-        _IMPERSONAL_RE.match(folded) or _TIME_DEMONSTRATIVE_RE.match(folded)
-    )
-
-
 # A connector before a reference (« Mais ce dernier… », « De plus, ce fonctionnement… ») leans on what comes before
 # as much as the reference alone; « Enfin, il existe… » is impersonal.
 _CONNECTOR_RE = re.compile(rf"^\W*{CONNECTORS}\b,?\s*")
@@ -702,13 +694,14 @@ _IMPERSONAL_AFTER_CONNECTOR_RE = re.compile(
 
 
 def _leans_back(quote: str) -> bool:
-    """``_refers_back``, also after a connector: what completing an answer and the ranker's cue read."""
+    """True when the sentence opens, after a connector if any, on a word whose antecedent is in an earlier sentence:
+    what completing an answer, the role-verb check and the ranker's cue read."""
     folded = fold(display_text(quote))
     m = _CONNECTOR_RE.match(folded)
     rest = folded[m.end() :] if m else folded
     if m and _IMPERSONAL_AFTER_CONNECTOR_RE.match(rest):
         return False
-    return _refers_back(rest)
+    return bool(_REFERRING_RE.match(rest)) and not (_IMPERSONAL_RE.match(rest) or _TIME_DEMONSTRATIVE_RE.match(rest))
 
 
 def _cues(quote: str) -> list[float]:

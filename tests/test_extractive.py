@@ -445,15 +445,15 @@ def test_a_chain_of_references_is_followed_back_to_what_it_names() -> None:
     shown, _ = extractive.compose(result.sentences, result.passages)
     assert shown.startswith("Ces dernières décennies, les territoires ruraux"), shown
     assert shown.index("Ces territoires") < shown.index("Ils peuvent") < shown.index("Face à ces évolutions"), shown
-    assert not extractive._refers_back("Ces dernières décennies, les territoires ruraux ont changé.")
-    assert not extractive._refers_back("Cette année, le réseau a doublé.")
+    assert not extractive._leans_back("Ces dernières décennies, les territoires ruraux ont changé.")
+    assert not extractive._leans_back("Cette année, le réseau a doublé.")
 
 
 @pytest.mark.parametrize("opening", ["Parmi ces demandeurs", "Dans ce cadre", "À ce titre"])
 def test_a_demonstrative_behind_a_preposition_refers_back(opening: str) -> None:
     """« Parmi ces demandeurs, 45 %… » leans on the sentence before it as much as « Ces demandeurs… » does."""
-    assert extractive._refers_back(f"{opening}, 45 % étaient jusque-là inconnus de l'association.")
-    assert not extractive._refers_back("Dans les territoires, 45 % des demandeurs étaient inconnus.")
+    assert extractive._leans_back(f"{opening}, 45 % étaient jusque-là inconnus de l'association.")
+    assert not extractive._leans_back("Dans les territoires, 45 % des demandeurs étaient inconnus.")
 
 
 def test_ranker_labels_and_features_of_a_question(ess_passages) -> None:
