@@ -255,6 +255,10 @@ class NumericFocus:
     stems: tuple[str, ...] = ()
     counted: bool = False
     unit: str | None = None
+    # What the people or organisations counted did or underwent (« combien de personnes ont bénéficié »): the
+    # beginning of its stem, which a figure may count instead (« 60 000 bénéficiaires », « 30 000 entreprises
+    # accompagnées »); a beginning, since the stemmer parts « bénéficié » and « bénéficiaires ».
+    doing: str | None = None
 
     def answered_by(self, sentence: Sentence) -> bool:
         text = _countable(sentence.quote, keep_years=self.unit == "duration")
@@ -263,7 +267,7 @@ class NumericFocus:
         if self.unit and not _UNIT_RE[self.unit].search(fold(sentence.quote)):
             return False
         if self.counted:
-            return _counts(text, list(self.stems))
+            return _counts(text, self.stems) or bool(self.doing) and _counts(text, (self.doing,), prefix=True)
         return set(self.stems) <= sentence.terms
 
 
@@ -331,6 +335,25 @@ _COUNTED = (
 )
 
 
+# Count nouns that say nothing of what the counted ones are: what they did tells (« combien de personnes ont
+# bénéficié… »).
+_GENERIC = (_PERSON, *_stems("structure", "organisation", "acteur"))
+_DOING_RE = re.compile(
+    r"\bcombien (?:de|des|d')\s*\w+\s+(?:(?:ont|sont|avaient|etaient|seront|auront)(?:-t)?(?:-ils|-elles)?\s+)?"
+    r"(?:ete\s+)?(\w+)"
+)
+
+
+def _doing(folded_question: str) -> str | None:
+    """The stem of the verb right after « combien de X (ont été) »: what the counted did or underwent; None when
+    another word follows (« combien de personnes le Secours populaire… »), or a stem too short to begin words by."""
+    m = _DOING_RE.search(folded_question)
+    if not m or m.group(1) in QUESTION_STOPWORDS:
+        return None
+    stem = stem_word(m.group(1))
+    return stem if len(stem) >= 5 else None
+
+
 def numeric_focus(question: str) -> NumericFocus:
     """What the asked figure is about: 'combien de Scop' counts Scop; 'quel taux d'intérêt' is a share of
     intérêt; 'quel montant d'aide' is money about aide; 'quels chiffres' takes any figure, 'quel chiffre
@@ -343,7 +366,8 @@ def numeric_focus(question: str) -> NumericFocus:
     if m and m.group(1) in _FRENCH_PEOPLE:  # « combien de Français » counts people; the word stems as « francs »
         return NumericFocus((*_PEOPLE, stem_word(m.group(1))), counted=True)
     if m and m.group(1) not in QUESTION_STOPWORDS:
-        return NumericFocus(_COUNTED.get(stem_word(m.group(1)), (stem_word(m.group(1)),)), counted=True)
+        head = stem_word(m.group(1))
+        return NumericFocus(_COUNTED.get(head, (head,)), counted=True, doing=_doing(q) if head in _GENERIC else None)
     if re.search(r"\bcombien\b", q):  # « combien croient… », « combien va à… »: a quantity, any figure
         # « Combien coûte l'adhésion ? », « combien la Caisse prête-t-elle ? »: a sum of money.
         return NumericFocus(unit="money") if _MONEY_VERB_RE.search(q) else NumericFocus()
@@ -597,11 +621,13 @@ def _uses_role_verb(sentence: Sentence, verb: Sequence[str], of: Sequence[str]) 
     )
 
 
-def _counts(sentence: str, stems: list[str]) -> bool:
-    """True when a figure stands within three words before a ``stems`` word ('400 personnes')."""
+def _counts(sentence: str, stems: Sequence[str], prefix: bool = False) -> bool:
+    """True when a figure stands within three words before a ``stems`` word ('400 personnes'), or before a word
+    whose stem begins with one of them if ``prefix``."""
     words = _WORD_RE.findall(_ELISION_RE.sub(" ", fold(sentence)))
     for i, w in enumerate(words):
-        if stem_word(w) in stems:
+        stem = stem_word(w)
+        if stem.startswith(tuple(stems)) if prefix else stem in stems:
             window = " ".join(words[max(0, i - 3) : i])
             if _DIGIT_RE.search(window) or _NUMBER_WORDS.search(window):
                 return True

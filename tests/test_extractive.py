@@ -623,6 +623,19 @@ def test_an_approximate_number_is_a_figure() -> None:
             "Parmi les Français, 9,3 millions de personnes vivaient en 2018 sous le seuil de pauvreté.",
             "9,3 millions de personnes",
         ),
+        # People or organisations counted by what they did or underwent: « bénéficié » → « bénéficiaires », though
+        # the two stem apart; « accompagnées » → « 30 000 entreprises accompagnées ».
+        (
+            "Combien de personnes ont bénéficié des actions de Break Poverty Foundation depuis sa création ?",
+            "CHIFFRE CLÉ 60 000 BÉNÉFICIAIRES DES ACTIONS DE BREAK POVERTY FOUNDATION DEPUIS SA CRÉATION EN 2017",
+            "60 000 BÉNÉFICIAIRES",
+        ),
+        (
+            "Combien de structures ont été accompagnées par France Active en 2020 ?",
+            "En 2020, France Active comptabilise 30 000 entreprises accompagnées, 10 000 financées pour 410 millions "
+            "d'euros mobilisés.",
+            "30 000 entreprises accompagnées",
+        ),
     ],
 )
 def test_a_count_is_answered_under_the_name_the_text_gives_it(question: str, text: str, shown: str) -> None:
@@ -636,6 +649,11 @@ def test_a_count_of_one_kind_is_not_answered_by_another() -> None:
     assert extractive.select("Combien de lieux le collectif Créa'Rural compte-t-il ?", [members]).abstain_reason
     site = make_passage("Le site des Français en difficulté recense 40 pages sur le seuil de pauvreté.")
     assert extractive.select("Combien de Français vivent sous le seuil de pauvreté ?", [site]).abstain_reason
+    # What the counted did is read only after a count noun that says nothing of them, and only right after it.
+    funded = make_passage("En 2020, France Active comptabilise 10 000 entreprises financées et 40 garanties.")
+    assert extractive.select("Combien de structures ont été accompagnées par France Active ?", [funded]).abstain_reason
+    assert extractive.select("Combien de Scop ont été financées par France Active ?", [funded]).abstain_reason
+    assert extractive.numeric_focus("Combien de personnes le Secours populaire a-t-il aidées ?").doing is None
 
 
 def test_salaried_staff_answer_how_many_people() -> None:
