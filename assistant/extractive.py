@@ -465,12 +465,37 @@ def term_asked(question: str) -> tuple[tuple[str, ...], ...]:
     own, its alias in brackets (« codéveloppement (codev) »), its acronym's expansion. () when the question is
     not plainly one: « Qu'est-ce que la CRESS propose ? » asks what the CRESS proposes, not what « CRESS propose »
     is; so after « qu'est-ce que le/la », only one word, a compound with « de » or a quoted term counts."""
+    forms = _term_forms(question)
+    runs = [tuple(question_terms(f)) for f in forms]
+    if not runs or not all(runs) or any(len(r) > _MAX_TERM_TERMS for r in runs):
+        return ()
+    expansions = [tuple(question_terms(ACRONYMS[a])) for a in map(normalize_for_match, forms) if a in ACRONYMS]
+    return tuple(dict.fromkeys(runs + expansions))
+
+
+def _readable(term: str) -> bool:
+    """Whether each word of ``term`` is a search term or a stop word: of « R&D sociale », only « social » would be
+    looked for, and a sentence defining « médico-social » found."""
+    return all(question_terms(w) or w in QUESTION_STOPWORDS for w in re.findall(r"\w+(?:&\w+)*", term))
+
+
+def term_query(question: str) -> str | None:
+    """The term a « what is X » question asks to define, as a search query (with its acronym's expansion): where
+    to look for a sentence defining it when the question's own passages have none. None when no term is asked."""
+    forms = _term_forms(question)
+    if not term_asked(question) or not all(map(_readable, forms)):
+        return None
+    return " ".join([*forms, *(ACRONYMS[a] for a in map(normalize_for_match, forms) if a in ACRONYMS)])
+
+
+def _term_forms(question: str) -> list[str]:
+    """The term asked as written in the folded question, and its alias in brackets: [] when none is asked."""
     m = _ASKS_WHAT_RE.match(_ATTRIBUTION_RE.sub("", fold(question), count=1))
     if m is None:
-        return ()
+        return []
     if m.group("who"):  # « Qui est Timothée Duverger ? »: a person, named as written
         if not re.search(r"(?i:qui (?:est|était) )[A-ZÀ-Ý]", question):
-            return ()
+            return []
         term = m.group("who")
     elif m.group("named"):
         term = re.sub(r"^(?:un|une|le|la|les|l')\s*", "", m.group("named"))
@@ -483,14 +508,9 @@ def term_asked(question: str) -> tuple[tuple[str, ...], ...]:
         named = re.search(r"(?i:qu['’]est-ce qu(?:e |['’]))[A-ZÀ-Ý]", question)
         plain = m.group("article") in ("un ", "une ") or (m.group("article") is None and named)
         if m.group("what") and not plain and len(term.split()) > 1 and not _LINKED_RE.search(term):
-            return ()
+            return []
     # « Le codéveloppement (codev) en entreprise »: the term, or its alias in brackets.
-    forms = [f.strip() for f in re.match(r"([^()]*)(?:\(([^()]*)\))?", term).groups() if f and f.strip()]
-    runs = [tuple(question_terms(f)) for f in forms]
-    if not runs or not all(runs) or any(len(r) > _MAX_TERM_TERMS for r in runs):
-        return ()
-    expansions = [tuple(question_terms(ACRONYMS[a])) for a in map(normalize_for_match, forms) if a in ACRONYMS]
-    return tuple(dict.fromkeys(runs + expansions))
+    return [f.strip() for f in re.match(r"([^()]*)(?:\(([^()]*)\))?", term).groups() if f and f.strip()]
 
 
 def _mentions_of(text: str, runs: Sequence[tuple[str, ...]]) -> list[tuple[int, int]]:
@@ -527,18 +547,31 @@ _NOT_APPOSITION = (
 # How a sentence says what a term is: right after it, a copula, a defining verb or an apposition (« France Active
 # est un réseau… », « Timothée Duverger, maître de conférences… », « l'EEDD (Education à l'environnement…) »);
 # right before it, its long form with the acronym in brackets (« … d'intérêt collectif (SCIC) »).
-_DEFINES_AFTER_RE = re.compile(
-    rf"^[\s»”\"*]*(?:\([^)]*\)\s*)?(?:,\s*(?!(?:{_NOT_APPOSITION})\b)\w|est\b|sont\b|etait\b|designe|consiste|"
-    r"correspond|se definit|c'est|represente|regroupe|rassemble|a pour|ont pour|\()"
+_DEFINING_VERBS = (
+    r"est\b|sont\b|etait\b|designe|consiste|correspond|se definit|c'est|represente|regroupe|rassemble|a pour|"
+    r"ont pour|\("
 )
+_DEFINES_AFTER_RE = re.compile(
+    rf"^[\s»”\"*]*(?:\([^)]*\)\s*)?(?:,\s*(?!(?:{_NOT_APPOSITION})\b)\w|{_DEFINING_VERBS})"
+)
+# Without the apposition (« l'Avise, … »), which a list of names also looks like (« ESS France, Avise, RTES… »).
+_DEFINES_PLAINLY_AFTER_RE = re.compile(rf"^[\s»”\"*]*(?:\([^)]*\)\s*)?(?:{_DEFINING_VERBS})")
 _DEFINES_BEFORE_RE = re.compile(r"\(\s*$")
 
 
-def _defines(sentence: Sentence, runs: Sequence[tuple[str, ...]]) -> bool:
+def defines_term(question: str, passages: Sequence[Passage], plainly: bool = False) -> bool:
+    """Whether a sentence of ``passages`` says what the term the question asks to define is (``plainly``: not by
+    an apposition alone)."""
+    runs = term_asked(question)
+    return bool(runs) and any(_defines(s, runs, plainly) for s in _sentences(passages))
+
+
+def _defines(sentence: Sentence, runs: Sequence[tuple[str, ...]], plainly: bool = False) -> bool:
     """Whether ``sentence`` says what the term is, not only names it."""
     folded = fold(sentence.quote)
+    after = _DEFINES_PLAINLY_AFTER_RE if plainly else _DEFINES_AFTER_RE
     return any(
-        _DEFINES_AFTER_RE.match(folded[end:]) or _DEFINES_BEFORE_RE.search(folded[:start])
+        after.match(folded[end:]) or _DEFINES_BEFORE_RE.search(folded[:start])
         for start, end in _mentions_of(sentence.quote, runs)
     )
 

