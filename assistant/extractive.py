@@ -1362,7 +1362,7 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
                 continue
             group = antecedents + group
         if not rank:  # the best sentence with what goes on about it (further ones: no gain measured)
-            group += _continuation(group[-1], passages)
+            group += _continuation(group[-1], passages, adjacent)
         groups.append(group)
     if kind == LIST:
         # A list question is answered by a list first: the passage that gives one opens the answer.
@@ -1377,14 +1377,18 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
     return [o for o, text in zip(out, said, strict=True) if not any(text in other and text != other for other in said)]
 
 
-def _continuation(s: Sentence, passages: list[Passage]) -> list[Sentence]:
+def _continuation(s: Sentence, passages: list[Passage], adjacent: Adjacent | None) -> list[Sentence]:
     """The sentence right after ``s`` when it goes on about what ``s`` says (« La MACIF est attentive au
-    réchauffement… » ← « Elle cherche à en anticiper les conséquences… »)."""
+    réchauffement… » ← « Elle cherche à en anticiper les conséquences… »), with the list it announces if it ends on
+    a colon (« Cette démarche a plusieurs objectifs : » and its objectives), or nothing if none follows."""
     following = _sentence_after(s, passages)
     if following is None or _ITEM_RE.match(following.quote) or _is_signature(following):
         return []
     if _opens_testimony(following) or not _leans_back(following.quote):
         return []
+    if display_text(following.quote).endswith(":"):
+        items = _items_after(following, passages, adjacent)
+        return [following, *items] if items else []
     return [following]
 
 
@@ -1612,7 +1616,7 @@ def compose(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> tuple
     announces: a list introduction left without its items, or an item whose web address was left out (« … via la
     YESS Pro : »), ends as a sentence — never on a colon."""
     parts, citations = [], []
-    previous_item = False
+    previous_item = announced = False
     ordered = _ordered(list(sentences))
     for n, s in enumerate(ordered, start=1):
         shown = s.display
@@ -1625,9 +1629,11 @@ def compose(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> tuple
             following is None and shown[-1:] in (",", ";")
         ):
             shown = shown[:-1].rstrip() + "."
-        # A sentence a chunk boundary cut ("soit, au total, plus de 400…") still starts like one.
-        shown = _with_marker(shown[:1].upper() + shown[1:], n)
         item = bool(_ITEM_RE.match(s.quote))
+        # A sentence a chunk boundary cut ("soit, au total, plus de 400…") still starts like one; prose a colon
+        # announces goes on the sentence (« plusieurs objectifs [2]: repérer les initiatives… »).
+        shown = _with_marker(shown if announced and not item else shown[:1].upper() + shown[1:], n)
+        announced = shown.endswith(":")
         # Items go on lines of their own; prose after a list starts a new paragraph.
         separator = ("\n- " if parts else "- ") if item else ("\n\n" if previous_item else " " if parts else "")
         parts.append(separator + shown)
@@ -1640,11 +1646,19 @@ def _introduces(s: Sentence, following: Sentence | None, passages: Sequence[Pass
     """Whether ``following``, shown right after ``s``, is what ``s``'s closing colon announces: it comes next in
     the passage (nothing but spaces between) and is not a sibling item of ``s`` (an item announcing a web address
     the cleaning removed is followed by the next item at its own depth), or it is a list item read from the
-    chunk that continues it."""
+    chunk that continues it, or that chunk's opening words when ``s`` ends its own (« Cette démarche a plusieurs
+    objectifs : » | « repérer les initiatives… »)."""
     if following is None:
         return False
     if following.passage_index != s.passage_index:
-        return bool(_ITEM_RE.match(following.quote))
+        here, there = passages[s.passage_index], passages[following.passage_index]
+        runs_on = (  # not after an item: its colon announced a web address the cleaning removed
+            not _ITEM_RE.match(s.quote)
+            and (there.source, there.position) == (here.source, here.position + 1)
+            and not here.text[s.end :].strip()
+            and not there.text[: following.start].strip()
+        )
+        return runs_on or bool(_ITEM_RE.match(following.quote))
     text = passages[s.passage_index].text
     if text[s.end : following.start].strip():
         return False

@@ -367,6 +367,34 @@ def test_an_answer_never_ends_on_a_colon_when_the_items_cannot_be_read() -> None
     assert "6 leviers" in text and not text.rstrip().endswith(":")
 
 
+def test_a_sentence_going_on_about_the_best_one_comes_with_what_its_colon_announces() -> None:
+    """The best sentence brings the one that goes on about it (« Cette démarche… »); ending on a colon, that one
+    brings what it announces, here the opening words of the next chunk, shown after the colon as the source has
+    them; without them, it is left out rather than shown cut."""
+    labo = make_passage(
+        "Le Labo de l'ESS est animateur de la démarche sur les Pôles Territoriaux de Coopération Economique (PTCE), "
+        "dans laquelle s'investissent aussi le RTES et le réseau COORACE. Cette démarche a plusieurs objectifs :",
+        1,
+        source="rtes.txt",
+        position=70,
+    )
+    objectives = make_passage(
+        "repérer les initiatives, capitaliser et diffuser l'information, et inscrire les PTCE dans les politiques "
+        "publiques. “Nous avons ainsi travaillé à la caractérisation des PTCE”, explique Michel Adam.",
+        2,
+        source="rtes.txt",
+        position=71,
+    )
+    question = "Qu'est-ce qu'un PTCE ?"
+    result = extractive.select(question, [labo], lambda p, offset: objectives if offset == 1 and p is labo else None)
+    text, citations = extractive.compose(result.sentences, result.passages)
+    assert "plusieurs objectifs [2]: repérer les initiatives" in text, text
+    assert citations[-1].passage is objectives and not text.endswith(":")
+    alone = extractive.select(question, [labo])
+    text, _ = extractive.compose(alone.sentences, alone.passages)
+    assert "(PTCE)" in text and "objectifs" not in text, text
+
+
 def test_a_colon_is_shown_only_before_what_it_announces() -> None:
     """An item announcing a web address (removed by the cleaning, never quoted) reads as a sentence; a list
     introduction and an item announcing nested items keep their colon."""
