@@ -33,6 +33,11 @@ ABSTENTION_TEXT = "Le corpus ne permet pas de répondre à cette question."
 DEFAULT_K = extractive.ANSWER_PASSAGES
 OLD_AFTER_YEARS = 5  # a figure from a document older than this is flagged in the answer
 LEADS = 3
+# Checks strict enough that a passage passing them further down the list answers as well as one found first: the
+# holder of a role of what the question names, the term to define. Not a figure's: « 1,5 million d'associations »
+# passes « combien d'associations ont signé le contrat d'engagement républicain ? ». How far down to read.
+DEEPER_CHECKS = ("no-person", "no-term")
+DEEPER = 15
 # How many passages found for the term alone are read for one that defines it.
 DEFINITION_LOOKUP = 20
 # Retrieval gate, per embedding model (cosine scales differ): below this dense similarity of the best passage,
@@ -73,6 +78,25 @@ def _gate(question: str, passages: Sequence[Passage], embedding_model: str) -> b
 def extractive_answer(question: str, passages: Sequence[Passage], warnings: Sequence[str] = ()) -> Answer:
     """The no-LLM answer: chosen sentences quoted with their citations, or an abstention."""
     return _quoted(extractive.select(question, passages), passages, warnings)
+
+
+def _deeper(
+    question: str,
+    passages: list[Passage],
+    found: extractive.ExtractiveResult,
+    retrieve: Retriever,
+    filters: dict[str, Any],
+    access: tuple[extractive.Adjacent | None, Callable[[str], bool] | None],
+) -> tuple[list[Passage], extractive.ExtractiveResult]:
+    """« Qui préside ESS France ? »: when no passage names the holder of the role asked (or the term to define), the
+    next ones found are read, one at a time, for one that does; it joins the passages."""
+    known = {p.chunk_id for p in passages}
+    for extra in retrieve(question, k=DEEPER, **filters):
+        if extra.chunk_id not in known:
+            again = extractive.select(question, [*passages, extra], *access)
+            if not again.abstain_reason:
+                return [*passages, extra], again
+    return passages, found
 
 
 def _index_access(retriever: Retriever | None) -> tuple[extractive.Adjacent | None, Callable[[str], bool] | None]:
@@ -230,7 +254,10 @@ def stream_ask(
         logger.info("abstaining: retrieval below the gate for %r", standalone)
         yield _final(_abstain(passages, LLM if model else EXTRACTIVE, warnings))
         return
-    found = extractive.select(standalone, passages, *_index_access(retriever))
+    access = _index_access(retriever)
+    found = extractive.select(standalone, passages, *access)
+    if found.abstain_reason in DEEPER_CHECKS:
+        passages, found = _deeper(standalone, passages, found, retriever or _default_retriever(), filters, access)
     if model is None or found.abstain_reason:
         # Abstention is decided in code, before any model speaks: handed passages that do not answer, a small
         # model answers anyway, with a figure taken from a neighbouring passage.

@@ -119,6 +119,26 @@ def test_a_term_only_named_is_looked_up_where_it_is_defined() -> None:
     assert extractive.term_query("C'est quoi la « R&D sociale » dont parlaient les participants ?") is None
 
 
+def test_a_role_holder_is_looked_for_further_down_the_list() -> None:
+    """« Qui préside ESS France ? »: the five passages found first speak of ESS France without naming its president;
+    the sixth does, and answers. A figure's check is not strict enough to look further: a count of associations
+    found further down does not answer how many signed a contract."""
+    about = [
+        make_passage(f"ESS France fédère les organisations nationales de l'ESS, dans le domaine {i}.", i)
+        for i in range(1, 6)
+    ]
+    president = make_passage("Jérôme Saddier, Président d'ESS France, a publié le 4 mai 2020 une tribune.", 6)
+    retriever = FakeRetriever([*about, president])
+    result = ask("Qui préside ESS France ?", retriever=retriever)
+    assert not result.abstained and "Jérôme Saddier" in result.text
+    assert result.citations[0].passage.chunk_id == president.chunk_id
+    assert [k for _, k, _ in retriever.calls] == [5, answer_mod.DEEPER]
+    count = make_passage("On compte près de 1,5 million d'associations en France.", 6)
+    retriever = FakeRetriever([*about, count])
+    assert ask("Combien d'associations ont signé le contrat d'engagement républicain ?", retriever=retriever).abstained
+    assert len(retriever.calls) == 1
+
+
 def test_llm_answer_is_verified(ess_passages) -> None:
     model = FakeChatModel(replies=["Le Mois de l'ESS 2020 a réuni plus de 400 personnes en Occitanie [1]."])
     result = ask(QUESTION, retriever=FakeRetriever(ess_passages), chat_model=model)
