@@ -66,8 +66,11 @@ def test_answer_evidence_stays_above_the_gate(corpus_index, monkeypatch):
     # answer and « en France » no longer required a passage naming the country (out of fold 0.577 → 0.582).
     # Eleventh session (2026-12-03): 0.608 (31 of 51) with the model retrained for new figure checks (a year that
     # dates something is no figure, « une quarantaine » is one; out of fold 0.582 → 0.588): the list question lost
-    # (« Quelles pistes… santé… ? ») is not one those checks read. Gate: measured minus one question.
-    assert result["answer_evidence"] >= 30 / 51 - 1e-6, result
+    # (« Quelles pistes… santé… ? ») is not one those checks read.
+    # Twelfth session (2026-12-03): 0.627 (32 of 51), once a count of people or organisations was also answered by
+    # a figure counting what they did (« 60 000 bénéficiaires »; out of fold 0.589 → 0.590), with the model
+    # retrained. Gate: measured minus one question.
+    assert result["answer_evidence"] >= 31 / 51 - 1e-6, result
 
 
 @pytest.mark.parametrize(
