@@ -90,13 +90,19 @@ def _deeper(
 ) -> tuple[list[Passage], extractive.ExtractiveResult]:
     """« Qui préside ESS France ? »: when no passage names the holder of the role asked (or the term to define), the
     next ones found are read, one at a time, for one that does; it joins the passages."""
-    known = {p.chunk_id for p in passages}
-    for extra in retrieve(question, k=DEEPER, **filters):
-        if extra.chunk_id not in known:
-            again = extractive.select(question, [*passages, extra], *access)
-            if not again.abstain_reason:
-                return [*passages, extra], again
+    for extra in _found_beyond(question, passages, DEEPER, retrieve, filters):
+        again = extractive.select(question, [*passages, extra], *access)
+        if not again.abstain_reason:
+            return [*passages, extra], again
     return passages, found
+
+
+def _found_beyond(
+    query: str, passages: Sequence[Passage], k: int, retrieve: Retriever, filters: dict[str, Any]
+) -> Iterator[Passage]:
+    """The passages found for ``query`` (to ``k``) that are not among ``passages``: where to read further."""
+    known = {p.chunk_id for p in passages}
+    return (p for p in retrieve(query, k=k, **filters) if p.chunk_id not in known)
 
 
 def _index_access(retriever: Retriever | None) -> tuple[extractive.Adjacent | None, Callable[[str], bool] | None]:
@@ -187,14 +193,11 @@ def _definition(question: str, passages: list[Passage], retrieve: Retriever, fil
     """For « C'est quoi une SCIC ? » whose passages only name the term (« … direction de la SCIC… »), the first
     passage found for the term alone that says what it is (« les sociétés coopératives d'intérêt collectif (SCIC)
     représentent… »): one more candidate to quote; [] when none is needed or found."""
-    query = extractive.term_query(question)
-    if query is None or extractive.defines_term(question, passages):
+    query, runs = extractive.term_query(question), extractive.term_asked(question)
+    if query is None or extractive.defines_term(runs, passages):
         return []
-    known = {p.chunk_id for p in passages}
-    for passage in retrieve(query, k=DEFINITION_LOOKUP, **filters):
-        if passage.chunk_id not in known and extractive.defines_term(question, [passage], plainly=True):
-            return [passage]
-    return []
+    found = _found_beyond(query, passages, DEFINITION_LOOKUP, retrieve, filters)
+    return next(([p] for p in found if extractive.defines_term(runs, [p], plainly=True)), [])
 
 
 def ask(

@@ -465,7 +465,11 @@ def term_asked(question: str) -> tuple[tuple[str, ...], ...]:
     own, its alias in brackets (« codéveloppement (codev) »), its acronym's expansion. () when the question is
     not plainly one: « Qu'est-ce que la CRESS propose ? » asks what the CRESS proposes, not what « CRESS propose »
     is; so after « qu'est-ce que le/la », only one word, a compound with « de » or a quoted term counts."""
-    forms = _term_forms(question)
+    return _term_runs(_term_forms(question))
+
+
+def _term_runs(forms: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    """``term_asked`` from the term's forms as written (``_term_forms``)."""
     runs = [tuple(question_terms(f)) for f in forms]
     if not runs or not all(runs) or any(len(r) > _MAX_TERM_TERMS for r in runs):
         return ()
@@ -483,7 +487,7 @@ def term_query(question: str) -> str | None:
     """The term a « what is X » question asks to define, as a search query (with its acronym's expansion): where
     to look for a sentence defining it when the question's own passages have none. None when no term is asked."""
     forms = _term_forms(question)
-    if not term_asked(question) or not all(map(_readable, forms)):
+    if not _term_runs(forms) or not all(map(_readable, forms)):
         return None
     return " ".join([*forms, *(ACRONYMS[a] for a in map(normalize_for_match, forms) if a in ACRONYMS)])
 
@@ -559,10 +563,9 @@ _DEFINES_PLAINLY_AFTER_RE = re.compile(rf"^[\s»”\"*]*(?:\([^)]*\)\s*)?(?:{_DE
 _DEFINES_BEFORE_RE = re.compile(r"\(\s*$")
 
 
-def defines_term(question: str, passages: Sequence[Passage], plainly: bool = False) -> bool:
-    """Whether a sentence of ``passages`` says what the term the question asks to define is (``plainly``: not by
-    an apposition alone)."""
-    runs = term_asked(question)
+def defines_term(runs: Sequence[tuple[str, ...]], passages: Sequence[Passage], plainly: bool = False) -> bool:
+    """Whether a sentence of ``passages`` says what the term asked (its ``term_asked`` runs) is (``plainly``: not
+    by an apposition alone)."""
     return bool(runs) and any(_defines(s, runs, plainly) for s in _sentences(passages))
 
 
