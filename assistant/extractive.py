@@ -561,6 +561,12 @@ _DEFINES_AFTER_RE = re.compile(
 # Without the apposition (« l'Avise, … »), which a list of names also looks like (« ESS France, Avise, RTES… »).
 _DEFINES_PLAINLY_AFTER_RE = re.compile(rf"^[\s»”\"*]*(?:\([^)]*\)\s*)?(?:{_DEFINING_VERBS})")
 _DEFINES_BEFORE_RE = re.compile(r"\(\s*$")
+# Right before it, also « Rappelons ce qu'est l'ESS. » (what it is follows: « Ce sont des associations… »).
+_ANNOUNCES_BEFORE_RE = re.compile(r"\bce (?:qu'est|qu'etait|que sont)\s+(?:(?:la|le|les|un|une)\s+|l')?$")
+# « La République de l'ESS est… », « les entreprises de l'ESS ont… »: the term as another noun's complement; what
+# follows is said of that noun.
+_ELIDED_RE = re.compile(r"^(?:l|d|qu|jusqu|lorsqu|puisqu|c|s|n)'")
+_COMPLEMENT_BEFORE_RE = re.compile(r"\b(?:de|du|des|d')\s*(?:(?:la|le|les|un|une)\s+|l')?$")
 
 
 def defines_term(runs: Sequence[tuple[str, ...]], passages: Sequence[Passage], plainly: bool = False) -> bool:
@@ -573,10 +579,23 @@ def _defines(sentence: Sentence, runs: Sequence[tuple[str, ...]], plainly: bool 
     """Whether ``sentence`` says what the term is, not only names it."""
     folded = fold(sentence.quote)
     after = _DEFINES_PLAINLY_AFTER_RE if plainly else _DEFINES_AFTER_RE
-    return any(
-        after.match(folded[end:]) or _DEFINES_BEFORE_RE.search(folded[:start])
-        for start, end in _mentions_of(sentence.quote, runs)
-    )
+    spans = _mentions_of(sentence.quote, runs)
+
+    def defining(start: int, end: int) -> bool:
+        before = folded[:start]
+        word = _ELIDED_RE.sub("", folded[start:end])
+        if "'" in word and " " not in word:  # « L'ESS'Team est… »: a longer name
+            return False
+        if after.match(folded[end:]):
+            return not _COMPLEMENT_BEFORE_RE.search(before)
+        if _DEFINES_BEFORE_RE.search(before):
+            # The acronym after its long form: unless that is another noun's complement (« … de l'économie sociale
+            # et solidaire (ESS) »).
+            long = next((s for s, e in spans if re.fullmatch(r"\s*\(\s*", folded[e:start])), start)
+            return not _COMPLEMENT_BEFORE_RE.search(folded[:long])
+        return bool(_ANNOUNCES_BEFORE_RE.search(before))
+
+    return any(defining(start, end) for start, end in spans)
 
 
 # « Quelles villes… ? », « Avec quels partenaires… ? »: things that have names, so an answer names some (« Rennes,

@@ -1114,6 +1114,58 @@ def test_a_sentence_saying_what_the_term_is_comes_before_those_only_naming_it() 
     assert not extractive._defines(extractive._sentences([grid])[0], extractive.term_asked("Qu'est-ce qu'un PTCE ?"))
 
 
+@pytest.mark.parametrize(
+    ("sentence", "defines"),
+    [
+        # What follows the term is said of the noun it completes, or of a longer name it opens.
+        ("« La République de l'ESS est la suite opérationnelle de l'appel lancé en mai. »", False),
+        ("Toutes les structures de l'ESS représentées ont signé.", False),
+        ("L'ESS'Team est un projet national de volontariat dédié aux missions de Service Civique.", False),
+        ("Elle fédère les formes statutaires de l'économie sociale et solidaire (ESS) ainsi que les CRESS.", False),
+        # The term as subject, announced, or spelt out before its acronym.
+        ("L'ESS se caractérise par ses activités socialement utiles.", False),
+        ("L'ESS représente 4 emplois sur 10 dans le secteur de l'action sociale.", True),
+        ("Rappelons ce qu'est l'Économie Sociale et Solidaire.", True),
+        ("Les acteurs et l'économie sociale et solidaire (ESS) sont là.", True),
+    ],
+)
+def test_a_sentence_defines_the_term_only_where_it_speaks_of_the_term_itself(sentence: str, defines: bool) -> None:
+    """« Qu'est-ce que l'ESS ? » found « La République de l'ESS est… » and « L'ESS'Team est un projet… » defining,
+    so no sentence that says what the ESS is was looked for, and « ESS France est la voix de… » answered."""
+    runs = extractive.term_asked("Qu'est-ce que l'ESS ?")
+    quoted = extractive._sentences([make_passage(sentence)])[0]
+    assert extractive._defines(quoted, runs) is defines
+
+
+def test_an_acronym_after_its_long_form_defines_it_whatever_the_verb() -> None:
+    born = make_passage(
+        "Né en 2002, le Réseau des collectivités Territoriales pour une Economie Solidaire (RTES) réunit des "
+        "collectivités locales."
+    )
+    runs = extractive.term_asked("Qu'est-ce que le RTES ?")
+    assert extractive._defines(extractive._sentences([born])[0], runs)
+
+
+def test_what_the_term_is_follows_the_sentence_announcing_it() -> None:
+    """« C'est quoi l'économie sociale et solidaire ? » was answered by what the ESS shares with the rest of the
+    economy (precarious jobs); the corpus says what it is after « Rappelons ce qu'est l'ESS. »."""
+    announced = make_passage(
+        "Rappelons ce qu'est l'Économie Sociale et Solidaire. Ce sont des associations, des coopératives, des "
+        "mutuelles, des fondations. En Occitanie, cette économie représente 12% de l'emploi salarié.",
+        source="pacte.txt",
+    )
+    jobs = make_passage(
+        "L'Économie Sociale et Solidaire est, comme le reste de l'économie, concernée par des formes précaires "
+        "d'emploi.",
+        2,
+        source="agoras.md",
+    )
+    result = extractive.select("C'est quoi l'économie sociale et solidaire ?", [announced, jobs])
+    text, _ = extractive.compose(result.sentences, result.passages)
+    assert text.startswith("Rappelons ce qu'est l'Économie Sociale et Solidaire"), text
+    assert "Ce sont des associations, des coopératives" in text, text
+
+
 def test_the_best_sentence_comes_with_the_next_when_it_goes_on_about_it() -> None:
     """« La MACIF est particulièrement attentive au réchauffement climatique [1]. » stopped where the passage went
     on: « Elle cherche à en anticiper les conséquences… » says how. A next sentence about something else stays out."""
