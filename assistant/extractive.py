@@ -455,6 +455,9 @@ _QUOTED_TERM_RE = re.compile(r"^\s*[«\"“]\s*([^»\"”]+?)\s*[»\"”]")
 _TERM_END_RE = re.compile(
     r"\s*(?:\?.*|,?\s+et (?:quel|quels|quelle|quelles|comment|pourquoi|combien|qui|quand|ou|a quoi)\b.*)?$"
 )
+# Endings of adjectives that no verb after a subject has (« général », « solidaire », « équitable », « publique »).
+_ADJECTIVE_RE = re.compile(r"(?:al|aux|ale|ales|if|ifs|ive|ives|able|ables|ible|ibles|iste|istes|eux|euse|euses|"
+                           r"ien|iens|ienne|iennes|aire|aires|ique|iques|el|els)$")
 _LINKED_RE = re.compile(r"\b(?:de|du|des)\b|\bd'")
 # A term is at most this many search terms (« coopérative jeunesse de services »): longer, it is a phrase.
 _MAX_TERM_TERMS = 3
@@ -511,7 +514,9 @@ def _term_forms(question: str) -> list[str]:
         # « le/la X… » or a lower-case « X… » may be a subject before its verb; « un/une X », a name, not.
         named = re.search(r"(?i:qu['’]est-ce qu(?:e |['’]))[A-ZÀ-Ý]", question)
         plain = m.group("article") in ("un ", "une ") or (m.group("article") is None and named)
-        if m.group("what") and not plain and len(term.split()) > 1 and not _LINKED_RE.search(term):
+        words = term.split()
+        qualified = len(words) == 2 and _ADJECTIVE_RE.search(words[1])  # « l'intérêt général »: not a verb
+        if m.group("what") and not plain and len(words) > 1 and not _LINKED_RE.search(term) and not qualified:
             return []
     # « Le codéveloppement (codev) en entreprise »: the term, or its alias in brackets.
     return [f.strip() for f in re.match(r"([^()]*)(?:\(([^()]*)\))?", term).groups() if f and f.strip()]
@@ -566,7 +571,11 @@ _ANNOUNCES_BEFORE_RE = re.compile(r"\bce (?:qu'est|qu'etait|que sont)\s+(?:(?:la
 # « La République de l'ESS est… », « les entreprises de l'ESS ont… »: the term as another noun's complement; what
 # follows is said of that noun.
 _ELIDED_RE = re.compile(r"^(?:l|d|qu|jusqu|lorsqu|puisqu|c|s|n)'")
-_COMPLEMENT_BEFORE_RE = re.compile(r"\b(?:de|du|des|d')\s*(?:(?:la|le|les|un|une)\s+|l')?$")
+# « la notion d'utilité sociale », « le concept de tiers-lieu »: the term itself.
+_COMPLEMENT_BEFORE_RE = re.compile(
+    r"(?<!\bnotion )(?<!\bconcept )(?<!\bterme )(?<!\bmot )(?<!\bexpression )(?<!\bidee )(?<!\bsigle )"
+    r"\b(?:de|du|des|d')\s*(?:(?:la|le|les|un|une)\s+|l')?$"
+)
 
 
 def defines_term(runs: Sequence[tuple[str, ...]], passages: Sequence[Passage], plainly: bool = False) -> bool:
@@ -581,19 +590,25 @@ def _defines(sentence: Sentence, runs: Sequence[tuple[str, ...]], plainly: bool 
     after = _DEFINES_PLAINLY_AFTER_RE if plainly else _DEFINES_AFTER_RE
     spans = _mentions_of(sentence.quote, runs)
 
+    def opening(start: int) -> int:
+        """Where the term's word begins, after an elided article the token holds (« d'intérêt », « l'ESS »)."""
+        elided = _ELIDED_RE.match(folded[start:])
+        return start + elided.end() if elided else start
+
+    def completes(start: int) -> bool:
+        return bool(_COMPLEMENT_BEFORE_RE.search(folded[: opening(start)]))
+
     def defining(start: int, end: int) -> bool:
-        before = folded[:start]
-        word = _ELIDED_RE.sub("", folded[start:end])
+        word = folded[opening(start) : end]
         if "'" in word and " " not in word:  # « L'ESS'Team est… »: a longer name
             return False
         if after.match(folded[end:]):
-            return not _COMPLEMENT_BEFORE_RE.search(before)
-        if _DEFINES_BEFORE_RE.search(before):
+            return not completes(start)
+        if _DEFINES_BEFORE_RE.search(folded[:start]):
             # The acronym after its long form: unless that is another noun's complement (« … de l'économie sociale
             # et solidaire (ESS) »).
-            long = next((s for s, e in spans if re.fullmatch(r"\s*\(\s*", folded[e:start])), start)
-            return not _COMPLEMENT_BEFORE_RE.search(folded[:long])
-        return bool(_ANNOUNCES_BEFORE_RE.search(before))
+            return not any(completes(s) for s, e in spans if re.fullmatch(r"\s*\(\s*", folded[e:start]))
+        return bool(_ANNOUNCES_BEFORE_RE.search(folded[: opening(start)]))
 
     return any(defining(start, end) for start, end in spans)
 
@@ -1395,8 +1410,13 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
             out.append(g)
     # A sentence another one quoted says word for word adds nothing (« 22 MILLIONS DE BÉNÉVOLES », a key figure, and
     # « En 2017, il y avait 22 millions de bénévoles dans l'ESS »).
+    # Nor one quoted already: chunks overlap, so the item read in the next chunk may be the one just quoted.
     said = [normalize_for_match(display_text(o.quote)) for o in out]
-    return [o for o, text in zip(out, said, strict=True) if not any(text in other and text != other for other in said)]
+    return [
+        o
+        for n, (o, text) in enumerate(zip(out, said, strict=True))
+        if text not in said[:n] and not any(text in other and text != other for other in said)
+    ]
 
 
 def _continuation(s: Sentence, passages: list[Passage], adjacent: Adjacent | None) -> list[Sentence]:

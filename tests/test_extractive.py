@@ -456,6 +456,13 @@ def test_a_sentence_another_one_says_word_for_word_is_not_quoted_twice() -> None
     chosen[1] = replace(chosen[1], passage_index=1)
     completed = extractive._completed(chosen, [key, sentence], None, extractive.NUMERIC)
     assert [s.quote for s in completed] == [sentence.text]
+    # The same sentence in two overlapping chunks (« - Le Fonds UrgencESS, qui dispose de 30 millions d'euros… »
+    # was quoted twice, [1] and [2]): once.
+    item = "- Le Fonds UrgencESS dispose de 30 millions d'euros pour les petites structures de l'ESS."
+    first, second = make_passage(f"Les aides :\n{item}", 1), make_passage(f"{item}\n- Un guide des aides.", 2)
+    both = [extractive._sentences([first])[-1], replace(extractive._sentences([second])[0], passage_index=1)]
+    completed = extractive._completed(both, [first, second], None, extractive.NUMERIC)
+    assert [s.quote for s in completed].count(item) == 1, [s.quote for s in completed]
 
 
 def test_a_chain_of_references_is_followed_back_to_what_it_names() -> None:
@@ -1038,6 +1045,9 @@ def test_the_holder_of_a_role_is_the_holder_of_that_role_of_what_the_question_na
         ("Qu'est-ce que France Relance ?", [("France", "Relance")]),
         # A subject and its verb, not a term: « what does the CRESS propose ».
         ("Qu'est-ce que la CRESS propose ?", []),
+        # A noun and its adjective is a term (no verb ends like « général », « équitable », « publique »).
+        ("Qu'est-ce que l'intérêt général ?", [("intérêt", "général")]),
+        ("Qu'est-ce que le commerce équitable ?", [("commerce", "équitable")]),
         ("Qu'est-ce que les partenaires viennent chercher, au fond, quand ils coopèrent ?", []),
         ("C'est quoi cette ville anglaise que le livret cite en exemple pour ses achats publics ?", []),
         # Who says it comes before the question, not as the term (« ESS France » was taken for the term).
@@ -1115,24 +1125,40 @@ def test_a_sentence_saying_what_the_term_is_comes_before_those_only_naming_it() 
 
 
 @pytest.mark.parametrize(
-    ("sentence", "defines"),
+    ("question", "sentence", "defines"),
     [
         # What follows the term is said of the noun it completes, or of a longer name it opens.
-        ("« La République de l'ESS est la suite opérationnelle de l'appel lancé en mai. »", False),
-        ("Toutes les structures de l'ESS représentées ont signé.", False),
-        ("L'ESS'Team est un projet national de volontariat dédié aux missions de Service Civique.", False),
-        ("Elle fédère les formes statutaires de l'économie sociale et solidaire (ESS) ainsi que les CRESS.", False),
-        # The term as subject, announced, or spelt out before its acronym.
-        ("L'ESS se caractérise par ses activités socialement utiles.", False),
-        ("L'ESS représente 4 emplois sur 10 dans le secteur de l'action sociale.", True),
-        ("Rappelons ce qu'est l'Économie Sociale et Solidaire.", True),
-        ("Les acteurs et l'économie sociale et solidaire (ESS) sont là.", True),
+        ("Qu'est-ce que l'ESS ?", "« La République de l'ESS est la suite de l'appel lancé en mai. »", False),
+        ("Qu'est-ce que l'ESS ?", "Toutes les structures de l'ESS représentées ont signé.", False),
+        ("Qu'est-ce que l'ESS ?", "L'ESS'Team est un projet national de volontariat dédié au Service Civique.", False),
+        (
+            "Qu'est-ce que l'ESS ?",
+            "Elle fédère les formes statutaires de l'économie sociale et solidaire (ESS) ainsi que les CRESS.",
+            False,
+        ),
+        (
+            "Qu'est-ce que l'intérêt général ?",
+            "- Investisseur d’intérêt général (maximiser les impacts extra-financiers),",
+            False,
+        ),
+        # The term as subject, announced, named as a notion, or spelt out before its acronym.
+        ("Qu'est-ce que l'ESS ?", "L'ESS se caractérise par ses activités socialement utiles.", False),
+        ("Qu'est-ce que l'ESS ?", "L'ESS représente 4 emplois sur 10 dans le secteur de l'action sociale.", True),
+        ("Qu'est-ce que l'ESS ?", "Rappelons ce qu'est l'Économie Sociale et Solidaire.", True),
+        ("Qu'est-ce que l'ESS ?", "Les acteurs et l'économie sociale et solidaire (ESS) sont là.", True),
+        (
+            "Qu'est-ce que l'utilité sociale ?",
+            "La notion d'utilité sociale, dérivée de l'intérêt général, est définie à l'article 2 de la loi.",
+            True,
+        ),
     ],
 )
-def test_a_sentence_defines_the_term_only_where_it_speaks_of_the_term_itself(sentence: str, defines: bool) -> None:
+def test_a_sentence_defines_the_term_only_where_it_speaks_of_the_term_itself(
+    question: str, sentence: str, defines: bool
+) -> None:
     """« Qu'est-ce que l'ESS ? » found « La République de l'ESS est… » and « L'ESS'Team est un projet… » defining,
     so no sentence that says what the ESS is was looked for, and « ESS France est la voix de… » answered."""
-    runs = extractive.term_asked("Qu'est-ce que l'ESS ?")
+    runs = extractive.term_asked(question)
     quoted = extractive._sentences([make_passage(sentence)])[0]
     assert extractive._defines(quoted, runs) is defines
 
