@@ -455,9 +455,13 @@ _QUOTED_TERM_RE = re.compile(r"^\s*[«\"“]\s*([^»\"”]+?)\s*[»\"”]")
 _TERM_END_RE = re.compile(
     r"\s*(?:\?.*|,?\s+et (?:quel|quels|quelle|quelles|comment|pourquoi|combien|qui|quand|ou|a quoi)\b.*)?$"
 )
-# Endings of adjectives that no verb after a subject has (« général », « solidaire », « équitable », « publique »).
-_ADJECTIVE_RE = re.compile(r"(?:al|aux|ale|ales|if|ifs|ive|ives|able|ables|ible|ibles|iste|istes|eux|euse|euses|"
-                           r"ien|iens|ienne|iennes|aire|aires|ique|iques|el|els)$")
+# Endings of adjectives that verbs after a subject seldom have (« général », « solidaire », « équitable »,
+# « publique »), but for the verbs listed (« Qu'est-ce que la CRESS explique ? »).
+_ADJECTIVE_RE = re.compile(
+    r"^(?!(?:expliqu|critiqu|appliqu|impliqu|indiqu|revendiqu|pratiqu|communiqu|fabriqu|compliqu|eclair)e$)"
+    r"\w+(?:al|aux|ale|ales|if|ifs|ive|ives|able|ables|eux|euse|euses|ien|iens|ienne|iennes|aire|aires|ique|iques|"
+    r"el|els)$"
+)
 _LINKED_RE = re.compile(r"\b(?:de|du|des)\b|\bd'")
 # A term is at most this many search terms (« coopérative jeunesse de services »): longer, it is a phrase.
 _MAX_TERM_TERMS = 3

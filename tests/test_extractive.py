@@ -1048,6 +1048,7 @@ def test_the_holder_of_a_role_is_the_holder_of_that_role_of_what_the_question_na
         # A noun and its adjective is a term (no verb ends like « général », « équitable », « publique »).
         ("Qu'est-ce que l'intérêt général ?", [("intérêt", "général")]),
         ("Qu'est-ce que le commerce équitable ?", [("commerce", "équitable")]),
+        ("Qu'est-ce que la CRESS explique ?", []),
         ("Qu'est-ce que les partenaires viennent chercher, au fond, quand ils coopèrent ?", []),
         ("C'est quoi cette ville anglaise que le livret cite en exemple pour ses achats publics ?", []),
         # Who says it comes before the question, not as the term (« ESS France » was taken for the term).
