@@ -561,8 +561,8 @@ _NOT_APPOSITION = (
 # est un réseau… », « Timothée Duverger, maître de conférences… », « l'EEDD (Education à l'environnement…) »);
 # right before it, its long form with the acronym in brackets (« … d'intérêt collectif (SCIC) »).
 _DEFINING_VERBS = (
-    r"est\b|sont\b|etait\b|designe|consiste|correspond|se definit|c'est|represente|regroupe|rassemble|a pour|"
-    r"ont pour|\("
+    r"est\b|sont\b|etait\b|designe|consiste|correspond|se definit|se caracteris|c'est|represente|regroupe|rassemble|"
+    r"a pour|ont pour|\("
 )
 _DEFINES_AFTER_RE = re.compile(
     rf"^[\s»”\"*]*(?:\([^)]*\)\s*)?(?:,\s*(?!(?:{_NOT_APPOSITION})\b)\w|{_DEFINING_VERBS})"

@@ -1143,7 +1143,7 @@ def test_a_sentence_saying_what_the_term_is_comes_before_those_only_naming_it() 
             False,
         ),
         # The term as subject, announced, named as a notion, or spelt out before its acronym.
-        ("Qu'est-ce que l'ESS ?", "L'ESS se caractérise par ses activités socialement utiles.", False),
+        ("Qu'est-ce que l'ESS ?", "L'ESS se caractérise par ses activités socialement utiles.", True),
         ("Qu'est-ce que l'ESS ?", "L'ESS représente 4 emplois sur 10 dans le secteur de l'action sociale.", True),
         ("Qu'est-ce que l'ESS ?", "Rappelons ce qu'est l'Économie Sociale et Solidaire.", True),
         ("Qu'est-ce que l'ESS ?", "Les acteurs et l'économie sociale et solidaire (ESS) sont là.", True),
