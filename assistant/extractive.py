@@ -471,7 +471,8 @@ def term_asked(question: str) -> tuple[tuple[str, ...], ...]:
     """What a « what is X » question asks to define, as the runs of search terms a sentence about X contains: X's
     own, its alias in brackets (« codéveloppement (codev) »), its acronym's expansion. () when the question is
     not plainly one: « Qu'est-ce que la CRESS propose ? » asks what the CRESS proposes, not what « CRESS propose »
-    is; so after « qu'est-ce que le/la », only one word, a compound with « de » or a quoted term counts."""
+    is; so after « qu'est-ce que le/la », only one word, a compound with « de », a noun and its adjective
+    (« l'intérêt général ») or a quoted term counts."""
     return _term_runs(_term_forms(question))
 
 
@@ -572,10 +573,10 @@ _DEFINES_PLAINLY_AFTER_RE = re.compile(rf"^[\s»”\"*]*(?:\([^)]*\)\s*)?(?:{_DE
 _DEFINES_BEFORE_RE = re.compile(r"\(\s*$")
 # Right before it, also « Rappelons ce qu'est l'ESS. » (what it is follows: « Ce sont des associations… »).
 _ANNOUNCES_BEFORE_RE = re.compile(r"\bce (?:qu'est|qu'etait|que sont)\s+(?:(?:la|le|les|un|une)\s+|l')?$")
-# « La République de l'ESS est… », « les entreprises de l'ESS ont… »: the term as another noun's complement; what
-# follows is said of that noun.
+# The elided article or conjunction a token may open on (« l'ESS », « d'intérêt »).
 _ELIDED_RE = re.compile(r"^(?:l|d|qu|jusqu|lorsqu|puisqu|c|s|n)'")
-# « la notion d'utilité sociale », « le concept de tiers-lieu »: the term itself.
+# « La République de l'ESS est… », « les entreprises de l'ESS ont… »: the term as another noun's complement; what
+# follows is said of that noun. Not after « la notion d'utilité sociale », « le concept de tiers-lieu »: the term.
 _COMPLEMENT_BEFORE_RE = re.compile(
     r"(?<!\bnotion )(?<!\bconcept )(?<!\bterme )(?<!\bmot )(?<!\bexpression )(?<!\bidee )(?<!\bsigle )"
     r"\b(?:de|du|des|d')\s*(?:(?:la|le|les|un|une)\s+|l')?$"
