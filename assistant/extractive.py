@@ -29,6 +29,7 @@ from vectorstore.glossary import ACRONYMS
 from vectorstore.text import (
     CONNECTORS,
     DATED_YEAR_RE,
+    ELIDED_WORDS,
     QUESTION_STOPWORDS,
     contains_quote,
     fold,
@@ -65,7 +66,7 @@ MAX_TESTIMONY = 3
 RANKER_PARAMS = {"num_iterations": 400, "num_leaves": 2, "max_depth": 1, "min_data_in_leaf": 40}
 
 _WORD_RE = re.compile(r"[a-z0-9]+")
-_ELISION_RE = re.compile(r"\b(?:qu|[cdjlmnst])'")
+_ELISION_RE = re.compile(rf"\b{ELIDED_WORDS}'")
 _DIGIT_RE = re.compile(r"\d")
 _NUMBER_WORDS = re.compile(
     r"\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|cinquante|"
@@ -574,7 +575,7 @@ _DEFINES_BEFORE_RE = re.compile(r"\(\s*$")
 # Right before it, also « Rappelons ce qu'est l'ESS. » (what it is follows: « Ce sont des associations… »).
 _ANNOUNCES_BEFORE_RE = re.compile(r"\bce (?:qu'est|qu'etait|que sont)\s+(?:(?:la|le|les|un|une)\s+|l')?$")
 # The elided article or conjunction a token may open on (« l'ESS », « d'intérêt »).
-_ELIDED_RE = re.compile(r"^(?:l|d|qu|jusqu|lorsqu|puisqu|c|s|n)'")
+_ELIDED_RE = re.compile(rf"^{ELIDED_WORDS}'")
 # « La République de l'ESS est… », « les entreprises de l'ESS ont… »: the term as another noun's complement; what
 # follows is said of that noun. Not after « la notion d'utilité sociale », « le concept de tiers-lieu »: the term.
 _COMPLEMENT_BEFORE_RE = re.compile(

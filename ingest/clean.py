@@ -14,6 +14,8 @@ from collections import Counter
 
 from rapidfuzz import fuzz
 
+from vectorstore.text import ELIDED_WORDS
+
 # Bump when what clean_text() returns changes: the ingest manifest records it, so documents cleaned by another
 # version are re-chunked by the next ``ingest`` (content-hash ids: only the passages that changed are embedded).
 CLEAN_VERSION = 1
@@ -54,7 +56,7 @@ _DROPPED_L_RE = re.compile(
 # "|l" read for "Il"/"Ils".
 _PIPE_IL_RE = re.compile(r"(?<![\w|])\|(?=ls?\b)")
 # Doubled apostrophe after an elided word: "d’'un" -> "d’un".
-_DOUBLE_APOSTROPHE_RE = re.compile(r"(?<!\w)((?:[dlnjmtsc]|qu|lorsqu|puisqu|jusqu)['’])['’]+(?=\w)", re.I)
+_DOUBLE_APOSTROPHE_RE = re.compile(rf"(?<!\w)({ELIDED_WORDS}['’])['’]+(?=\w)", re.I)
 
 _URL_LINE_RE = re.compile(r"^[ \t]*(?:[-*+•][ \t]+)?(?:https?://|www\.)\S{0,3000}[ \t]*$", re.I)
 _BARE_NUMBER_RE = re.compile(r"^\d{1,3}$")

@@ -23,8 +23,11 @@ from bm25s.stopwords import STOPWORDS_FRENCH
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'", "«": '"', "»": '"', "“": '"', "”": '"'})
 _LIGATURES = {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ﬁ": "fi", "ﬂ": "fl", "\u00a0": " ", "\u202f": " "}
 _LIGATURE_RE = re.compile("|".join(map(re.escape, _LIGATURES)))
+# The French words that lose their vowel before another (« l'ESS », « qu'il », « lorsqu'elle »), apostrophe excluded.
+ELIDED_WORDS = r"(?:jusqu|lorsqu|puisqu|qu|[cdjlmnst])"
 # OCR reads the elided article l' as I' or |' (and sometimes drops the l: "'ESS").
 _OCR_ELISION_RE = re.compile(r"(?<![\w])[I|](?=')")
+# For matching, any one letter before an apostrophe goes, and a bare apostrophe: OCR garbles or drops the letter.
 _ELISION_RE = re.compile(r"\b(?:qu|[a-z])?'")
 _HYPHEN_RE = re.compile(r"[-‐‑‒–—]\s*")
 _NON_WORD_RE = re.compile(r"[^0-9a-z]+")
