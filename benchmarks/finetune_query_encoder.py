@@ -16,6 +16,8 @@ Dev is not read. Measured 2026-12-04 (2 cores, 887 questions of train.jsonl + da
 - rank 8, 3 epochs, lr 3e-4 (adapters: 663 k parameters, 1.3 MB in fp16): dense alone 0.458 / 0.691 →
   0.519 / 0.772 (in-sample 0.767 / 0.930); hybrid 0.565 / 0.778 → 0.577 / 0.812 (dense weight 1.0:
   0.585 / 0.808; without the centred list 0.572 / 0.798; in-sample 0.663 / 0.906);
+- rank 8, 1 epoch (``--epochs 1``): dense alone 0.534 / 0.752 (in-sample 0.595 / 0.815); hybrid 0.578 / 0.800
+  (MRR@10 0.658 → 0.678; in-sample 0.602 / 0.834: a gap of 0.024 / 0.034, within the issue's 0.05);
 - whole layers (``--rank 0``, lr 2e-5, 3 epochs; 21 M parameters): dense alone 0.520 / 0.781 (in-sample
   0.839 / 0.960); hybrid 0.579 / 0.821.
 Usage (an index of the bundled corpus; ~20 min on 2 cores):
