@@ -125,6 +125,7 @@ _REFUSALS = {
     "no-person": "Les passages trouvés ne nomment pas la personne demandée.",
     "no-term": "Les passages trouvés ne parlent pas de ce qu'il faut définir.",
     "no-name": "Les passages trouvés ne nomment pas ce qui est demandé.",
+    "no-counted": "Les passages trouvés ne parlent pas de ce que la question dénombre.",
 }
 
 

@@ -744,6 +744,25 @@ _KINDS = (NUMERIC, DATE, WHO, DEFINITION, LIST, EXPLAIN, FACTUAL)
 _YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _ASKS_YEAR_RE = re.compile(r"\bquelle annee\b")
 _ASKS_DATE_RE = re.compile(r"\bquelles? dates?\b")
+# « À quelle date… » asks for a day: a month or a numeric date answers, a bare year or a season does not
+# (« la Conférence régionale de l'ESS en 2020 », « jusqu'à la fin de l'été 2021 » answered two questions whose
+# day the corpus does not give).
+_CALENDAR_DATE_RE = re.compile(
+    r"\b(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre)\b"
+    r"|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b"
+)
+# « Quelles sont les quatre familles de l'ESS ? »: the things counted must be what a sentence speaks of — « des
+# ateliers, au nombre de deux à quatre » shares the count, not the thing.
+_COUNTED_RE = re.compile(
+    r"^\W*(?:(?:quel(?:le)?s|qui|que) (?:sont|etaient|seront|furent)|citez|nommez|enumerez) "
+    r"(?:les|ses|leurs|ces|nos|vos) (?:(?:principales?|grand(?:e?s)?|premier(?:e?s)|dernier(?:e?s)) )?"
+    r"(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|[2-9]|[1-9]\d) "
+    r"(?:(?:principales?|grand(?:e?s)?|premier(?:e?s)|dernier(?:e?s)|nouveaux|nouvelles|autres) )?([^\W\d_]{3,})"
+)
+_COUNT_DIGITS = {
+    "deux": "2", "trois": "3", "quatre": "4", "cinq": "5", "six": "6", "sept": "7", "huit": "8", "neuf": "9",
+    "dix": "10", "onze": "11", "douze": "12", "quinze": "15", "vingt": "20",
+}  # fmt: skip
 # « Quand / en quelle année X a-t-il été créé (fondé, est-il né) ? » is answered by the date of that founding: a
 # dated sentence on something else X did (« 2013 est pour le RTES une année charnière ») does not answer it.
 _FOUNDING_WORDS = (
@@ -847,12 +866,14 @@ class Reading:
     asks_names: bool
     # « En quelle année… », « Qui a fondé Grap, et en quelle année ? »: only a sentence giving a year answers.
     asks_year: bool
-    # « À quelle date… », « jusqu'à quelle date… »: only a sentence giving a date (a month, a season, a year).
+    # « À quelle date… », « jusqu'à quelle date… »: only a sentence giving a day (a month or a numeric date).
     asks_date: bool
     # « Qui préside… »: the beginnings of the role's words (``role_verb``), one of which a sentence must use.
     role_verb: tuple[str, ...]
     # « Quand X a-t-il été créé ? »: only a dated sentence telling a founding answers.
     asks_founding: bool
+    # « Quelles sont les quatre familles de l'ESS ? »: what is counted (``Counted``), which a sentence must speak of.
+    counted: Counted | None = None
 
     def gives_figure(self, sentence: Sentence) -> bool:
         return any(f.answered_by(sentence) for f in self.figures)
@@ -882,6 +903,42 @@ def read(question: str, passages: Sequence[Passage]) -> Reading:
         bool(_ASKS_DATE_RE.search(fold(question))),
         role_verb(question),
         kind == DATE and bool(_ASKS_FOUNDING_RE.search(fold(question))),
+        counted_asked(question),
+    )
+
+
+@dataclass(frozen=True)
+class Counted:
+    """« Quelles sont les quatre familles de l'ESS ? »: the count (as a word and in digits) and the terms of the things
+    counted. A sentence speaks of them when it counts them (« les 6 leviers des décideurs », « deux grands défis »)
+    or announces their list (« … les leviers suivants : »); « des ateliers, au nombre de deux à quatre » does not,
+    nor « les prestations qu'elle verse aux familles »."""
+
+    count: frozenset[str]
+    terms: frozenset[str]
+
+    def spoken_of_by(self, sentence: Sentence) -> bool:
+        if not self.terms & sentence.terms:
+            return False
+        if display_text(sentence.quote).endswith(":"):
+            return True
+        words = re.findall(r"\w+", fold(sentence.quote))
+        return any(
+            word in self.count and any(self.terms & set(question_terms(w)) for w in words[i + 1 : i + 3])
+            for i, word in enumerate(words)
+        )
+
+
+def counted_asked(question: str) -> Counted | None:
+    """What the question asks to list by their number, or None when it asks for something else (« Quel était le fil
+    rouge des quatre journées ? »)."""
+    m = _COUNTED_RE.match(fold(question))
+    if not m or not (terms := question_terms(m.group(2))):
+        return None
+    count = m.group(1)
+    return Counted(
+        frozenset({count, _COUNT_DIGITS.get(count, count)} | {w for w, d in _COUNT_DIGITS.items() if d == count}),
+        frozenset(terms),
     )
 
 
@@ -1227,14 +1284,16 @@ def select(
 
         wanted, reason = uses_verb, "no-person"
     elif reading.asks_date:
-        wanted, reason = (lambda s: bool(_DATE_RE.search(fold(s.quote)))), "no-date"
+        wanted, reason = (lambda s: bool(_CALENDAR_DATE_RE.search(fold(s.quote)))), "no-date"
+    elif reading.counted:
+        wanted, reason = reading.counted.spoken_of_by, "no-counted"
     if wanted is not None:
         # A figure, or the holder of a role, answers only if it is about the thing asked, in a passage about what
         # the question names: a figure borrowed from a neighbouring passage is the classic invented answer, and
         # « le directeur général de la FEHAP » is not the director of another association listed nearby.
         # A term or a name answers by itself: the sentence naming it is about it (« Dans les PO, l'action de
         # l'association… » answers on the Pyrénées-Orientales).
-        names = entities + _concepts(question) if reason not in ("no-term", "no-name") else []
+        names = entities + _concepts(question) if reason not in ("no-term", "no-name", "no-counted") else []
         if _COUNTRY_RE.search(question):  # the country is the corpus's own scope: « dans notre pays », « national »
             names = [n for n in names if n != "france"]
         about = _about_names(names, texts, passages, adjacent)

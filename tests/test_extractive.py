@@ -186,6 +186,12 @@ def test_a_date_or_a_role_is_answered_only_by_a_sentence_giving_it() -> None:
     assert extractive.select(question, held).abstain_reason == "no-date"
     dated = [make_passage(fund[0].text + " Les demandes étaient ouvertes jusqu'au 31 décembre 2020.")]
     assert "31 décembre" in extractive.select(question, dated).sentences[0].quote
+    # A year or a season is no day: « la Conférence régionale de l'ESS en 2020 » does not say when it was held.
+    conference = [make_passage("La Conférence régionale de l'ESS s'est tenue en 2020, à la fin de l'été, en ligne.")]
+    asked = "À quelle date la Conférence régionale de l'ESS s'est-elle tenue ?"
+    assert extractive.select(asked, conference).abstain_reason == "no-date"
+    held_on = [make_passage(conference[0].text + " Elle a eu lieu le 12/10/2020 sur sept sites.")]
+    assert any("12/10/2020" in s.quote for s in extractive.select(asked, held_on).sentences)  # with its antecedent
     carried = [make_passage("L'association Concordia porte l'ESS'Team depuis 2015 avec des jeunes volontaires.")]
     assert extractive.select("Qui préside l'association Concordia ?", carried).abstain_reason == "no-person"
     chaired = [make_passage(carried[0].text + " Elle est présidée par Marie Dupont depuis 2019.")]
@@ -1076,6 +1082,25 @@ def test_a_definition_is_answered_only_by_a_sentence_naming_the_term() -> None:
     )
     result = extractive.select("Qu'est-ce que le mécénat de compétences ?", [law, defined])
     assert not result.abstain_reason and result.sentences[0].quote.startswith("Le mécénat de compétences")
+
+
+def test_things_asked_by_their_number_are_answered_by_a_sentence_counting_them() -> None:
+    """« Quelles sont les quatre familles de l'ESS ? » was answered by « des ateliers, au nombre de deux à quatre »:
+    the answer must count those things (« les 6 leviers », « deux grands défis ») or announce their list."""
+    workshops = make_passage(
+        "Cette partie rend compte des ateliers de l'ESS, au nombre de deux à quatre par Agora. "
+        "La CAF verse des prestations aux familles."
+    )
+    question = "Quelles sont les quatre familles de l'ESS ?"
+    assert extractive.counted_asked(question) is not None
+    assert extractive.select(question, [workshops]).abstain_reason == "no-counted"
+    families = make_passage(workshops.text + " L'ESS réunit quatre grandes familles : associations, coopératives, "
+                            "mutuelles et fondations.")  # fmt: skip
+    assert "quatre grandes familles" in extractive.select(question, [families]).sentences[0].quote
+    levers = make_passage("Mathilde Thonon a présenté les leviers des décideurs publics locaux :\n- subventionner ;")
+    assert not extractive.select("Quels sont les 6 leviers des décideurs publics locaux ?", [levers]).abstain_reason
+    # Counting things is not asking for them: the question asks for the common thread, not the four days.
+    assert extractive.counted_asked("Quel était le fil rouge commun aux quatre journées régionales ?") is None
 
 
 def test_which_named_things_is_answered_by_names() -> None:
