@@ -91,6 +91,8 @@ def _deeper(
     """« Qui préside ESS France ? »: when no passage names the holder of the role asked (or the term to define), the
     next ones found are read, one at a time, for one that does; it joins the passages."""
     for extra in _found_beyond(question, passages, DEEPER, retrieve, filters):
+        if not extractive.could_answer(question, extra, access[0]):
+            continue  # a whole selection (30 ms) only for a passage that names the role or the term
         again = extractive.select(question, [*passages, extra], *access)
         if not again.abstain_reason:
             return [*passages, extra], again

@@ -1241,52 +1241,7 @@ def select(
     if confidence < MIN_CONFIDENCE:
         return ExtractiveResult([], confidence, "low-confidence", passages)
     kind = reading.kind
-    wanted: Callable[[Sentence], bool] | None = None
-    if reading.figures:
-        wanted, reason = reading.gives_figure, "no-figure"
-    elif role := reading.role:
-        wanted, reason = (lambda s: _names_role(s, role, reading.role_of)), "no-person"
-    elif reading.asks_founding:
-        wanted, reason = _tells_founding, "no-founding"
-    elif reading.asks_year:
-        wanted, reason = (lambda s: bool(_YEAR_RE.search(s.quote))), "no-year"
-    elif reading.term:
-        # A name in the term is named as written: « Mouves » shares its search term with « Mouvement associatif ».
-        asked = set(itertools.chain.from_iterable(reading.term))
-        term_names = [e for e in reading.names if set(question_terms(e)) <= asked]
-
-        def names_term(s: Sentence) -> bool:
-            text = normalize_for_match(s.quote)
-            return _speaks_of(s, reading.term) and all(_mentions(text, e) for e in term_names)
-
-        wanted, reason = names_term, "no-term"
-    elif reading.asks_names:
-        known = {*normalize_for_match(question).split(), "ess"}
-
-        def names_some(s: Sentence) -> bool:  # a name, or a list of them announced (« … avec : »)
-            if _gives_names(s, known):
-                return True
-            return display_text(s.quote).endswith(":") and any(
-                _gives_names(i, known) for i in _items_after(s, passages, adjacent)
-            )
-
-        wanted, reason = names_some, "no-name"
-    elif (verb := reading.role_verb):
-        of = role_verb_object(question)
-
-        def uses_verb(s: Sentence) -> bool:  # or says it of what the sentence before names (« Elle est présidée… »)
-            if _uses_role_verb(s, verb, of):
-                return True
-            if not _leans_back(s.quote) or not _uses_role_verb(s, verb, ()):
-                return False
-            before = _sentence_before(s, passages, adjacent)
-            return before is not None and set(of) <= before.terms
-
-        wanted, reason = uses_verb, "no-person"
-    elif reading.asks_date:
-        wanted, reason = (lambda s: bool(_CALENDAR_DATE_RE.search(fold(s.quote)))), "no-date"
-    elif reading.counted:
-        wanted, reason = reading.counted.spoken_of_by, "no-counted"
+    wanted, reason = _check(question, reading, passages, adjacent)
     if wanted is not None:
         # A figure, or the holder of a role, answers only if it is about the thing asked, in a passage about what
         # the question names: a figure borrowed from a neighbouring passage is the classic invented answer, and
@@ -1335,6 +1290,67 @@ def select(
             cited.add(s.passage_index)
     completed = _completed(chosen, passages, adjacent, kind)
     return ExtractiveResult(completed, confidence, "", passages)
+
+
+def _check(
+    question: str, reading: Reading, passages: list[Passage], adjacent: Adjacent | None
+) -> tuple[Callable[[Sentence], bool] | None, str]:
+    """What a sentence must do to answer ``question`` (give the figure asked, name the role, the term…) and the
+    reason for refusing when none does; (None, "") when any sentence may answer."""
+    if reading.figures:
+        return reading.gives_figure, "no-figure"
+    if role := reading.role:
+        return (lambda s: _names_role(s, role, reading.role_of)), "no-person"
+    if reading.asks_founding:
+        return _tells_founding, "no-founding"
+    if reading.asks_year:
+        return (lambda s: bool(_YEAR_RE.search(s.quote))), "no-year"
+    if reading.term:
+        # A name in the term is named as written: « Mouves » shares its search term with « Mouvement associatif ».
+        asked = set(itertools.chain.from_iterable(reading.term))
+        term_names = [e for e in reading.names if set(question_terms(e)) <= asked]
+
+        def names_term(s: Sentence) -> bool:
+            text = normalize_for_match(s.quote)
+            return _speaks_of(s, reading.term) and all(_mentions(text, e) for e in term_names)
+
+        return names_term, "no-term"
+    if reading.asks_names:
+        known = {*normalize_for_match(question).split(), "ess"}
+
+        def names_some(s: Sentence) -> bool:  # a name, or a list of them announced (« … avec : »)
+            if _gives_names(s, known):
+                return True
+            return display_text(s.quote).endswith(":") and any(
+                _gives_names(i, known) for i in _items_after(s, passages, adjacent)
+            )
+
+        return names_some, "no-name"
+    if (verb := reading.role_verb):
+        of = role_verb_object(question)
+
+        def uses_verb(s: Sentence) -> bool:  # or says it of what the sentence before names (« Elle est présidée… »)
+            if _uses_role_verb(s, verb, of):
+                return True
+            if not _leans_back(s.quote) or not _uses_role_verb(s, verb, ()):
+                return False
+            before = _sentence_before(s, passages, adjacent)
+            return before is not None and set(of) <= before.terms
+
+        return uses_verb, "no-person"
+    if reading.asks_date:
+        return (lambda s: bool(_CALENDAR_DATE_RE.search(fold(s.quote)))), "no-date"
+    if reading.counted:
+        return reading.counted.spoken_of_by, "no-counted"
+    return None, ""
+
+
+def could_answer(question: str, passage: Passage, adjacent: Adjacent | None = None) -> bool:
+    """Whether some sentence of ``passage`` passes the check ``select`` applies to ``question`` (the role named,
+    the term…): a passage that fails it cannot make a refused answer pass, and is not worth a new selection."""
+    reading = read(question, [passage])
+    wanted, _ = _check(question, reading, [passage], adjacent)
+    return wanted is None or any(wanted(s) for s in _sentences([passage]))
 
 
 # « Vice-Président de l'ARRA », « directrice adjointe »: another role than the president or the director asked.

@@ -1084,6 +1084,15 @@ def test_a_definition_is_answered_only_by_a_sentence_naming_the_term() -> None:
     assert not result.abstain_reason and result.sentences[0].quote.startswith("Le mécénat de compétences")
 
 
+def test_could_answer_reads_one_passage_for_the_check_of_select() -> None:
+    """Reading further for the holder of a role tries a new selection only on a passage that could pass its check."""
+    question = "Qui préside l'association Concordia ?"
+    carried = make_passage("L'association Concordia porte l'ESS'Team depuis 2015 avec des jeunes volontaires.")
+    chaired = make_passage("L'association Concordia est présidée par Marie Dupont depuis 2019.")
+    assert not extractive.could_answer(question, carried) and extractive.could_answer(question, chaired)
+    assert extractive.could_answer("Pourquoi l'association Concordia porte-t-elle l'ESS'Team ?", carried)  # no check
+
+
 def test_things_asked_by_their_number_are_answered_by_a_sentence_counting_them() -> None:
     """« Quelles sont les quatre familles de l'ESS ? » was answered by « des ateliers, au nombre de deux à quatre »:
     the answer must count those things (« les 6 leviers », « deux grands défis ») or announce their list."""
