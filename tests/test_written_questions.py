@@ -1,23 +1,33 @@
-"""The team's written questions (data/questions/written.jsonl) stay usable: every evidence quote is still in its
-source document and in one passage as the pipeline cuts it, so a broken quote or a changed chunker fails here."""
+"""The team's written questions (data/questions/written.jsonl, and heldout.jsonl, never trained on) stay usable:
+every evidence quote is still in its source document and in one passage as the pipeline cuts it, so a broken quote or
+a changed chunker fails here."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from assistant.evaluation import load_gold
 from benchmarks.check_questions import check_rows
 from vectorstore.settings import BUNDLED_CORPUS
 
-WRITTEN = Path(__file__).resolve().parents[1] / "data" / "questions" / "written.jsonl"
+QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "questions"
 SOURCE = "cress-occitanie_ess-nouveau-pacte-economique-et-social_2020.txt"
 
 
-def test_written_questions_are_valid_against_the_bundled_corpus():
-    rows = load_gold(WRITTEN)
+@pytest.mark.parametrize("name", ["written.jsonl", "heldout.jsonl"])
+def test_written_questions_are_valid_against_the_bundled_corpus(name: str):
+    rows = load_gold(QUESTIONS / name)
     problems, _ = check_rows(rows, BUNDLED_CORPUS)
     assert problems == []
     assert len({r["id"] for r in rows}) == len(rows) >= 60
+
+
+def test_held_out_questions_are_not_training_questions():
+    """heldout.jsonl measures the shipped models on questions they never saw: none may be in written.jsonl."""
+    written = {r["question"] for r in load_gold(QUESTIONS / "written.jsonl")}
+    assert not written & {r["question"] for r in load_gold(QUESTIONS / "heldout.jsonl")}
 
 
 def _row(rid: str = "x-1", **fields) -> dict:
