@@ -638,6 +638,11 @@ def asks_names(question: str) -> bool:
     return bool(m) and stem_word(m.group(1)) in _NAMED_THINGS
 
 
+def _words_of(question: str) -> set[str]:
+    """The question's words (and « ess »): a name among them is not one a sentence gives."""
+    return {*normalize_for_match(question).split(), "ess"}
+
+
 def _gives_names(sentence: Sentence, known: Set[str]) -> bool:
     """Whether ``sentence`` names something the question does not (``known``: its words)."""
     shown = display_text(sentence.quote)
@@ -1270,6 +1275,15 @@ def select(
             return _is_label(s, passages, reading.names) or rosters and is_roster(display_text(s.quote))
 
         order = [j for j in order if not labels(sentences[j])] or order
+    else:
+        # Who someone is may be a label (« Animée par Céline Coubard »), but a heading naming no one the question
+        # does not (« Rencontre du Grand Est », « Table ronde & mise en commun ») answers no « qui ».
+        known = _words_of(question)
+
+        def names_no_one(s: Sentence) -> bool:
+            return _is_label(s, passages, reading.names) and not _gives_names(s, known)
+
+        order = [j for j in order if not names_no_one(sentences[j])] or order
     # The best sentence sets the bar for the others, even when one saying what the term is goes first.
     top = float(probability[order[0]])
     if reading.term:
@@ -1316,7 +1330,7 @@ def _check(
 
         return names_term, "no-term"
     if reading.asks_names:
-        known = {*normalize_for_match(question).split(), "ess"}
+        known = _words_of(question)
 
         def names_some(s: Sentence) -> bool:  # a name, or a list of them announced (« … avec : »)
             if _gives_names(s, known):

@@ -1271,6 +1271,20 @@ def test_a_label_answers_who_someone_is() -> None:
         assert result.sentences and result.sentences[0].quote.startswith("KEVIN GUILLERMIN"), question
 
 
+def test_a_heading_naming_no_one_does_not_answer_who() -> None:
+    """« Qui a animé la table ronde de la rencontre Grand Est ? » was answered « Rencontre du Grand Est [1]. Table
+    ronde & mise en commun [2]. »: a label answers « qui » only when it names someone the question does not."""
+    headings = make_passage(
+        "Rencontre du Grand Est\n\nTable ronde & mise en commun\n\n"
+        "Après les ateliers, cinq élus sont invités en table ronde à s'exprimer sur les axes forts."
+    )
+    thanks = make_passage("À l'animatrice de la table ronde, Anne-Cécile Mailefer, du Mouves, merci.", source="b.md")
+    for passages in ([headings], [headings, thanks]):
+        result = extractive.select("Qui a animé la table ronde de la rencontre Grand Est ?", passages)
+        quotes = [s.quote for s in result.sentences]
+        assert quotes and not any(q.startswith(("Rencontre", "Table")) for q in quotes), quotes
+
+
 @pytest.mark.parametrize(
     ("line", "label"),
     [
