@@ -74,11 +74,9 @@ _NUMBER_WORDS = re.compile(
     r"centaine|centaines|douzaines?|quinzaines?|vingtaines?|trentaines?|quarantaines?|cinquantaines?|"
     r"soixantaines?|milliers?|majorite)\b"
 )
+_MONTHS = r"janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
 # A date: a month, a season, a year — « été » only as the season (« l'été », « en été »), not the participle.
-_DATE_RE = re.compile(
-    r"\b(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|printemps|"
-    r"automne|hiver|(?:1[89]|20)\d\d)\b|(?:\bl'|\ben |\bcet )ete\b"
-)
+_DATE_RE = re.compile(rf"\b(?:{_MONTHS}|printemps|automne|hiver|(?:1[89]|20)\d\d)\b|(?:\bl'|\ben |\bcet )ete\b")
 _DEFINITION_CUE = re.compile(
     r"\b(?:est une?|sont des|designe|designent|consiste|correspond|se definit|definie? comme|c'est|"
     r"il s'agit|vise a|permet de|ont pour objet|a pour objet)\b"
@@ -752,10 +750,7 @@ _ASKS_DATE_RE = re.compile(r"\bquelles? dates?\b")
 # « À quelle date… » asks for a day: a month or a numeric date answers, a bare year or a season does not
 # (« la Conférence régionale de l'ESS en 2020 », « jusqu'à la fin de l'été 2021 » answered two questions whose
 # day the corpus does not give).
-_CALENDAR_DATE_RE = re.compile(
-    r"\b(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre)\b"
-    r"|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b"
-)
+_CALENDAR_DATE_RE = re.compile(rf"\b(?:{_MONTHS})\b|\b\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}\b")
 # « Quelles sont les quatre familles de l'ESS ? »: the things counted must be what a sentence speaks of — « des
 # ateliers, au nombre de deux à quatre » shares the count, not the thing.
 _COUNTED_RE = re.compile(
