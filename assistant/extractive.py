@@ -753,16 +753,17 @@ _ASKS_DATE_RE = re.compile(r"\bquelles? dates?\b")
 _CALENDAR_DATE_RE = re.compile(rf"\b(?:{_MONTHS})\b|\b\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}\b")
 # « Quelles sont les quatre familles de l'ESS ? »: the things counted must be what a sentence speaks of — « des
 # ateliers, au nombre de deux à quatre » shares the count, not the thing.
-_COUNTED_RE = re.compile(
-    r"^\W*(?:(?:quel(?:le)?s|qui|que) (?:sont|etaient|seront|furent)|citez|nommez|enumerez) "
-    r"(?:les|ses|leurs|ces|nos|vos) (?:(?:principales?|grand(?:e?s)?|premier(?:e?s)|dernier(?:e?s)) )?"
-    r"(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|[2-9]|[1-9]\d) "
-    r"(?:(?:principales?|grand(?:e?s)?|premier(?:e?s)|dernier(?:e?s)|nouveaux|nouvelles|autres) )?([^\W\d_]{3,})"
-)
 _COUNT_DIGITS = {
     "deux": "2", "trois": "3", "quatre": "4", "cinq": "5", "six": "6", "sept": "7", "huit": "8", "neuf": "9",
     "dix": "10", "onze": "11", "douze": "12", "quinze": "15", "vingt": "20",
 }  # fmt: skip
+_RANKING_WORDS = r"principales?|grand(?:e?s)?|premier(?:e?s)|dernier(?:e?s)"
+_COUNTED_RE = re.compile(
+    r"^\W*(?:(?:quel(?:le)?s|qui|que) (?:sont|etaient|seront|furent)|citez|nommez|enumerez) "
+    rf"(?:les|ses|leurs|ces|nos|vos) (?:(?:{_RANKING_WORDS}) )?"
+    rf"({'|'.join(_COUNT_DIGITS)}|[2-9]|[1-9]\d) "
+    rf"(?:(?:{_RANKING_WORDS}|nouveaux|nouvelles|autres) )?([^\W\d_]{{3,}})"
+)
 # « Quand / en quelle année X a-t-il été créé (fondé, est-il né) ? » is answered by the date of that founding: a
 # dated sentence on something else X did (« 2013 est pour le RTES une année charnière ») does not answer it.
 _FOUNDING_WORDS = (
