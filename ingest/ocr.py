@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -23,7 +24,7 @@ from vectorstore.text import contains_quote
 
 # Bump when what correct_ocr() returns changes: the ingest manifest records it, so documents indexed with
 # another version are re-chunked by the next ``ingest``.
-OCR_VERSION = 6
+OCR_VERSION = 7
 
 # A document is corrected when at least this many of 1 000 words are non-words (clean French prose: 0-2,
 # the bundled OCR documents: 20-30) and at least MIN_NON_WORDS of them are found.
@@ -261,20 +262,23 @@ def correct_ocr(text: str, *, force: bool = False) -> OcrResult:
     text = _GLUED_A_LA_RE.sub(glued, text)
 
     def elided(match: re.Match[str]) -> str:
-        acronym = match.group(1)
+        article, acronym = "d" if match.group(1) == "d" else "l", match.group(2)
         if not re.search(rf"(?<!\w){acronym}(?!\w)", match.string):
             return match.group()
-        fixed = ("L" if _starts_sentence(match.string, match.start()) else "l") + apostrophe + acronym
+        if _starts_sentence(match.string, match.start()):
+            article = article.upper()
+        fixed = article + apostrophe + acronym
         changes.append((match.group(), fixed, _context(match.string, match.start(), match.end())))
         return fixed
 
-    text = _F_ELISION_RE.sub(elided, text)
+    text = _ELIDED_ACRONYM_RE.sub(elided, text)
 
     def bullet(match: re.Match[str]) -> str:
         changes.append((match.group(), "- ", _context(match.string, match.start(), match.end())))
         return "- "
 
     text = _BULLET_RE.sub(bullet, text)
+    text = _cent_sign_read(text, apostrophe, changes)
 
     def word(match: re.Match[str]) -> str:
         token = match.group(1)
@@ -299,9 +303,35 @@ def correct_ocr(text: str, *, force: bool = False) -> OcrResult:
     return OcrResult(text, rate, tuple(changes))
 
 
+def _cent_sign_read(text: str, apostrophe: str, changes: list[tuple[str, str, str]]) -> str:
+    """« ¢a » → « ça », « ¢’est » → « c’est », « responsabilit¢ » → « responsabilité », « qualité¢ » → « qualité »."""
+
+    def replaced(fixed: Callable[[re.Match[str]], str | None]) -> Callable[[re.Match[str]], str]:
+        def sub(match: re.Match[str]) -> str:
+            new = fixed(match)
+            if new is None:
+                return match.group()
+            if _starts_sentence(match.string, match.start()):
+                new = new[0].upper() + new[1:]
+            changes.append((match.group(), new, _context(match.string, match.start(), match.end())))
+            return new
+
+        return sub
+
+    def word_end(match: re.Match[str]) -> str | None:
+        word = match.group(1)
+        if word.lower().endswith("é") and zipf(word.lower()) > 0:
+            return word  # « qualité¢ »: the é was read, then the sign
+        return word + "é" if zipf(word.lower() + "é") >= MIN_ZIPF else None
+
+    text = _CENT_CA_RE.sub(replaced(lambda m: "ç"), text)
+    text = _CENT_EST_RE.sub(replaced(lambda m: "c" + apostrophe), text)
+    return _CENT_END_RE.sub(replaced(word_end), text)
+
+
 def _starts_sentence(text: str, start: int) -> bool:
     previous = text[max(0, start - 40) : start].rstrip()
-    return not previous or previous[-1] in '.!?…«“"'
+    return not previous or previous[-1] in '.!?…«“‘"'
 
 
 def correct_blocks(texts: list[str]) -> tuple[list[str], int]:
@@ -442,9 +472,16 @@ _NOT_PLURALS = frozenset(
 _GLUED_A_LA_RE = re.compile(r"(?<![\w'’])([Aa])la(?=[A-Z]{2,}\b)")
 # « e Maxime Baduel, conseiller… », « o Relance des PTCE »: a list bullet read as a letter at the start of a line
 # (neither is a French word; « e I'agglomération », a letter before an elided article, is left alone).
-_BULLET_RE = re.compile(r"(?m)^[eo] (?=[A-ZÀ-Ý](?!['’]))")
-# « FESS », « FANCT »: « l'ESS », « l'ANCT » with the elided article read as F (an acronym the text uses bare).
-_F_ELISION_RE = re.compile(r"(?<![\w'’])F([A-Z]{3,})(?![\w'’])")
+_BULLET_RE = re.compile(r"(?m)^[eo¢] (?=[A-ZÀ-Ý](?!['’]))")
+# « ¢a », « c¢a », « ¢’est », « qualit¢ »: the cent sign read for ç, c or é (RTES proceedings). It is no letter, so
+# the word fixer never sees these; each form is read as the French word it makes.
+_CENT_CA_RE = re.compile(r"(?<![\w¢])c?¢(?=a\b)", re.I)
+_CENT_EST_RE = re.compile(r"(?<![\w¢])c?¢['’]+(?=est\b)", re.I)
+_CENT_END_RE = re.compile(r"(?<![\w¢])([^\W\d_]{2,})¢(?![\w¢])")
+# « FESS », « LESS », « IESS », « lESS », « dESS »: « l'ESS », « d'ESS » with the apostrophe lost and the elided
+# article read as F, L, I or l, before an acronym the text uses bare. French elides only before a vowel (« le
+# RTES »), so the acronym must start with one; « DESS » is an acronym of its own and is left alone.
+_ELIDED_ACRONYM_RE = re.compile(r"(?<![\w'’])([FLIld])([AEIOUY][A-Z]{2,})(?![\w'’])")
 _A_RE = re.compile(r"(?<![\w'’-])a(?= )|(?<=jusqu['’])a(?!\w)")
 # « A la fois… » at the start of a sentence: the verb never starts one.
 _SENTENCE_A_RE = re.compile(r"(?:^|(?<=[.!?…] )|(?<=[«“\"] )|(?<=[«“\"(]))A(?= [a-zà-ÿ])", re.M)

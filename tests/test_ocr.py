@@ -59,6 +59,18 @@ def fixed(line: str) -> str:
         ),
         ("“Aujourd’hui, FESS a besoin de capitaliser”. FESS. L’ESS en Bretagne", "“Aujourd’hui, l’ESS a besoin"),
         ("“Aujourd’hui, FESS a besoin de capitaliser”. FESS. L’ESS en Bretagne", "”. L’ESS. L’ESS en"),
+        # or as L, I or l, the apostrophe lost (RTES proceedings), and « d'ESS » likewise
+        ("‘LESS permet dinterroger le global comme le local sur les réponses\nde l'ESS", "‘L'ESS permet d'interroger"),
+        ("Face a ce constat, une solution semble évidente : appliquer a lESS\nde l'ESS", "appliquer à l'ESS"),
+        ("un ministere dédié a IESS, ce n'est\nde l'ESS", "dédié a l'ESS, ce"),
+        ("couveuses dESS, participations au capital de coopératives\nde l'ESS", "couveuses d'ESS, participations"),
+        # the cent sign read for ç, c or é, or as a bullet
+        ("nous avons des signaux solides, ¢a et 1, qui", "des signaux solides, ça et 1"),
+        ("soi, c¢’est une étape", "soi, c’est une étape"),
+        ("“Mais, et ¢’est mon avis personnel,", "et c’est mon avis"),
+        ("I'expérimentation, et a la responsabilit¢ de son suivi budgétaire", "la responsabilité de son suivi"),
+        ("aux collectivités : la transversalité¢, la mobilisation citoyenne et la", "la transversalité, la"),
+        ("le document\n¢ La multiplicité des acteurs publics", "le document\n- La multiplicité"),
         # an elided article glued to its word, or read as U
         ("toute la chaîne de valeur de linnovation sociale", "de l'innovation sociale"),
         ("Dounia Besson, vice présidente a Uinsertion, Uemploi et", "l'insertion, l'emploi et"),
@@ -120,7 +132,7 @@ def test_names_acronyms_figures_and_real_words_are_left_alone():
     line = (
         "Thierry Gallerand, Jean-Marc Lespade et Sylvain Montuzet (RailCoop, InterstiCiel, TerrESS, ANCT, "
         "BPI, SCIC) : 12 000 emplois, 500 M€ en 2013 ; des cotés inégaux, une cote de 3,5 et le PTCE Sud-Aquitain. "
-        "Le FEDER, le FSE et le FEADER."
+        "Le FEDER, le FSE et le FEADER. Un DESS, le LRTES et l'IESS de l'ESS, LEADER."
     )
     result = correct_ocr(line, force=True)
     assert result.text == line and result.corrections == 0
