@@ -74,6 +74,8 @@ _NUMBER_WORDS = re.compile(
     r"centaine|centaines|douzaines?|quinzaines?|vingtaines?|trentaines?|quarantaines?|cinquantaines?|"
     r"soixantaines?|milliers?|majorite)\b"
 )
+# A share (« la moitié des emplois », « la majorité des structures ») says how many of them, not how many there are.
+_SHARE_WORDS = frozenset({"moitie", "tiers", "quart", "majorite"})
 _MONTHS = r"janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
 # A date: a month, a season, a year — « été » only as the season (« l'été », « en été »), not the participle.
 _DATE_RE = re.compile(rf"\b(?:{_MONTHS}|printemps|automne|hiver|(?:1[89]|20)\d\d)\b|(?:\bl'|\ben |\bcet )ete\b")
@@ -707,7 +709,8 @@ def _counts(sentence: str, stems: Sequence[str], prefix: bool = False) -> bool:
     for i, w in enumerate(words):
         stem = stem_word(w)
         if stem.startswith(tuple(stems)) if prefix else stem in stems:
-            window = " ".join(words[max(0, i - 3) : i])
+            before = words[max(0, i - 3) : i]
+            window = " ".join(w for w in before if w not in _SHARE_WORDS)
             if _DIGIT_RE.search(window) or _NUMBER_WORDS.search(window):
                 return True
     return False

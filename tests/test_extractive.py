@@ -695,6 +695,12 @@ def test_a_count_of_one_kind_is_not_answered_by_another() -> None:
     assert extractive.select("Combien de structures ont été accompagnées par France Active ?", [funded]).abstain_reason
     assert extractive.select("Combien de Scop ont été financées par France Active ?", [funded]).abstain_reason
     assert extractive.numeric_focus("Combien de personnes le Secours populaire a-t-il aidées ?").doing is None
+    # A share of them is no count: « la moitié des emplois » does not say how many jobs there are.
+    health = make_passage("La moitié des emplois de l'ESS relève du sanitaire et social.", source="carnet.md")
+    assert extractive.select("Combien d'emplois compte l'ESS ?", [health]).abstain_reason == "no-figure"
+    region = make_passage("En Occitanie, l'ESS représente 12% de l'emploi salarié, soit 214 000 emplois.")
+    counted = extractive.select("Combien d'emplois compte l'ESS ?", [health, region])
+    assert "214 000 emplois" in counted.sentences[0].quote
 
 
 def test_salaried_staff_answer_how_many_people() -> None:
