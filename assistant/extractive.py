@@ -710,7 +710,7 @@ def _counts(sentence: str, stems: Sequence[str], prefix: bool = False) -> bool:
         stem = stem_word(w)
         if stem.startswith(tuple(stems)) if prefix else stem in stems:
             before = words[max(0, i - 3) : i]
-            window = " ".join(w for w in before if w not in _SHARE_WORDS)
+            window = " ".join(word for word in before if word not in _SHARE_WORDS)
             if _DIGIT_RE.search(window) or _NUMBER_WORDS.search(window):
                 return True
     return False
