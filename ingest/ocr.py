@@ -24,7 +24,7 @@ from vectorstore.text import contains_quote
 
 # Bump when what correct_ocr() returns changes: the ingest manifest records it, so documents indexed with
 # another version are re-chunked by the next ``ingest``.
-OCR_VERSION = 7
+OCR_VERSION = 8
 
 # A document is corrected when at least this many of 1 000 words are non-words (clean French prose: 0-2,
 # the bundled OCR documents: 20-30) and at least MIN_NON_WORDS of them are found.
@@ -306,12 +306,14 @@ def correct_ocr(text: str, *, force: bool = False) -> OcrResult:
 def _cent_sign_read(text: str, apostrophe: str, changes: list[tuple[str, str, str]]) -> str:
     """« ¢a » → « ça », « ¢’est » → « c’est », « responsabilit¢ » → « responsabilité », « qualité¢ » → « qualité »."""
 
-    def replaced(fixed: Callable[[re.Match[str]], str | None]) -> Callable[[re.Match[str]], str]:
+    def replaced(fixed: Callable[[re.Match[str]], str | None], first: bool = True) -> Callable[[re.Match[str]], str]:
+        """``first``: the sign stood for the word's first letter, a capital at the start of a sentence."""
+
         def sub(match: re.Match[str]) -> str:
             new = fixed(match)
             if new is None:
                 return match.group()
-            if _starts_sentence(match.string, match.start()):
+            if first and _starts_sentence(match.string, match.start()):
                 new = new[0].upper() + new[1:]
             changes.append((match.group(), new, _context(match.string, match.start(), match.end())))
             return new
@@ -326,7 +328,7 @@ def _cent_sign_read(text: str, apostrophe: str, changes: list[tuple[str, str, st
 
     text = _CENT_CA_RE.sub(replaced(lambda m: "ç"), text)
     text = _CENT_EST_RE.sub(replaced(lambda m: "c" + apostrophe), text)
-    return _CENT_END_RE.sub(replaced(word_end), text)
+    return _CENT_END_RE.sub(replaced(word_end, first=False), text)
 
 
 def _starts_sentence(text: str, start: int) -> bool:

@@ -85,6 +85,12 @@ def test_each_confusion_class_is_corrected_on_real_lines(raw, expected):
     assert expected in fixed(raw)
 
 
+def test_a_cent_sign_ending_a_word_keeps_the_word_as_written():
+    # The sign stood for the last letter: the word's own first letter stays, even after a full stop.
+    assert "discours. réalité des actes" in fixed("Il y a des discours. réalit¢ des actes.")
+    assert "discours. Ça marche" in fixed("Il y a des discours. ¢a marche.")
+
+
 def test_rn_read_as_m_is_corrected():
     # No such misreading in the bundled corpus: a line of it with « gouvernement » damaged that way.
     assert "du gouvernement" in fixed("les annonces du gouvernernent sur la loi ESS")
