@@ -926,7 +926,7 @@ class Counted:
             return False
         if display_text(sentence.quote).endswith(":"):
             return True
-        words = re.findall(r"\w+", fold(sentence.quote))
+        words = _WORD_RE.findall(fold(sentence.quote))
         return any(
             word in self.count and any(self.terms & set(question_terms(w)) for w in words[i + 1 : i + 3])
             for i, word in enumerate(words)
