@@ -253,82 +253,70 @@ def correct_ocr(text: str, *, force: bool = False) -> OcrResult:
         return OcrResult(text, rate)
     apostrophe = "’" if text.count("’") > text.count("'") else "'"
     changes: list[tuple[str, str, str]] = []
+    text = _GLUED_A_LA_RE.sub(_recorded(changes, lambda m: ("À" if m.group(1) == "A" else "à") + " la "), text)
 
-    def glued(match: re.Match[str]) -> str:
-        fixed = ("À" if match.group(1) == "A" else "à") + " la "
-        changes.append((match.group(), fixed, _context(match.string, match.start(), match.end())))
-        return fixed
-
-    text = _GLUED_A_LA_RE.sub(glued, text)
-
-    def elided(match: re.Match[str]) -> str:
+    def elided(match: re.Match[str]) -> str | None:
         article, acronym = "d" if match.group(1) == "d" else "l", match.group(2)
         if not re.search(rf"(?<!\w){acronym}(?!\w)", match.string):
-            return match.group()
-        if _starts_sentence(match.string, match.start()):
-            article = article.upper()
-        fixed = article + apostrophe + acronym
-        changes.append((match.group(), fixed, _context(match.string, match.start(), match.end())))
-        return fixed
+            return None
+        return _sentence_case(match, article) + apostrophe + acronym
 
-    text = _ELIDED_ACRONYM_RE.sub(elided, text)
+    text = _ELIDED_ACRONYM_RE.sub(_recorded(changes, elided), text)
+    text = _BULLET_RE.sub(_recorded(changes, lambda m: "- "), text)
+    # The cent sign is no letter, so the word fixer below never sees « ¢a », « ¢’est » or « responsabilit¢ ».
+    text = _CENT_CA_RE.sub(_recorded(changes, lambda m: _sentence_case(m, "ç")), text)
+    text = _CENT_EST_RE.sub(_recorded(changes, lambda m: _sentence_case(m, "c") + apostrophe), text)
+    text = _CENT_END_RE.sub(_recorded(changes, _cent_ending), text)
 
-    def bullet(match: re.Match[str]) -> str:
-        changes.append((match.group(), "- ", _context(match.string, match.start(), match.end())))
-        return "- "
-
-    text = _BULLET_RE.sub(bullet, text)
-    text = _cent_sign_read(text, apostrophe, changes)
-
-    def word(match: re.Match[str]) -> str:
+    def word(match: re.Match[str]) -> str | None:
         token = match.group(1)
         before = match.string[max(0, match.start() - 3) : match.start()]
         if re.fullmatch(r"[A-Z]{2}['’]", before):
-            return token  # inside a garbled name (« COI'ZGI'Ii »)
+            return None  # inside a garbled name (« COI'ZGI'Ii »)
         fixed = None
         if before[-1:] in "'’" and before[-2:-1].isalpha() and not _vouched(token):
             fixed = _missing_first_letter(token.lower())
             fixed = _with_case(token, fixed) if fixed else None
         fixed = fixed or _fix_word(token)
-        if not fixed or fixed == token:
-            return token
+        if not fixed:
+            return None
         if token[0] == "U" and fixed.startswith("L'"):  # « Uinsertion »: l' in mid-sentence is lower-case
             fixed = fixed if _starts_sentence(match.string, match.start()) else "l" + fixed[1:]
-        fixed = fixed.replace("'", apostrophe)
-        changes.append((token, fixed, _context(match.string, match.start(), match.end())))
-        return fixed
+        return fixed.replace("'", apostrophe)
 
-    text = _WORD_RE.sub(word, text)
+    text = _WORD_RE.sub(_recorded(changes, word), text)
     text = restore_grave_a(text, changes)
     return OcrResult(text, rate, tuple(changes))
 
 
-def _cent_sign_read(text: str, apostrophe: str, changes: list[tuple[str, str, str]]) -> str:
-    """« ¢a » → « ça », « ¢’est » → « c’est », « responsabilit¢ » → « responsabilité », « qualité¢ » → « qualité »."""
+def _recorded(
+    changes: list[tuple[str, str, str]], read: Callable[[re.Match[str]], str | None]
+) -> Callable[[re.Match[str]], str]:
+    """A ``re.sub`` replacement: ``read``'s correction of the match (None: none), noted in ``changes`` with its
+    context for the ingest report and the precision sample."""
 
-    def replaced(fixed: Callable[[re.Match[str]], str | None], first: bool = True) -> Callable[[re.Match[str]], str]:
-        """``first``: the sign stood for the word's first letter, a capital at the start of a sentence."""
+    def sub(match: re.Match[str]) -> str:
+        fixed = read(match)
+        if fixed is None or fixed == match.group():
+            return match.group()
+        changes.append((match.group(), fixed, _context(match.string, match.start(), match.end())))
+        return fixed
 
-        def sub(match: re.Match[str]) -> str:
-            new = fixed(match)
-            if new is None:
-                return match.group()
-            if first and _starts_sentence(match.string, match.start()):
-                new = new[0].upper() + new[1:]
-            changes.append((match.group(), new, _context(match.string, match.start(), match.end())))
-            return new
+    return sub
 
-        return sub
 
-    def word_end(match: re.Match[str]) -> str | None:
-        word = match.group(1)
-        if word.lower().endswith("é") and zipf(word.lower()) > 0:
-            return word  # « qualité¢ »: the é was read, then the sign
-        return word + "é" if zipf(word.lower() + "é") >= MIN_ZIPF else None
+def _sentence_case(match: re.Match[str], first: str) -> str:
+    """``first``, what replaces the start of the match, with a capital when the match starts a sentence."""
+    return first[0].upper() + first[1:] if _starts_sentence(match.string, match.start()) else first
 
-    text = _CENT_CA_RE.sub(replaced(lambda m: "ç"), text)
-    text = _CENT_EST_RE.sub(replaced(lambda m: "c" + apostrophe), text)
-    return _CENT_END_RE.sub(replaced(word_end, first=False), text)
+
+def _cent_ending(match: re.Match[str]) -> str | None:
+    """« responsabilit¢ » → « responsabilité », « qualité¢ » → « qualité »: the sign read for a final é, or after it;
+    the word's first letter stays as written."""
+    word = match.group(1)
+    if word.lower().endswith("é") and zipf(word.lower()) > 0:
+        return word
+    return word + "é" if zipf(word.lower() + "é") >= MIN_ZIPF else None
 
 
 def _starts_sentence(text: str, start: int) -> bool:
@@ -475,8 +463,8 @@ _GLUED_A_LA_RE = re.compile(r"(?<![\w'’])([Aa])la(?=[A-Z]{2,}\b)")
 # « e Maxime Baduel, conseiller… », « o Relance des PTCE »: a list bullet read as a letter at the start of a line
 # (neither is a French word; « e I'agglomération », a letter before an elided article, is left alone).
 _BULLET_RE = re.compile(r"(?m)^[eo¢] (?=[A-ZÀ-Ý](?!['’]))")
-# « ¢a », « c¢a », « ¢’est », « qualit¢ »: the cent sign read for ç, c or é (RTES proceedings). It is no letter, so
-# the word fixer never sees these; each form is read as the French word it makes.
+# « ¢a », « c¢a », « ¢’est », « qualit¢ »: the cent sign read for ç, c or é (RTES proceedings); each form is read as
+# the French word it makes.
 _CENT_CA_RE = re.compile(r"(?<![\w¢])c?¢(?=a\b)", re.I)
 _CENT_EST_RE = re.compile(r"(?<![\w¢])c?¢['’]+(?=est\b)", re.I)
 _CENT_END_RE = re.compile(r"(?<![\w¢])([^\W\d_]{2,})¢(?![\w¢])")
