@@ -1534,12 +1534,24 @@ def _list_around(s: Sentence, passages: list[Passage]) -> list[Sentence]:
     for x in _spans(passages, s.passage_index):
         if _ITEM_RE.match(x.quote):
             runs[-1].append(x)
-        elif runs[-1]:
+        elif runs[-1] and not _goes_on_item(runs[-1][-1], x, passages):
             runs.append([])
     for run in runs:
         if any(_same(x, s) for x in run):
             return run[:MAX_ITEMS]
     return next((run[:MAX_ITEMS] for run in runs if len(run) >= 2), [])
+
+
+def _goes_on_item(item: Sentence, s: Sentence, passages: list[Passage]) -> bool:
+    """Whether ``s`` is a further sentence of list item ``item``, on its line (« - La difficulté d'intégrer de
+    nouveaux profils… | Comment faire en sorte… ? »): the item's first sentence stands for it, and the list goes
+    on with the next item."""
+    return (
+        s.passage_index == item.passage_index
+        and s.start > item.start
+        and not _ITEM_RE.match(s.quote)
+        and "\n" not in passages[s.passage_index].text[item.start : s.start]
+    )
 
 
 def _same(a: Sentence, b: Sentence) -> bool:
@@ -1583,13 +1595,16 @@ def _items_after(s: Sentence, passages: list[Passage], adjacent: Adjacent | None
     i = 0
     while i < len(following) and len(items) < MAX_ITEMS:
         x = following[i]
-        if not _ITEM_RE.match(x.quote):
-            break
-        items.append(x)
         i += 1
+        if not (items and _goes_on_item(items[-1], x, passages)):
+            if not _ITEM_RE.match(x.quote):
+                break
+            items.append(x)
         if i == len(following) and len(items) < MAX_ITEMS:
             nxt = _neighbour(passages, x.passage_index, 1, adjacent)
-            following += _spans(passages, nxt) if nxt is not None else []
+            # A list does not run on under the next heading (« 1. Comment favoriser… ? » opens a section).
+            if nxt is not None and passages[nxt].section == passages[x.passage_index].section:
+                following += _spans(passages, nxt)
     return items or [x for x in following[:1] if not _is_label(x, passages)]
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from assistant import extractive
+from assistant.types import Passage
 from tests.conftest import make_passage
 from vectorstore.text import contains_quote, split_sentences, split_spans
 
@@ -43,12 +44,16 @@ def test_a_sentence_never_opens_on_a_colon() -> None:
 
 
 def test_split_separates_list_items_and_headings() -> None:
-    text = "Trois pistes :\n- réinvestir dans les soins ;\n- créer une réserve\n1. former les élus\n# Titre\nFin"
+    text = (
+        "Trois pistes :\n- réinvestir dans les soins ;\n- créer une réserve\n1. former les élus\n"
+        "- 2. Soutenir la prévention\n# Titre\nFin"
+    )
     assert split_sentences(text) == [
         "Trois pistes :",
         "- réinvestir dans les soins ;",
         "- créer une réserve",
         "1. former les élus",
+        "- 2. Soutenir la prévention",  # a numbered item after a bullet: « - 2. » stood alone as a sentence
         "# Titre",
         "Fin",
     ]
@@ -1438,6 +1443,57 @@ def test_a_heading_is_not_what_a_colon_announces() -> None:
     for passage, after in ((heading, []), (sentence, ["Il organise chaque année des journées de formation."])):
         announcing = extractive._spans([passage], 0)[0]
         assert [x.quote for x in extractive._items_after(announcing, [passage], None)] == after
+
+
+# The rural workshops of the Carnet des Agoras: the list is announced at the end of one chunk, its two items (a
+# sentence each, then questions on the same line) fill the next, and the chunk after opens the next section.
+RURAL_INTRO = make_passage(
+    "Face à ces opportunités et ces menaces, comment l'ESS peut-elle renforcer sa présence au service des territoires "
+    "ruraux ? En partenariat avec l'Adefpat deux problématiques ont été identifiées, sur lesquelles l'ESS peut "
+    "proposer des pistes d'amélioration :",
+    1,
+    position=40,
+    section="Comment renforcer la présence de l'ESS au service du développement des territoires ruraux ?",
+)
+RURAL_ITEMS = make_passage(
+    "- La difficulté d'intégrer de nouveaux profils d'acteurs arrivant sur le territoire, dont il faut favoriser les "
+    "projets d'entrepreneuriat. Comment faire en sorte que cette richesse profite au territoire? Quel défi pour les "
+    "collectivités rurales ?\n- La nécessité de développer la coopération des acteurs du rural si l'on veut favoriser "
+    "les transitions. Comment accompagner des acteurs de l'ESS vers un changement de modèle ?",
+    2,
+    position=41,
+    section=RURAL_INTRO.section,
+)
+RURAL_NEXT_SECTION = make_passage(
+    "1. Comment favoriser la réussite des projets d'entrepreneuriat des nouveaux arrivants sur le territoire ?\n\n"
+    "On constate l'arrivée grandissante sur les territoires ruraux de nouveaux porteurs d'activité.",
+    3,
+    position=42,
+    section="1. Comment favoriser la réussite des projets d'entrepreneuriat des nouveaux arrivants sur le territoire ?",
+)
+
+
+def _rural_adjacent(passage: Passage, offset: int) -> Passage | None:
+    chain = [RURAL_INTRO, RURAL_ITEMS, RURAL_NEXT_SECTION]
+    at = next(i for i, p in enumerate(chain) if p.chunk_id == passage.chunk_id) + offset
+    return chain[at] if 0 <= at < len(chain) else None
+
+
+def test_items_of_several_sentences_all_come_and_the_list_stops_at_the_next_section() -> None:
+    """Each item's first sentence stands for it: the questions after it on its line used to end the list after the
+    first item; read on to the end of the chunk, the list must not take the next section's numbered heading."""
+    passages = [RURAL_INTRO]
+    announcing = extractive._spans(passages, 0)[-1]
+    items = [x.quote for x in extractive._items_after(announcing, passages, _rural_adjacent)]
+    assert items == [
+        "- La difficulté d'intégrer de nouveaux profils d'acteurs arrivant sur le territoire, dont il faut favoriser "
+        "les projets d'entrepreneuriat.",
+        "- La nécessité de développer la coopération des acteurs du rural si l'on veut favoriser les transitions.",
+    ]
+    # An item chosen for itself comes with its sibling, past the questions between them.
+    passages = [RURAL_ITEMS]
+    second = next(x for x in extractive._spans(passages, 0) if x.quote.startswith("- La nécessité"))
+    assert [x.quote[:15] for x in extractive._list_around(second, passages)] == ["- La difficulté", "- La nécessité "]
 
 
 def test_a_reference_after_a_connector_comes_with_what_it_refers_to() -> None:

@@ -164,6 +164,7 @@ _ABBREVIATIONS = frozenset({
 # fmt: on
 # A sentence ends after . ! ? … (optionally closed by a quote/bracket) followed by space; or at a blank line;
 # or before a line that starts a list item or a heading.
+_BULLETS = ("-", "*", "•", "–")  # the list markers of _END_RE
 _END_RE = re.compile(r"[.!?…]+[\"»”)\]*]*(?=\s)|\n\s*\n|\n(?=\s*(?:[-*•–]\s|\d+[.)]\s|#))")
 _COLON_NEXT_RE = re.compile(r"[ \t]*:")
 # Addresses and code are cut out of sentences (left over from HTML or scripts).
@@ -182,7 +183,8 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     if start == end:
         return False
     word = fold(text[start:end]).strip("(«\"'")
-    if word.isdigit() and not text[text.rfind("\n", 0, start) + 1 : start].strip():
+    # A number opening its line, or right after a bullet (« - 1. Revaloriser les métiers… »), numbers an item.
+    if word.isdigit() and text[text.rfind("\n", 0, start) + 1 : start].strip() in ("", *_BULLETS):
         return True
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
