@@ -24,7 +24,7 @@ from vectorstore.text import contains_quote
 
 # Bump when what correct_ocr() returns changes: the ingest manifest records it, so documents indexed with
 # another version are re-chunked by the next ``ingest``.
-OCR_VERSION = 8
+OCR_VERSION = 9
 
 # A document is corrected when at least this many of 1 000 words are non-words (clean French prose: 0-2,
 # the bundled OCR documents: 20-30) and at least MIN_NON_WORDS of them are found.
@@ -358,6 +358,26 @@ _NOUNS_BEFORE_A = frozenset(
         "attention", "sensibilisation", "relation", "incitation", "appel", "urgence",
     }
 )  # fmt: skip
+# Adjectives and participles that take « à » (« utile a la population », « liée a une situation », « délégué a
+# l'ESS »): after an article they are nouns that can be the subject of « a » (« le délégué a la parole »).
+_ADJECTIVES_BEFORE_A = frozenset(
+    {
+        "utile", "nécessaire", "indispensable", "favorable", "propice", "relatif", "relative", "lié", "liée",
+        "dédié", "dédiée", "destiné", "destinée", "consacré", "consacrée", "adapté", "adaptée", "accessible",
+        "ouvert", "ouverte", "consubstantiel", "consubstantielle", "confronté", "confrontée", "contraint",
+        "contrainte", "invité", "invitée", "appelé", "appelée", "amené", "amenée", "attaché", "attachée",
+        "délégué", "déléguée", "préalable", "complémentaire", "antérieur", "antérieure", "supérieur", "supérieure",
+    }
+)  # fmt: skip
+# Words that make the next one a noun (« le président a », « l'adhérent a », « chaque délégué a »).
+_DETERMINERS = frozenset(
+    {
+        "le", "la", "les", "l", "un", "une", "des", "du", "au", "aux", "ce", "cet", "cette", "ces", "son", "sa",
+        "ses", "leur", "leurs", "notre", "nos", "votre", "vos", "mon", "ma", "mes", "chaque", "aucun", "quel",
+    }
+)  # fmt: skip
+# « de façon a ce que », « de manière a favoriser »: the preposition after these, when « de » opens them.
+_MANNER = frozenset({"façon", "manière"})
 # « appel a projets », « appel a candidatures »…
 _APPEL_A = frozenset(
     {"projets", "projet", "candidatures", "candidature", "manifestation", "initiatives", "contributions"}
@@ -415,6 +435,7 @@ _AFTER_A = frozenset(
         "cette fin",
         "cette occasion",
         "cette échelle",
+        "ce que",
     }
 )
 # Words ending like an infinitive that are not one next to « a » (or also a noun that can be its subject).
@@ -520,11 +541,40 @@ def _grave_a_certain(text: str, start: int, end: int) -> bool:
         return True
     if first in _VERB_NEXT or first in _ADVERBS or (first.endswith(("é", "ment")) and "'" not in first):
         return False
+    earlier = _PREVIOUS_RE.search(text, max(0, prev.start() - 40), prev.start()) if prev else None
+    before_that = earlier.group(1).lower() if earlier else ""
+    if before in ("Etat", "État") and before_that == "d" and first.startswith("l'"):  # « Secrétaire d'Etat a l'ESS »
+        return True
     # « a » before an infinitive, or after a lower-case one (« participer a la », « aider a l'émergence »), after
-    # a plural (the verb would be « ont »: « difficultés liées a la crise ») or a noun taking « à ».
+    # a plural (the verb would be « ont »: « difficultés liées a la crise ») or a noun taking « à »; after a verb in
+    # the plural (« contribuent a la relance »: « a » has a singular subject) or an adjective taking « à », unless
+    # an article makes it a noun (« le président a la charge »); « de façon a ».
+    # These last ones want what « à » governs next (« délégué a l'ESS »), not a participle (« délégué a conclu »).
+    governed = first in _SENTENCE_A_NEXT or first.startswith(("l'", "s'"))
     return _is_infinitive(first) or (
-        before.islower() and (before in _NOUNS_BEFORE_A or _is_infinitive(before) or _is_plural(before))
+        before.islower()
+        and (
+            before in _NOUNS_BEFORE_A
+            or _is_infinitive(before)
+            or _is_plural(before)
+            or (
+                governed
+                and (
+                    (before in _MANNER and before_that == "de")
+                    or (before_that not in _DETERMINERS and (before in _ADJECTIVES_BEFORE_A or _is_plural_verb(before)))
+                )
+            )
+        )
     )
+
+
+def _is_plural_verb(word: str) -> bool:
+    """A verb in the third person plural (« contribuent », « participaient »), told from a noun in -ent
+    (« président », « agent ») by its infinitive in -er being a frequent verb."""
+    for ending in ("aient", "ent"):
+        if word.endswith(ending) and not word.endswith("ment"):
+            return _is_infinitive(word[: -len(ending)] + "er")
+    return False
 
 
 def _is_plural(word: str) -> bool:

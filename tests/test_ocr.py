@@ -62,7 +62,7 @@ def fixed(line: str) -> str:
         # or as L, I or l, the apostrophe lost (RTES proceedings), and « d'ESS » likewise
         ("‘LESS permet dinterroger le global comme le local sur les réponses\nde l'ESS", "‘L'ESS permet d'interroger"),
         ("Face a ce constat, une solution semble évidente : appliquer a lESS\nde l'ESS", "appliquer à l'ESS"),
-        ("un ministere dédié a IESS, ce n'est\nde l'ESS", "dédié a l'ESS, ce"),
+        ("un ministere dédié a IESS, ce n'est\nde l'ESS", "dédié à l'ESS, ce"),
         ("couveuses dESS, participations au capital de coopératives\nde l'ESS", "couveuses d'ESS, participations"),
         # the cent sign read for ç, c or é, or as a bullet
         ("nous avons des signaux solides, ¢a et 1, qui", "des signaux solides, ça et 1"),
@@ -113,6 +113,15 @@ def test_rn_read_as_m_is_corrected():
         ("- Les dynamiques de soutien a l'innovation sociale", "soutien à l'innovation"),
         ("est plus que jamais nécessaire. A la fois pour faciliter les initiatives", "nécessaire. À la fois"),
         ("tout en restant a priori ouverts", "restant a priori"),
+        # after a verb in the plural, an adjective or participle taking « à », « de façon », « Secrétaire d'Etat »
+        ("pour que ses entreprises contribuent a la relance au sein des territoires", "contribuent à la relance"),
+        ("des entreprises de l'ESS qui continuent a s’adresser aux publics", "continuent à s’adresser"),
+        ("Pascal Duforestel, vice-président délégué a l'ESS, communauté d’agglomération", "délégué à l'ESS"),
+        ("d'une position défensive, liée a une situation de crise", "liée à une situation"),
+        ("un lieu de réflexion, de formation, ouvert a tous, élus, techniciens", "ouvert à tous"),
+        ("avec les pratiques des réseaux de façon a ce que l'un et l'autre s’enrichissent", "façon à ce que"),
+        ("le réseau s'engage a ce que l'épargne salariale collectée", "s'engage à ce que"),
+        ("Olivia Grégoire, Secrétaire d’Etat a l'Economie sociale, solidaire", "d’Etat à l'Economie"),
     ],
 )
 def test_a_becomes_a_grave_only_where_certain(raw, expected):
@@ -128,6 +137,10 @@ def test_a_becomes_a_grave_only_where_certain(raw, expected):
         "Il y a 10 ans, on aurait fait cette proposition.",
         "La forte implication des bénévoles a aussi permis de tenir.",
         "Une partie importante de ces initiatives a ainsi porté sur l'adaptation des services.",
+        # a participle or a noun in -ent that an article (or what follows) shows to be the subject
+        "Le directeur général délégué a conclu en indiquant que toutes les initiatives comptent.",
+        "Le président a la charge du budget ; l'adhérent a le droit de vote ; le délégué a la parole.",
+        "Chaque parent a une place, la commune a la compétence et l'agent a un bureau.",
     ],
 )
 def test_the_verb_a_is_left_alone(line):
