@@ -1302,6 +1302,13 @@ def select(
             chosen.append(s)
             cited.add(s.passage_index)
     completed = _completed(chosen, passages, adjacent, kind)
+    if reading.term and _defines(best, reading.term):
+        # The answer opens on the definition: an answer reads each passage in order, and a sentence before it in
+        # its passage (« Retrouvez la déclaration commune… du RTES ») would come first.
+        lead = completed.index(best)
+        completed = completed[:lead] + [
+            s for s in completed[lead:] if s.passage_index != best.passage_index or s.start >= best.start
+        ]
     return ExtractiveResult(completed, confidence, "", passages)
 
 

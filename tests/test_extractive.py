@@ -98,6 +98,22 @@ def test_definition_and_list_questions(ess_passages) -> None:
     assert text.lower().index("réinvestir") < text.lower().index("réserve sanitaire")
 
 
+def test_a_definition_opens_the_answer_before_what_its_passage_says_first() -> None:
+    """The RTES proceedings' last chunk: « Retrouvez la déclaration commune… du RTES » stands before « Né en 2002, le
+    Réseau… (RTES) réunit… » and came first in the answer, reading order; the definition now opens it."""
+    passage = make_passage(
+        "Ces actes compilent le contenu des quatre rencontres : Rennes, Bordeaux, Nancy et Grenoble.\n\nRetrouvez la "
+        "déclaration commune en faveur de l'ESS, les propositions d’amendements du RTES, les retours de la journée "
+        "nationale du 26 juin, la synthèse générale...\n\nPour aller plus loin\n\nLe RTES, c'est quoi ?\n\nNé en "
+        "2002, le Réseau des collectivités Territoriales pour une Economie Solidaire (RTES) réunit des collectivités "
+        "locales qui s’engagent autour d’une charte pour le développement de l'économie sociale et solidaire."
+    )
+    result = extractive.select("Qu'est-ce que le RTES ?", [passage])
+    text, _ = extractive.compose(result.sentences, [passage])
+    assert text.startswith("Né en 2002, le Réseau des collectivités Territoriales"), text
+    assert "Retrouvez" not in text
+
+
 def test_figure_about_something_else_is_not_an_answer(ess_passages) -> None:
     # The passages give figures, but none is an interest rate: answering "400" or "2015" would be invented.
     result = extractive.select("Quel taux d'intérêt offrait l'emprunt de la SCIC Acthar ?", ess_passages)
