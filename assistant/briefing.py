@@ -254,6 +254,8 @@ class _Candidate:
     answers: float = 0.0
     # Who gave the testimony the sentence ends (its signature, part of ``quote``), shown after it.
     signer: str = ""
+    # Whether it names what the topic is about, not only where or whose (« emploi » of « l'emploi en Occitanie »).
+    names_concept: bool = True
 
 
 def _balanced(text: str) -> str:
@@ -396,6 +398,9 @@ _FRAMING = frozenset(
 )
 
 
+_NAME_RE = re.compile(r"\b[A-ZÀ-Ý][\w-]*")
+
+
 class _TopicMatcher:
     """IDF-weighted share of the topic's terms found in a text, so 'ESS' counts less than 'PTCE'."""
 
@@ -413,6 +418,13 @@ class _TopicMatcher:
         # a sentence must name it.
         used = sorted(t for t in self.terms if df[t])
         self.key = max(used, key=self.weights.__getitem__) if used else None
+        # The topic's terms written in lower case (its first word aside): its concepts, beside places and acronyms.
+        names = set(question_terms(" ".join(_NAME_RE.findall(topic.strip()[1:]))))
+        self.concepts = self.terms - names
+
+    def names_concept(self, text: str) -> bool:
+        """Whether ``text`` names one of the topic's concepts (always true of a topic made only of names)."""
+        return not self.concepts or bool(self.concepts & self._present(text))
 
     def _present(self, text: str) -> set[str]:
         terms = set(question_terms(text))
@@ -497,7 +509,15 @@ def _candidates(topic: str, found: dict[str, dict[str, Passage]]) -> list[_Candi
                 signer, quote = (signed[1], p.text[start : signed[0]]) if signed else ("", quote)
                 out.append(
                     _Candidate(
-                        text, quote.strip(), p, relevance, _cues(text), hits=hits[cid], answers=answers, signer=signer
+                        text,
+                        quote.strip(),
+                        p,
+                        relevance,
+                        _cues(text),
+                        hits=hits[cid],
+                        answers=answers,
+                        signer=signer,
+                        names_concept=matcher.names_concept(quote),
                     )
                 )
     return out
@@ -511,6 +531,10 @@ def _classify(candidates: list[_Candidate]) -> None:
         if boosted[best] <= 0:
             # No cue at all: only a sentence squarely on the topic may serve as context.
             best = "contexte" if c.relevance >= 0.99 else ""
+        if best == "contexte" and not c.names_concept:
+            # Context is about what the topic is about, not only its place (« Notre belle et vaste région
+            # d'Occitanie est une terre accueillante… » for « l'emploi dans l'ESS en Occitanie »).
+            best = ""
         c.section = best
         c.score = c.relevance * (1 + 0.25 * min(boosted.get(best, 0.0), 4.0)) if best else 0.0
         # Of two sentences as relevant and as cued, the one the answer ranker finds more telling comes first.

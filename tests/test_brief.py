@@ -252,6 +252,24 @@ def test_a_word_framing_the_topic_is_not_what_it_is_about() -> None:
     assert [c.passage.chunk_id for c in note.citations()] == ["m2"]
 
 
+def test_context_is_about_what_the_topic_is_about_not_only_its_place() -> None:
+    """« Notre belle et vaste région d'Occitanie est une terre accueillante… » was the whole context of a note on
+    « l'emploi dans l'ESS en Occitanie »: a context bullet names the topic's concept (l'emploi), not only its
+    place; a topic made only of names (« l'ESS en Occitanie ») keeps what names them."""
+    passages = [
+        _p("o1", "Notre belle et vaste région d'Occitanie est une terre accueillante pour l'ESS où il fait bon vivre"),
+        _p("o2", "L'emploi dans l'ESS est un emploi non délocalisable, qui ne peut pas partir ailleurs."),
+        # « emploi » is common here, « Occitanie » rare: the place is the topic's most specific word.
+        _p("o3", "Les emplois associatifs sont nombreux. L'emploi salarié progresse. Un emploi sur dix est aidé."),
+        _p("o4", "En Occitanie, l'emploi dans l'ESS est une force : il ne peut pas être délocalisé."),
+    ]
+    note = brief("l'emploi dans l'ESS en Occitanie", retriever=RankingRetriever(passages), extractive=True)
+    context = [c.passage.chunk_id for s in note.sections if s.key == "contexte" for b in s.bullets for c in b.citations]
+    assert "o4" in {c.passage.chunk_id for c in note.citations()} and "o1" not in context
+    note = brief("l'ESS en Occitanie", retriever=RankingRetriever(passages), extractive=True)
+    assert "o1" in {c.passage.chunk_id for c in note.citations()}
+
+
 def test_is_duplicate_tells_rewordings_from_different_statements() -> None:
     a = "Il faut pérenniser le financement des PTCE au-delà des appels à projets."
     assert is_duplicate(
