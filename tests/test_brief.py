@@ -257,7 +257,7 @@ def test_context_is_about_what_the_topic_is_about_not_only_its_place() -> None:
     « l'emploi dans l'ESS en Occitanie »: a context bullet names the topic's concept (l'emploi), not only its
     place; a topic made only of names (« l'ESS en Occitanie ») keeps what names them."""
     passages = [
-        _p("o1", "Notre belle et vaste région d'Occitanie est une terre accueillante pour l'ESS où il fait bon vivre"),
+        _p("o1", "Notre vaste région d'Occitanie est une terre accueillante pour l'ESS, où il fait bon vivre."),
         _p("o2", "L'emploi dans l'ESS est un emploi non délocalisable, qui ne peut pas partir ailleurs."),
         # « emploi » is common here, « Occitanie » rare: the place is the topic's most specific word.
         _p("o3", "Les emplois associatifs sont nombreux. L'emploi salarié progresse. Un emploi sur dix est aidé."),
