@@ -194,6 +194,11 @@ def shown_sentence(quote: str) -> str:
     return _LEADING_JUNK_RE.sub("", display_text(quote))
 
 
+# A footnote a PDF conversion left in the text (« 1 Cf : Avis du Conseil Supérieur… »), quoted beside the answer
+# to « Qu'est-ce que l'économie sociale et solidaire ? ».
+_FOOTNOTE_RE = re.compile(r"^\s*\d{1,2}\s?(?:cf\b|voir\b|ibid\b|sources?\s?:)", re.I)
+
+
 def is_quotable(sentence: str) -> bool:
     """A sentence an answer may quote: not a planted instruction, a heading, or a line of addresses/code."""
     return not (
@@ -521,7 +526,8 @@ def _term_forms(question: str) -> list[str]:
         named = re.search(r"(?i:qu['’]est-ce qu(?:e |['’]))[A-ZÀ-Ý]", question)
         plain = m.group("article") in ("un ", "une ") or (m.group("article") is None and named)
         words = term.split()
-        qualified = len(words) == 2 and _ADJECTIVE_RE.search(words[1])  # « l'intérêt général »: not a verb
+        # « l'intérêt général », « l'économie sociale et solidaire »: adjectives, not a verb
+        qualified = len(words) > 1 and all(_ADJECTIVE_RE.search(w) or w in ("et", "ou") for w in words[1:])
         if m.group("what") and not plain and len(words) > 1 and not _LINKED_RE.search(term) and not qualified:
             return []
     # « Le codéveloppement (codev) en entreprise »: the term, or its alias in brackets.
@@ -566,11 +572,14 @@ _DEFINING_VERBS = (
     r"est\b|sont\b|etait\b|designe|consiste|correspond|se definit|se caracteris|c'est|represente|regroupe|rassemble|"
     r"a pour|ont pour|\("
 )
+# An apposition after a dash (« Timothée Duverger - maitre de conférences associé… », a programme line).
+_DASH_APPOSITION = rf"\s[-–—]\s*(?!(?:{_NOT_APPOSITION})\b)\w"
 _DEFINES_AFTER_RE = re.compile(
-    rf"^[\s»”\"*]*(?:\([^)]*\)\s*)?(?:,\s*(?!(?:{_NOT_APPOSITION})\b)\w|{_DEFINING_VERBS})"
+    rf"^[\s»”\"*]*(?:\([^)]*\)\s*)?(?:,\s*(?!(?:{_NOT_APPOSITION})\b)\w|{_DASH_APPOSITION}|{_DEFINING_VERBS})"
 )
-# Without the apposition (« l'Avise, … »), which a list of names also looks like (« ESS France, Avise, RTES… »).
-_DEFINES_PLAINLY_AFTER_RE = re.compile(rf"^[\s»”\"*]*(?:\([^)]*\)\s*)?(?:{_DEFINING_VERBS})")
+# Without the apposition after a comma (« l'Avise, … »), which a list of names also looks like (« ESS France,
+# Avise, RTES… »).
+_DEFINES_PLAINLY_AFTER_RE = re.compile(rf"^[\s»”\"*]*(?:\([^)]*\)\s*)?(?:{_DASH_APPOSITION}|{_DEFINING_VERBS})")
 _DEFINES_BEFORE_RE = re.compile(r"\(\s*$")
 # Right before it, also « Rappelons ce qu'est l'ESS. » (what it is follows: « Ce sont des associations… »).
 _ANNOUNCES_BEFORE_RE = re.compile(r"\bce (?:qu'est|qu'etait|que sont)\s+(?:(?:la|le|les|un|une)\s+|l')?$")
@@ -1156,7 +1165,9 @@ def _is_label(s: Sentence, passages: Sequence[Passage], names: Iterable[str] = (
         and (not after or after.startswith("\n"))
         and "\n" not in shown
         and not shown.endswith(_LABEL_END)
-        and len(shown.split()) <= _LABEL_WORDS
+        # A numbered heading may run longer (« Séquence #2 — l'intervention du Groupe Caisse des Dépôts en
+        # direction de l'ESS sur les territoires »: 14 words).
+        and len(shown.split()) <= _LABEL_WORDS * (2 if _NUMBERED_RE.match(shown) else 1)
         and not _has_figure(_NUMBERED_RE.sub("", shown))
         and not _ITEM_RE.match(s.quote)
         and not _is_signature(s)
@@ -1293,6 +1304,8 @@ def select(
     cited = {best.passage_index}
     for j in order[1:]:
         s, p = sentences[j], float(probability[j])
+        if _FOOTNOTE_RE.match(s.quote):
+            continue  # a reference is the answer only when the question asks for it
         if s.passage_index == best.passage_index:
             same = sum(c.passage_index == best.passage_index for c in chosen)
             if p >= KEEP_SHARE * top and same < _MAX_SENTENCES[kind]:
@@ -1301,7 +1314,7 @@ def select(
             # The ranker hesitates between passages: the best sentence of each, each cited.
             chosen.append(s)
             cited.add(s.passage_index)
-    completed = _completed(chosen, passages, adjacent, kind)
+    completed = _completed(chosen, passages, adjacent, kind, bool(reading.term))
     if reading.term and _defines(best, reading.term):
         # The answer opens on the definition: an answer reads each passage in order, and a sentence before it in
         # its passage (« Retrouvez la déclaration commune… du RTES ») would come first.
@@ -1466,9 +1479,12 @@ def _share_needed(s: Sentence, kind: str) -> float:
     return KEEP_SHARE if kind == LIST and display_text(s.quote).endswith(":") else UNSURE_SHARE
 
 
-def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjacent | None, kind: str) -> list[Sentence]:
+def _completed(
+    chosen: list[Sentence], passages: list[Passage], adjacent: Adjacent | None, kind: str, term: bool = False
+) -> list[Sentence]:
     """The chosen sentences made readable on their own: a list announced (« … : ») comes with its items, a list
-    item with its sibling items (and a list question's best passage with its list), a sentence opening on a
+    item with its sibling items unless ``term`` (the question asks what one thing is, or who one person is: the
+    item saying it, not the others beside it), a list question's best passage with its list, a sentence opening on a
     reference with the sentence it refers to, the best one with the next when it goes on about it, a testimony with
     its signature and a signature with the testimony it signs; what cannot be completed is dropped (never the best
     one, whose colon then reads as the end of its sentence)."""
@@ -1491,7 +1507,7 @@ def _completed(chosen: list[Sentence], passages: list[Passage], adjacent: Adjace
             if not items and rank:
                 continue
             group += items
-        elif _ITEM_RE.match(s.quote) or (kind == LIST and not rank):
+        elif (_ITEM_RE.match(s.quote) and not term) or (kind == LIST and not rank):
             group += _list_around(s, passages)
         # A testimony opening on « Cette crise… » speaks of its own time; what stands before it is someone else's.
         if _leans_back(s.quote) and not _opens_testimony(s):
@@ -1782,12 +1798,12 @@ def compose(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> tuple
             words, signer = attribution
             shown = f"{shown_sentence(words)} — {display_text(signer)}"
         following = ordered[n] if n < len(ordered) else None
-        # An item's comma or semicolon leads to the next one: the answer's last sentence ends as a sentence.
-        if (shown.endswith(":") and not _introduces(s, following, passages)) or (
-            following is None and shown[-1:] in (",", ";")
-        ):
-            shown = shown[:-1].rstrip() + "."
         item = bool(_ITEM_RE.match(s.quote))
+        # An item's comma or semicolon leads to the next one: the answer's last sentence, or the last item before
+        # prose, ends as a sentence.
+        last = following is None or (item and not _ITEM_RE.match(following.quote))
+        if (shown.endswith(":") and not _introduces(s, following, passages)) or (last and shown[-1:] in (",", ";")):
+            shown = shown[:-1].rstrip() + "."
         # A sentence a chunk boundary cut ("soit, au total, plus de 400…") still starts like one; prose a colon
         # announces goes on the sentence (« plusieurs objectifs [2]: repérer les initiatives… »).
         shown = _with_marker(shown if announced and not item else shown[:1].upper() + shown[1:], n)

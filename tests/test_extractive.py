@@ -114,6 +114,47 @@ def test_a_definition_opens_the_answer_before_what_its_passage_says_first() -> N
     assert "Retrouvez" not in text
 
 
+def test_what_the_ess_is_is_answered_by_its_definition_without_the_footnote_beside_it() -> None:
+    """« Qu'est-ce que l'économie sociale et solidaire ? » asked no term (« sociale et solidaire » could have been a
+    verb) and was answered by the sentence naming the ESS first in the corpus, with the footnote under it."""
+    first = make_passage(
+        "Le monde d’après n’est pas qu’à inventer : il est déjà là ! L’Économie Sociale et Solidaire participe "
+        "activement aux réponses apportées à la crise et doit participer à l’élaboration des décisions économiques et "
+        "sociales.\n\n1 Cf : Avis du Conseil Supérieur de l’Économie Sociale et Solidaire relatif à la saisine "
+        "du CSESS par le Haut-Commissaire à l’Économie Sociale et Solidaire le 4 avril 2020.",
+        1,
+    )
+    second = make_passage(
+        "Rappelons ce qu’est l’Économie Sociale et Solidaire. Ce sont des associations, des coopératives, des "
+        "mutuelles, des fondations, des Entreprises d’Utilité Sociale ESUS, des entrepreneurs sociaux. En Occitanie, "
+        "cette économie représente 12% de l’emploi salarié, soit 214 000 emplois, et plus de 23 000 entreprises.",
+        2,
+    )
+    result = extractive.select("Qu'est-ce que l'économie sociale et solidaire ?", [first, second])
+    text, _ = extractive.compose(result.sentences, result.passages)
+    assert text.startswith("Rappelons ce qu’est l’Économie Sociale et Solidaire [1]. Ce sont des associations"), text
+    assert "Cf" not in text
+
+
+def test_who_someone_is_is_the_programme_line_naming_them_without_the_others() -> None:
+    """« Qui est Timothée Duverger ? » quoted his interview (« Timothée Duverger : Plusieurs décennies… »): the line
+    of the webinar's programme says who he is, after a dash; the speakers listed beside him are not the answer,
+    and the item's semicolon does not end it."""
+    speakers = make_passage(
+        "Intervenants :\n\n- Timothée Duverger - maitre de conférences associé à Sciences Po Bordeaux, directeur de "
+        "la Chaire TerrESS ;\n- Caroline Perroud-Lacote, responsable de l'action sociale à la CAF de la Creuse ;\n"
+        "- Josepha Poret, responsable du développement territorial de Ronalpia.",
+        1,
+    )
+    interview = make_passage(
+        "Timothée Duverger : Plusieurs décennies de politiques néolibérales ont affaibli la fonction publique.", 2
+    )
+    result = extractive.select("Qui est Timothée Duverger ?", [interview, speakers])
+    text, _ = extractive.compose(result.sentences, result.passages)
+    assert "maitre de conférences associé à Sciences Po Bordeaux, directeur de la Chaire TerrESS [1]." in text, text
+    assert "Caroline" not in text and "Josepha" not in text
+
+
 def test_figure_about_something_else_is_not_an_answer(ess_passages) -> None:
     # The passages give figures, but none is an interest rate: answering "400" or "2015" would be invented.
     result = extractive.select("Quel taux d'intérêt offrait l'emprunt de la SCIC Acthar ?", ess_passages)
@@ -340,6 +381,17 @@ def test_list_items_keep_their_commas_after_their_marks() -> None:
         "- Cultiver et servir le territoire [1],",
         "- Des processus coopératifs [2],",
         "- Favoriser une économie intégrée [3].",
+    ]
+    # The last item before prose ends as a sentence too.
+    text = "* Cultiver et servir le territoire,\n\n* Des processus coopératifs ;\n\nLa suite est en prose."
+    passage = make_passage(text)
+    sentences = [extractive.Sentence(0, s, e, text[s:e], frozenset()) for s, e in split_spans(text)]
+    shown, _ = extractive.compose(sentences, [passage])
+    assert shown.splitlines() == [
+        "- Cultiver et servir le territoire [1],",
+        "- Des processus coopératifs [2].",
+        "",
+        "La suite est en prose [3].",
     ]
 
 
@@ -1081,6 +1133,9 @@ def test_the_holder_of_a_role_is_the_holder_of_that_role_of_what_the_question_na
         # A noun and its adjective is a term (no verb ends like « général », « équitable », « publique »).
         ("Qu'est-ce que l'intérêt général ?", [("intérêt", "général")]),
         ("Qu'est-ce que le commerce équitable ?", [("commerce", "équitable")]),
+        # or several (« sociale et solidaire »), never a verb after them
+        ("Qu'est-ce que l'économie sociale et solidaire ?", [("économie", "sociale", "solidaire")]),
+        ("Qu'est-ce que l'innovation sociale change ?", []),
         ("Qu'est-ce que la CRESS explique ?", []),
         ("Qu'est-ce que les partenaires viennent chercher, au fond, quand ils coopèrent ?", []),
         ("C'est quoi cette ville anglaise que le livret cite en exemple pour ses achats publics ?", []),
@@ -1317,6 +1372,9 @@ def test_a_heading_naming_no_one_does_not_answer_who() -> None:
     [
         ("Phase 3 : vivre la mutualisation", True),
         ("Séquence #1 — Contexte et méthodologie de l'étude", True),
+        # a numbered heading may run longer than a programme line
+        ("Séquence #2 — l'intervention du Groupe Caisse des Dépôts en direction de l'ESS sur les territoires", True),
+        ("Au final nous avons décidé de créer une coopérative avec les habitants du quartier et la ville", False),
         ("Michel Da Cunha, conseiller général de Corrèze", True),
         ("20% DE L'EMPLOI PRIVÉ EN BRETAGNE", False),
         ("Il y a 1,9 millions d'agents dans la fonction publique territoriale", False),
