@@ -151,6 +151,9 @@ def test_pop_ups_and_the_upload_refusal_are_french(page: Page, tmp_path):
     expect(page.locator("[aria-label='Copier le tableau']").first).to_be_attached()
     english = ", ".join(f"[aria-label='{label}'], [title='{label}']" for label in GRADIO_ENGLISH_LABELS)
     expect(page.locator(english)).to_have_count(0)
+    page.get_by_role("tab", name="Discussion").click()
+    expect(page.get_by_text("Quels thèmes ont été abordés lors des Agoras")).to_be_visible()
+    expect(page.get_by_text("Pages:")).to_have_count(0)  # the examples' pager is labelled in English
 
 
 def test_a_long_pasted_question_is_shortened_and_the_chat_says_so(page: Page):

@@ -473,8 +473,10 @@ def build_app(
                         export_btn = gr.Button("Exporter en Markdown", elem_id="ess-export")
                     export_file = gr.File(label="Conversation exportée", visible=False,
                                           interactive=False, elem_id="ess-export-file")
-                    gr.Examples(examples=[[q] for q in _example_questions(docs)], inputs=[question],
-                                label="Exemples de questions", examples_per_page=6)
+                    examples = _example_questions(docs)
+                    # All on one page: Gradio's pager is labelled in English (« Pages: 1 2 »).
+                    gr.Examples(examples=[[q] for q in examples], inputs=[question],
+                                label="Exemples de questions", examples_per_page=len(examples))
                     with gr.Accordion("Filtres et réglages (pour la prochaine question)", open=False):
                         f_sources = gr.Dropdown(choices=titles, multiselect=True, label="Documents",
                                                 info="Vide : tous les documents.")
