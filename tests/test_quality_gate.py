@@ -69,8 +69,9 @@ def test_answer_evidence_stays_above_the_gate(corpus_index, monkeypatch):
     # (« Quelles pistes… santé… ? ») is not one those checks read.
     # Twelfth session (2026-12-03): 0.627 (32 of 51), once a count of people or organisations was also answered by
     # a figure counting what they did (« 60 000 bénéficiaires »; out of fold 0.589 → 0.590), with the model
-    # retrained. Gate: measured minus one question.
-    assert result["answer_evidence"] >= 31 / 51 - 1e-6, result
+    # retrained. Seventeenth session (2026-12-04): 0.647 (33 of 51), once a list item of several sentences no longer
+    # ended its list (out of fold 0.597 → 0.597, 65 answers moved). Gate: measured minus one question.
+    assert result["answer_evidence"] >= 32 / 51 - 1e-6, result
 
 
 @pytest.mark.parametrize(
