@@ -194,11 +194,6 @@ def shown_sentence(quote: str) -> str:
     return _LEADING_JUNK_RE.sub("", display_text(quote))
 
 
-# A footnote a PDF conversion left in the text (« 1 Cf : Avis du Conseil Supérieur… »), quoted beside the answer
-# to « Qu'est-ce que l'économie sociale et solidaire ? ».
-_FOOTNOTE_RE = re.compile(r"^\s*\d{1,2}\s?(?:cf\b|voir\b|ibid\b|sources?\s?:)", re.I)
-
-
 def is_quotable(sentence: str) -> bool:
     """A sentence an answer may quote: not a planted instruction, a heading, or a line of addresses/code."""
     return not (
@@ -1200,6 +1195,9 @@ def _has_figure(text: str) -> bool:
 
 
 Adjacent = Callable[[Passage, int], "Passage | None"]
+# A footnote a PDF conversion left in the text (« 1 Cf : Avis du Conseil Supérieur… »): quoted beside the answer to
+# « Qu'est-ce que l'économie sociale et solidaire ? », it is the answer only when the question asks for it.
+_FOOTNOTE_RE = re.compile(r"^\s*\d{1,2}\s?(?:cf\b|voir\b|ibid\b|sources?\s?:)", re.I)
 
 
 def select(
@@ -1305,7 +1303,7 @@ def select(
     for j in order[1:]:
         s, p = sentences[j], float(probability[j])
         if _FOOTNOTE_RE.match(s.quote):
-            continue  # a reference is the answer only when the question asks for it
+            continue
         if s.passage_index == best.passage_index:
             same = sum(c.passage_index == best.passage_index for c in chosen)
             if p >= KEEP_SHARE * top and same < _MAX_SENTENCES[kind]:
@@ -1315,7 +1313,7 @@ def select(
             chosen.append(s)
             cited.add(s.passage_index)
     completed = _completed(chosen, passages, adjacent, kind, bool(reading.term))
-    if reading.term and _defines(best, reading.term):
+    if reading.term and _defines(best, reading.term) and best in completed:
         # The answer opens on the definition: an answer reads each passage in order, and a sentence before it in
         # its passage (« Retrouvez la déclaration commune… du RTES ») would come first.
         lead = completed.index(best)

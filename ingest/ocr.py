@@ -24,7 +24,7 @@ from vectorstore.text import contains_quote
 
 # Bump when what correct_ocr() returns changes: the ingest manifest records it, so documents indexed with
 # another version are re-chunked by the next ``ingest``.
-OCR_VERSION = 9
+OCR_VERSION = 10
 
 # A document is corrected when at least this many of 1 000 words are non-words (clean French prose: 0-2,
 # the bundled OCR documents: 20-30) and at least MIN_NON_WORDS of them are found.
@@ -569,11 +569,11 @@ def _grave_a_certain(text: str, start: int, end: int) -> bool:
 
 
 def _is_plural_verb(word: str) -> bool:
-    """A verb in the third person plural (« contribuent », « participaient »), told from a noun in -ent
-    (« président », « agent ») by its infinitive in -er being a frequent verb."""
+    """A verb in the third person plural (« contribuent », « participaient »): its infinitive in -er is a frequent
+    verb, and it has no plural of its own, as a noun in -ent has (« présidents », « parents », « adhérents »)."""
     for ending in ("aient", "ent"):
         if word.endswith(ending) and not word.endswith("ment"):
-            return _is_infinitive(word[: -len(ending)] + "er")
+            return _is_infinitive(word[: -len(ending)] + "er") and zipf(word + "s") < 1.5
     return False
 
 

@@ -141,6 +141,8 @@ def test_a_becomes_a_grave_only_where_certain(raw, expected):
         "Le directeur général délégué a conclu en indiquant que toutes les initiatives comptent.",
         "Le président a la charge du budget ; l'adhérent a le droit de vote ; le délégué a la parole.",
         "Chaque parent a une place, la commune a la compétence et l'agent a un bureau.",
+        # a noun in -ent has a plural of its own, a verb has none (« contribuent a la relance »)
+        "Le vice-président a la charge du budget et Jean Martin, président a la parole.",
     ],
 )
 def test_the_verb_a_is_left_alone(line):
