@@ -371,23 +371,24 @@ def test_markers_never_land_inside_brackets_or_quotes(quote: str, shown: str) ->
     assert text == shown and citations[0].quote == quote
 
 
+def _composed_lines(text: str) -> list[str]:
+    """The lines of the answer quoting every sentence of ``text``, in order."""
+    sentences = [extractive.Sentence(0, s, e, text[s:e], frozenset()) for s, e in split_spans(text)]
+    shown, _ = extractive.compose(sentences, [make_passage(text)])
+    return shown.splitlines()
+
+
 def test_list_items_keep_their_commas_after_their_marks() -> None:
     """« - Cultiver et servir le territoire, [2]. » showed the mark after the item's comma, then a full stop."""
     text = "* Cultiver et servir le territoire,\n\n* Des processus coopératifs,\n\n* Favoriser une économie intégrée."
-    passage = make_passage(text)
-    sentences = [extractive.Sentence(0, s, e, text[s:e], frozenset()) for s, e in split_spans(text)]
-    shown, _ = extractive.compose(sentences, [passage])
-    assert shown.splitlines() == [
+    assert _composed_lines(text) == [
         "- Cultiver et servir le territoire [1],",
         "- Des processus coopératifs [2],",
         "- Favoriser une économie intégrée [3].",
     ]
     # The last item before prose ends as a sentence too.
     text = "* Cultiver et servir le territoire,\n\n* Des processus coopératifs ;\n\nLa suite est en prose."
-    passage = make_passage(text)
-    sentences = [extractive.Sentence(0, s, e, text[s:e], frozenset()) for s, e in split_spans(text)]
-    shown, _ = extractive.compose(sentences, [passage])
-    assert shown.splitlines() == [
+    assert _composed_lines(text) == [
         "- Cultiver et servir le territoire [1],",
         "- Des processus coopératifs [2].",
         "",
