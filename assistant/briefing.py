@@ -410,6 +410,8 @@ class _TopicMatcher:
         self.expansions = acronym_expansions(topic, texts)
         self.acronyms = topic_acronyms(self.terms)
         docs = [self._present(t) for t in texts]
+        # What share() and names_concept() read of the sentences the matcher was built on, without reading them again.
+        self._read = dict(zip(texts, docs, strict=True))
         n = len(docs)
         df = {t: sum(t in d for d in docs) for t in self.terms}
         self.weights = {t: math.log((n + 1) / (df[t] + 0.5)) + 0.1 for t in self.terms}
@@ -424,7 +426,11 @@ class _TopicMatcher:
 
     def names_concept(self, text: str) -> bool:
         """Whether ``text`` names one of the topic's concepts (always true of a topic made only of names)."""
-        return not self.concepts or bool(self.concepts & self._present(text))
+        return not self.concepts or bool(self.concepts & self._present_in(text))
+
+    def _present_in(self, text: str) -> set[str]:
+        known = self._read.get(text)
+        return self._present(text) if known is None else known
 
     def _present(self, text: str) -> set[str]:
         terms = set(question_terms(text))
@@ -441,7 +447,7 @@ class _TopicMatcher:
         """Weighted share of the topic's terms in ``text``; 0 when its most specific term is missing."""
         if not self.total:
             return 1.0
-        present = self._present(text)
+        present = self._present_in(text)
         if self.key not in present:
             return 0.0
         return math.fsum(w for t, w in self.weights.items() if t in present) / self.total
