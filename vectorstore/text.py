@@ -164,8 +164,8 @@ _ABBREVIATIONS = frozenset({
 # fmt: on
 # A sentence ends after . ! ? … (optionally closed by a quote/bracket) followed by space; or at a blank line;
 # or before a line that starts a list item or a heading.
-_BULLETS = ("-", "*", "•", "–")  # the list markers of _END_RE
-_END_RE = re.compile(r"[.!?…]+[\"»”)\]*]*(?=\s)|\n\s*\n|\n(?=\s*(?:[-*•–]\s|\d+[.)]\s|#))")
+_BULLETS = "-*•–"  # list markers
+_END_RE = re.compile(rf"[.!?…]+[\"»”)\]*]*(?=\s)|\n\s*\n|\n(?=\s*(?:[{re.escape(_BULLETS)}]\s|\d+[.)]\s|#))")
 _COLON_NEXT_RE = re.compile(r"[ \t]*:")
 # Addresses and code are cut out of sentences (left over from HTML or scripts).
 _ACTIVE_TOKEN_RE = re.compile(
