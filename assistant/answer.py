@@ -55,9 +55,10 @@ _CANNOT_ANSWER_RE = re.compile(
 
 
 def _default_retriever() -> Retriever:
-    from assistant.retrieval import retrieve
+    """The fusion's order, which the sentence ranker was trained on (``retrieve`` reorders by that ranker)."""
+    from assistant.retrieval import fused_passages
 
-    return retrieve
+    return fused_passages
 
 
 def _abstain(passages: Sequence[Passage], mode: str, warnings: Sequence[str] = ()) -> Answer:

@@ -675,7 +675,8 @@ def brief(
 ) -> Brief:
     """Build a sourced note on ``topic``; ``chat_model`` None means the configured LLM, if any.
 
-    ``retriever`` serves every query (default: hybrid ``retrieve`` for the topic, BM25 for sub-queries).
+    ``retriever`` serves every query (default: the hybrid search in the fusion's order, which the sentence ranker
+    scoring the bullets was trained on, for the topic; BM25 for sub-queries).
 
     ``extractive=True`` forces the no-LLM mode. Filters (source=, publisher=, year=) go to retrieval.
     """
@@ -685,7 +686,7 @@ def brief(
     filters = {k_: v for k_, v in filters.items() if v not in (None, "", [], ())}
     cue_retriever = retriever or lexical_retrieve
     if retriever is None:
-        from assistant.retrieval import retrieve as retriever
+        from assistant.retrieval import fused_passages as retriever
     warnings: list[str] = []
     if chat_model is None and not extractive:
         try:

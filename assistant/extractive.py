@@ -27,9 +27,11 @@ from assistant.ranking import FeatureSet, Groups, RankerSpec, load_ranker, regis
 from assistant.types import Citation, Passage
 from vectorstore.glossary import ACRONYMS
 from vectorstore.text import (
+    BULLET,
     CONNECTORS,
     DATED_YEAR_RE,
     ELIDED_WORDS,
+    LIST_ITEM_RE,
     QUESTION_STOPWORDS,
     contains_quote,
     fold,
@@ -134,7 +136,7 @@ class Sentence:
 
 # --- sentence splitting --------------------------------------------------------------------------------
 
-_MARKUP_RE = re.compile(r"\*\*|__|<sup>.*?</sup>|<[^>]+>|^\s*(?:#+|[-*•–]|\d+[.)])\s+", re.M)
+_MARKUP_RE = re.compile(rf"\*\*|__|<sup>.*?</sup>|<[^>]+>|^\s*(?:#+|{BULLET}|\d+[.)])\s+", re.M)
 _SPACE_RE = re.compile(r"\s+")
 # Markdown images go, links keep their text: an answer carries no address it could load or send data to.
 _IMAGE_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
@@ -143,7 +145,6 @@ _LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _ACTIVE_RE = re.compile(r"(?:https?|ftp|javascript|data|vbscript):|www\.|document\.cookie|<\s*/?\s*script", re.I)
 # A source's own reference calls ("rapport [7]", "2022[^1]") would read as our markers in an answer.
 _SOURCE_MARK_RE = re.compile(r"\s?\[\^?\d+\]")
-_ITEM_RE = re.compile(r"\s*(?:[-*•–]|\d+[.)])\s")
 # Sentences that address the reader's assistant rather than inform: planted instructions are never quoted.
 # Matched on folded text (lower case, no accents, quotes unified). Each branch needs a cue that ordinary
 # report prose lacks (an imperative, « l'IA », « système », « prompt »…): « l'instruction des dossiers » or
@@ -277,7 +278,7 @@ def _countable(text: str, keep_years: bool = False) -> str:
     nouveaux indicateurs… ») and the years it dates things with (« signé en 2013 une déclaration commune » counts no
     « communes », « Dès 2004, le conseil général… » says nothing of how much) — kept for a length of time, which its
     start may give (« depuis 2004 »)."""
-    if item := _ITEM_RE.match(text):
+    if item := LIST_ITEM_RE.match(text):
         text = text[item.end() :]
     if keep_years:
         return fold(text)
@@ -650,7 +651,7 @@ def _words_of(question: str) -> set[str]:
 def _gives_names(sentence: Sentence, known: Set[str]) -> bool:
     """Whether ``sentence`` names something the question does not (``known``: its words)."""
     shown = display_text(sentence.quote)
-    if _ITEM_RE.match(sentence.quote):
+    if LIST_ITEM_RE.match(sentence.quote):
         shown = "• " + shown  # an item's first word is a name as much as any other
     return any(name not in known for name in _names(shown))
 
@@ -787,7 +788,15 @@ _REFERRING_RE = re.compile(
     r"^\W*(?:(?:parmi|pour|dans|avec|selon|sur|par|de|en|chez|grace a|face a|a) )?"
     r"(?:ce|cet|cette|ces|celle|celui|ceux|il|ils|elle|elles|cela|ceci)\b(?!-ci)"
 )
-_IMPERSONAL_RE = re.compile(r"^\W*il (?:faut|convient|s'agit|est (?:necessaire|important|indispensable)|y a)\b")
+# « Il faudrait… », « Il ne fait aucun doute que… », « Il reste néanmoins nécessaire de… », « Il pourrait être envisagé
+# que… »: « il » stands for no one.
+_IMPERSONAL_RE = re.compile(
+    r"^\W*il (?:faut|faudrait|faudra|fallait|convient|conviendrait|s'agit|s'agissait|y a|n'y a|y avait|y aura|"
+    r"ne fait (?:aucun|pas de|nul) doute|semble|semblerait|suffit|importe|apparait|s'avere|"
+    r"(?:est|etait|sera|serait|parait|reste|pourrait etre|devrait etre) (?:\w+ )?"
+    r"(?:necessaire|important|indispensable|essentiel|utile|pertinent|souhaitable|interessant|possible|difficile|"
+    r"urgent|envisage|question|clair|temps|vrai|evident|primordial|fondamental))\b"
+)
 # « Ces dernières décennies », « cette année », « depuis ce jour »: a time, not a reference to the sentence before;
 # « ce dernier » alone is the one named before.
 _TIME_NOUNS = (
@@ -833,6 +842,14 @@ def _leans_back(quote: str) -> bool:
     return bool(_REFERRING_RE.match(rest)) and not (_IMPERSONAL_RE.match(rest) or _TIME_DEMONSTRATIVE_RE.match(rest))
 
 
+def _impersonal(quote: str) -> bool:
+    """True when the sentence opens, after a connector if any, on an impersonal « il » (« Il serait intéressant de
+    créer… »): it goes on with the argument before it without naming anything of it."""
+    folded = fold(display_text(quote))
+    m = _CONNECTOR_RE.match(folded)
+    return bool(_IMPERSONAL_RE.match(folded[m.end() :] if m else folded))
+
+
 def _cues(quote: str) -> list[float]:
     folded = fold(display_text(quote))
     return [
@@ -841,7 +858,7 @@ def _cues(quote: str) -> list[float]:
         float(bool(_DEFINITION_CUE.search(folded))),
         float(folded.count(",") >= 2 or ";" in folded),
         float(folded.endswith(":")),
-        float(bool(_ITEM_RE.match(quote))),
+        float(bool(LIST_ITEM_RE.match(quote))),
         float(_leans_back(quote)),
     ]
 
@@ -1052,6 +1069,18 @@ def sentence_probabilities(question: str, passages: Sequence[Passage]) -> dict[t
     }
 
 
+def order_by_answers(question: str, passages: Sequence[Passage]) -> list[Passage]:
+    """``passages`` (the fusion's best first) in the order of the best sentence each holds, as the ranker scores
+    them; a passage with no quotable sentence goes last, ties keep the fusion's order. Measured with models
+    trained out of fold (875 labelled questions with evidence): the first passage holds the evidence for 0.554
+    of them in the fusion's order, 0.575 in this one."""
+    probabilities = sentence_probabilities(question, passages)
+    best: dict[str, float] = {}
+    for (chunk_id, _), probability in probabilities.items():
+        best[chunk_id] = max(best.get(chunk_id, 0.0), probability)
+    return sorted(passages, key=lambda p: -best.get(p.chunk_id, -1.0))
+
+
 def evidence_labels(sentences: Sequence[Sentence], evidence: Sequence[str]) -> list[int]:
     """1 for a sentence that overlaps a gold evidence quote: it holds one, or it is a part of one."""
     quotes = [normalize_for_match(e) for e in evidence]
@@ -1081,14 +1110,14 @@ def fold_keys(rows: Sequence[dict[str, Any]]) -> list[str]:
 def training_examples(rows: Sequence[dict[str, Any]]) -> Groups:
     """The sentences of each labelled question's retrieved passages, labelled by its evidence quotes, keyed by
     ``fold_keys``."""
-    from assistant.retrieval import retrieve
+    from assistant.retrieval import fused_passages
 
     groups = Groups()
     for row, key in zip(rows, fold_keys(rows), strict=True):
         evidence = list(row.get("evidence") or [])
         if not evidence:
             continue
-        passages = retrieve(row["question"], k=ANSWER_PASSAGES)
+        passages = fused_passages(row["question"], k=ANSWER_PASSAGES)
         sentences = _sentences(passages)
         if not sentences:
             continue
@@ -1164,7 +1193,7 @@ def _is_label(s: Sentence, passages: Sequence[Passage], names: Iterable[str] = (
         # direction de l'ESS sur les territoires »: 14 words).
         and len(shown.split()) <= _LABEL_WORDS * (2 if _NUMBERED_RE.match(shown) else 1)
         and not _has_figure(_NUMBERED_RE.sub("", shown))
-        and not _ITEM_RE.match(s.quote)
+        and not LIST_ITEM_RE.match(s.quote)
         and not _is_signature(s)
     )
 
@@ -1302,7 +1331,7 @@ def select(
     cited = {best.passage_index}
     for j in order[1:]:
         s, p = sentences[j], float(probability[j])
-        if _FOOTNOTE_RE.match(s.quote):
+        if _FOOTNOTE_RE.match(s.quote) or _announces_unasked(s, q_terms):
             continue
         if s.passage_index == best.passage_index:
             same = sum(c.passage_index == best.passage_index for c in chosen)
@@ -1321,6 +1350,12 @@ def select(
             s for s in completed[lead:] if s.passage_index != best.passage_index or s.start >= best.start
         ]
     return ExtractiveResult(completed, confidence, "", passages)
+
+
+def _announces_unasked(s: Sentence, q_terms: Set[str]) -> bool:
+    """A sentence announcing what follows (« Pour aller plus loin : ») without a word of the question: beside the
+    answer it only brings in whatever comes next."""
+    return display_text(s.quote).endswith(":") and not q_terms & s.terms
 
 
 def _check(
@@ -1505,7 +1540,7 @@ def _completed(
             if not items and rank:
                 continue
             group += items
-        elif (_ITEM_RE.match(s.quote) and not term) or (kind == LIST and not rank):
+        elif (LIST_ITEM_RE.match(s.quote) and not term) or (kind == LIST and not rank):
             group += _list_around(s, passages)
         # A testimony opening on « Cette crise… » speaks of its own time; what stands before it is someone else's.
         if _leans_back(s.quote) and not _opens_testimony(s):
@@ -1518,7 +1553,7 @@ def _completed(
         groups.append(group)
     if kind == LIST:
         # A list question is answered by a list first: the passage that gives one opens the answer.
-        groups.sort(key=lambda g: not any(_ITEM_RE.match(x.quote) for x in g))
+        groups.sort(key=lambda g: not any(LIST_ITEM_RE.match(x.quote) for x in g))
     out: list[Sentence] = []
     for g in (g for group in groups for g in group):
         if not any(_same(g, o) for o in out):  # a list item chosen for itself is also in its list
@@ -1539,9 +1574,9 @@ def _continuation(s: Sentence, passages: list[Passage], adjacent: Adjacent | Non
     réchauffement… » ← « Elle cherche à en anticiper les conséquences… »), with the list it announces if it ends on
     a colon (« Cette démarche a plusieurs objectifs : » and its objectives), or nothing if none follows."""
     following = _sentence_after(s, passages)
-    if following is None or _ITEM_RE.match(following.quote) or _is_signature(following):
+    if following is None or LIST_ITEM_RE.match(following.quote) or _is_signature(following):
         return []
-    if _opens_testimony(following) or not _leans_back(following.quote):
+    if _opens_testimony(following) or not (_leans_back(following.quote) or _impersonal(following.quote)):
         return []
     if display_text(following.quote).endswith(":"):
         items = _items_after(following, passages, adjacent)
@@ -1553,7 +1588,7 @@ def _list_around(s: Sentence, passages: list[Passage]) -> list[Sentence]:
     """The run of list items of ``s``'s passage that holds ``s``, or else its first list of two items or more."""
     runs: list[list[Sentence]] = [[]]
     for x in _spans(passages, s.passage_index):
-        if _ITEM_RE.match(x.quote):
+        if LIST_ITEM_RE.match(x.quote):
             runs[-1].append(x)
         elif runs[-1] and not _goes_on_item(runs[-1][-1], x, passages):
             runs.append([])
@@ -1570,7 +1605,7 @@ def _goes_on_item(item: Sentence, s: Sentence, passages: list[Passage]) -> bool:
     return (
         s.passage_index == item.passage_index
         and s.start > item.start
-        and not _ITEM_RE.match(s.quote)
+        and not LIST_ITEM_RE.match(s.quote)
         and "\n" not in passages[s.passage_index].text[item.start : s.start]
     )
 
@@ -1604,6 +1639,18 @@ def _neighbour(passages: list[Passage], i: int, offset: int, adjacent: Adjacent 
     return len(passages) - 1
 
 
+def _shared_length(before: str, after: str) -> int:
+    """How many characters ``after`` (a chunk) opens with that ``before`` (the chunk before it) ends on: chunks
+    overlap, so the next one may repeat the sentence just read (« Les intervenants de ce webinaire étaient : »)."""
+    return next((n for n in range(min(len(before), len(after)), 0, -1) if before.endswith(after[:n])), 0)
+
+
+def _spans_after(passages: list[Passage], i: int, nxt: int) -> list[Sentence]:
+    """The quotable pieces of chunk ``nxt``, the one after chunk ``i``, past the text the two share."""
+    shared = _shared_length(passages[i].text, passages[nxt].text)
+    return [x for x in _spans(passages, nxt) if x.end > shared]
+
+
 def _items_after(s: Sentence, passages: list[Passage], adjacent: Adjacent | None) -> list[Sentence]:
     """The lines that follow a sentence announcing a list: its items (into the next chunk if the list runs
     on), or the one sentence that follows when no item does — unless that is a heading (« Autres ressources
@@ -1611,21 +1658,21 @@ def _items_after(s: Sentence, passages: list[Passage], adjacent: Adjacent | None
     following = [x for x in _spans(passages, s.passage_index) if x.start > s.start]
     if not following:
         nxt = _neighbour(passages, s.passage_index, 1, adjacent)
-        following = _spans(passages, nxt) if nxt is not None else []
+        following = _spans_after(passages, s.passage_index, nxt) if nxt is not None else []
     items: list[Sentence] = []
     i = 0
     while i < len(following) and len(items) < MAX_ITEMS:
         x = following[i]
         i += 1
         if not (items and _goes_on_item(items[-1], x, passages)):
-            if not _ITEM_RE.match(x.quote):
+            if not LIST_ITEM_RE.match(x.quote):
                 break
             items.append(x)
         if i == len(following) and len(items) < MAX_ITEMS:
             nxt = _neighbour(passages, x.passage_index, 1, adjacent)
             # A list does not run on under the next heading (« 1. Comment favoriser… ? » opens a section).
             if nxt is not None and passages[nxt].section == passages[x.passage_index].section:
-                following += _spans(passages, nxt)
+                following += _spans_after(passages, x.passage_index, nxt)
     return items or [x for x in following[:1] if not _is_label(x, passages)]
 
 
@@ -1639,7 +1686,7 @@ def _antecedents(s: Sentence, passages: list[Passage], adjacent: Adjacent | None
         before = _sentence_before(current, passages, adjacent)
         if before is None or _is_signature(before):
             break
-        if _ITEM_RE.match(before.quote) and before.passage_index == s.passage_index:
+        if LIST_ITEM_RE.match(before.quote) and before.passage_index == s.passage_index:
             # « Ces axes de travail… » leans on the whole list before it, with what announces it, not its last item.
             items = _list_around(before, passages)
             if not any(_same(x, before) for x in items):
@@ -1661,7 +1708,10 @@ def _sentence_before(s: Sentence, passages: list[Passage], adjacent: Adjacent | 
     before = [x for x in _spans(passages, s.passage_index) if x.start < s.start]
     if not before:
         prev = _neighbour(passages, s.passage_index, -1, adjacent)
-        before = _spans(passages, prev) if prev is not None else []
+        if prev is not None:
+            # The chunk before ends on the text this one opens with: its sentences before that are the earlier ones.
+            end = len(passages[prev].text) - _shared_length(passages[prev].text, passages[s.passage_index].text)
+            before = [x for x in _spans(passages, prev) if x.start < end]
     return before[-1] if before else None
 
 
@@ -1754,14 +1804,27 @@ def _attribution(quote: str) -> tuple[str, str] | None:
     return quote[: m.start() + 1], quote[m.end() :]
 
 
-def _ordered(chosen: list[Sentence]) -> list[Sentence]:
-    """Best passage first, then each passage's sentences in reading order, so the answer reads as prose; a
-    passage continued by a neighbour chunk is followed by it."""
+def _ordered(chosen: list[Sentence], passages: Sequence[Passage]) -> list[Sentence]:
+    """Best passage first, then each passage's sentences in reading order, so the answer reads as prose; chunks
+    that follow one another in a document stand together in its order: the list a chunk ends on continues in the
+    next one, and the sentence « Elle préside… » leans on comes from the one before."""
     order: list[int] = []
     for s in chosen:
         if s.passage_index not in order:
             order.append(s.passage_index)
-    return sorted(chosen, key=lambda s: (order.index(s.passage_index), s.start))
+
+    def place(i: int) -> tuple[str, int]:
+        return passages[i].source, passages[i].position
+
+    runs: list[list[int]] = []
+    for i in sorted(order, key=place):
+        last = place(runs[-1][-1]) if runs else None
+        if last is not None and last[0] == place(i)[0] and place(i)[1] - last[1] <= 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    run_rank = {i: min(order.index(j) for j in run) for run in runs for i in run}
+    return sorted(chosen, key=lambda s: (run_rank[s.passage_index], place(s.passage_index)[1], s.start))
 
 
 _OPENERS = {"(": ")", "«": " »", "“": "”"}
@@ -1789,17 +1852,17 @@ def compose(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> tuple
     YESS Pro : »), ends as a sentence — never on a colon."""
     parts, citations = [], []
     previous_item = announced = False
-    ordered = _ordered(list(sentences))
+    ordered = _ordered(list(sentences), passages)
     for n, s in enumerate(ordered, start=1):
         shown = s.display
         if attribution := _attribution(s.quote):  # « “ … ” — André CARAYOL, ADPAM 32 »
             words, signer = attribution
             shown = f"{shown_sentence(words)} — {display_text(signer)}"
         following = ordered[n] if n < len(ordered) else None
-        item = bool(_ITEM_RE.match(s.quote))
+        item = bool(LIST_ITEM_RE.match(s.quote))
         # An item's comma or semicolon leads to the next one: the answer's last sentence, or the last item before
         # prose, ends as a sentence.
-        last = following is None or (item and not _ITEM_RE.match(following.quote))
+        last = following is None or (item and not LIST_ITEM_RE.match(following.quote))
         if (shown.endswith(":") and not _introduces(s, following, passages)) or (last and shown[-1:] in (",", ";")):
             shown = shown[:-1].rstrip() + "."
         # A sentence a chunk boundary cut ("soit, au total, plus de 400…") still starts like one; prose a colon
@@ -1825,16 +1888,16 @@ def _introduces(s: Sentence, following: Sentence | None, passages: Sequence[Pass
     if following.passage_index != s.passage_index:
         here, there = passages[s.passage_index], passages[following.passage_index]
         runs_on = (  # not after an item: its colon announced a web address the cleaning removed
-            not _ITEM_RE.match(s.quote)
+            not LIST_ITEM_RE.match(s.quote)
             and (there.source, there.position) == (here.source, here.position + 1)
             and not here.text[s.end :].strip()
             and not there.text[: following.start].strip()
         )
-        return runs_on or bool(_ITEM_RE.match(following.quote))
+        return runs_on or bool(LIST_ITEM_RE.match(following.quote))
     text = passages[s.passage_index].text
     if text[s.end : following.start].strip():
         return False
-    items = _ITEM_RE.match(s.quote) and _ITEM_RE.match(following.quote)
+    items = LIST_ITEM_RE.match(s.quote) and LIST_ITEM_RE.match(following.quote)
     return not items or _depth(text, following.start) > _depth(text, s.start)
 
 

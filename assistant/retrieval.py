@@ -20,7 +20,7 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from assistant.ranking import models_dir
+from assistant.ranking import RankerError, models_dir
 from assistant.types import Passage, RequestError, checked_k
 from vectorstore.dense import QueryCentroid
 from vectorstore.lexical import ANALYZER_VERSION, LEXICAL_FORMAT, LexicalIndex
@@ -259,14 +259,30 @@ def get_search(settings: Settings | None = None) -> HybridSearch:
         return _searches[key]
 
 
-def retrieve(query: str, k: int = 5, **filters: Any) -> list[Passage]:
-    """The ``k`` best passages for ``query``; filters: source=, publisher=, year= (a value or a list).
-
-    A ``k`` below 1 is refused (RequestError), not silently read as a slice bound."""
+def fused_passages(query: str, k: int = 5, **filters: Any) -> list[Passage]:
+    """The ``k`` best passages in the fusion's order (BM25 and dense): what the answer-sentence ranker learns on and
+    the answerer reads. Filters and ``k`` as for :func:`retrieve`."""
     checked_k(k)
     if not query or not query.strip():
         return []
     return get_search().search(query, k, normalize_filters(filters))
+
+
+def retrieve(query: str, k: int = 5, **filters: Any) -> list[Passage]:
+    """The ``k`` best passages for ``query``; filters: source=, publisher=, year= (a value or a list).
+
+    The fusion's five best come in the order of the best answer sentence each holds, as the learned sentence ranker
+    scores it (``extractive.order_by_answers``); the following ones in the fusion's order. ``score`` stays the
+    fusion's. A ``k`` below 1 is refused (RequestError), not silently read as a slice bound."""
+    from assistant.extractive import ANSWER_PASSAGES, order_by_answers
+
+    passages = fused_passages(query, max(checked_k(k), ANSWER_PASSAGES), **filters)
+    try:
+        head = order_by_answers(query, passages[:ANSWER_PASSAGES])
+    except RankerError as error:
+        logger.warning("Passages left in the fusion's order: %s", error)
+        head = passages[:ANSWER_PASSAGES]
+    return (head + passages[ANSWER_PASSAGES:])[:k]
 
 
 def fit_query_centroid(questions: Iterable[str], out_dir: Path | None = None) -> tuple[QueryCentroid, Path]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from assistant.extractive import display_text, is_instruction_like, is_quotable
 from assistant.types import Citation, Passage
-from vectorstore.text import contains_quote, normalize_for_match, question_terms, split_spans
+from vectorstore.text import BULLET, contains_quote, normalize_for_match, question_terms, split_spans
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 MIN_TERM_SUPPORT = 0.5
 
 _MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_BULLET_RE = re.compile(r"\s*[-*•–]\s")
+_BULLET_RE = re.compile(rf"\s*{BULLET}\s")
 # Small models write "[Passage 2]" or "[source 2]" for [2].
 _WORDY_MARKER_RE = re.compile(r"\[\s*(?:passage|source|document|doc|extrait)\s*n?°?\s*(\d+)\s*\]", re.I)
 _LEADING_MARKERS_RE = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")

@@ -14,7 +14,7 @@ import pytest
 from assistant import extractive
 from assistant.types import Passage
 from tests.conftest import make_passage
-from vectorstore.text import contains_quote, split_sentences, split_spans
+from vectorstore.text import contains_quote, question_terms, split_sentences, split_spans
 
 
 def test_split_keeps_abbreviations_and_exact_substrings() -> None:
@@ -1571,6 +1571,114 @@ def test_items_of_several_sentences_all_come_and_the_list_stops_at_the_next_sect
     assert [x.quote[:15] for x in extractive._list_around(second, passages)] == ["- La difficulté", "- La nécessité "]
 
 
+# Two chunks of the ANCT webinar as the splitter leaves them: the second repeats the first one's last sentence.
+SPEAKERS_INTRO = make_passage(
+    "Les exemples mis en avant durant cette table-ronde ont ainsi pu illustrer différents formats d'alliances entre "
+    "les parties prenantes d'un territoire.\n\nLes intervenants de ce webinaire étaient :",
+    1,
+    source="anct.txt",
+    position=60,
+)
+SPEAKERS = make_passage(
+    "Les intervenants de ce webinaire étaient :\n\n- Antoine Détourné, délégué général d'ESS France ;\n\n"
+    "- Caroline Perroud-Lacote, responsable de l'action sociale à la CAF de la Creuse ;\n\n"
+    "- Josepha Poret, responsable du développement territorial de Ronalpia.\n\n"
+    "Ils ont présenté leurs démarches de coopération.",
+    2,
+    source="anct.txt",
+    position=61,
+)
+
+
+def _speakers_adjacent(passage: Passage, offset: int) -> Passage | None:
+    chain = [SPEAKERS_INTRO, SPEAKERS]
+    at = next(i for i, p in enumerate(chain) if p.chunk_id == passage.chunk_id) + offset
+    return chain[at] if 0 <= at < len(chain) else None
+
+
+def test_a_list_announced_at_a_chunk_end_is_read_past_the_overlap_of_the_next_chunk() -> None:
+    """The next chunk opens on the announcing sentence again (chunks overlap): the items come after it — the answer
+    used to be « Les intervenants de ce webinaire étaient [1]. », its list lost."""
+    passages = [SPEAKERS_INTRO]
+    announcing = extractive._spans(passages, 0)[-1]
+    items = [x.quote for x in extractive._items_after(announcing, passages, _speakers_adjacent)]
+    assert [item[:12] for item in items] == ["- Antoine Dé", "- Caroline P", "- Josepha Po"]
+    # Read backwards, the sentence before the repeated one is the first chunk's sentence before it, not itself.
+    passages = [SPEAKERS]
+    repeated = extractive._spans(passages, 0)[0]
+    before = extractive._sentence_before(repeated, passages, _speakers_adjacent)
+    assert before is not None and before.quote.startswith("Les exemples mis en avant")
+
+
+def test_a_sentence_read_in_the_chunk_before_comes_before_the_one_leaning_on_it() -> None:
+    """« Elle préside depuis 2011… » opens its chunk; « Elle » is Marie-Sophie Desaulle, named in the chunk before.
+    The answer quoted that sentence last, after « Elle préside… »: chunks of one document that follow each other are
+    read in the document's order."""
+    named = make_passage(
+        "Diplômée de l'IEP de Bordeaux, Marie-Sophie Desaulle a été directrice d'hôpital. Elle a également présidé "
+        "l'APF pendant 7 ans.",
+        2,
+        source="fehap.md",
+        position=49,
+    )
+    presides = make_passage(
+        "Elle préside depuis 2011 l'Association Vivre et devenir. Elle est élue présidente de la FEHAP le 26 mars "
+        "2019.",
+        1,
+        source="fehap.md",
+        position=50,
+    )
+    other = make_passage("La FEHAP réunit des établissements privés non lucratifs.", 3, source="autre.md", position=49)
+    chunks = [named, presides]
+
+    def adjacent(p: Passage, offset: int) -> Passage | None:
+        return next((c for c in chunks if c.source == p.source and c.position == p.position + offset), None)
+
+    passages = [presides, other]
+    leaning = extractive._spans(passages, 0)[0]
+    completed = extractive._completed([leaning, extractive._spans(passages, 1)[0]], passages, adjacent, "factual")
+    text, _ = extractive.compose(completed, passages)
+    assert text.index("Elle a également présidé") < text.index("Elle préside") < text.index("La FEHAP réunit")
+
+
+def test_an_announcement_sharing_no_word_with_the_question_is_not_quoted_beside_the_answer() -> None:
+    """« Pour aller plus loin : » scored near the best sentence (it ends on a colon) and brought in the next line."""
+    passage = make_passage(
+        "A Arvieu, un effet de groupe s'est mis en place et a induit des changements de pratiques chez les "
+        "agriculteurs non bio.\n\nPour aller plus loin :\n\n- Visiter la ferme de Bérénice."
+    )
+    question = "Une dynamique collective peut-elle pousser des agriculteurs non bio à changer de pratiques ?"
+    sentences = extractive._spans([passage], 0)
+    assert extractive._announces_unasked(sentences[1], set(question_terms(question)))
+    assert not extractive._announces_unasked(sentences[0], set(question_terms(question)))
+    announcing_asked = make_passage("Les agriculteurs ont changé de pratiques de trois façons :\n- en groupe ;")
+    assert not extractive._announces_unasked(
+        extractive._spans([announcing_asked], 0)[0], set(question_terms(question))
+    )
+
+
+def test_passages_are_ordered_by_the_best_answer_sentence_they_hold() -> None:
+    """The fusion put first a passage naming the RTES without the figure asked; the one giving it goes first."""
+    meetings = make_passage("Le RTES organise chaque année des rencontres nationales avec les collectivités.", 1)
+    members = make_passage("Né en 2002, le RTES réunit aujourd'hui près de 110 collectivités territoriales.", 2)
+    empty = make_passage("RTES", 3)
+    question = "Combien de collectivités le RTES réunit-il ?"
+    ordered = extractive.order_by_answers(question, [empty, meetings, members])
+    assert [p.chunk_id for p in ordered] == [members.chunk_id, meetings.chunk_id, empty.chunk_id]
+
+
+def test_an_impersonal_sentence_goes_on_with_the_argument_before_it() -> None:
+    """« Il serait intéressant de créer des lieux de rencontres… » needs nothing before it, but it goes on with the
+    sentence it follows: the best sentence comes with it."""
+    passage = make_passage(
+        "Pour mieux collaborer, collectivités et structures de l'ESS doivent avoir plus d'interactions. Il serait "
+        "intéressant de créer des lieux de rencontres entre les développeurs économiques et les porteurs de projets."
+    )
+    first, following = extractive._spans([passage], 0)
+    assert not extractive._leans_back(following.quote)
+    assert extractive._continuation(first, [passage], None) == [following]
+
+
 def test_a_reference_after_a_connector_comes_with_what_it_refers_to() -> None:
     """« Mais ce dernier a un inconvénient de taille… » opened an answer alone: « ce dernier » (the model of
     concentration) is in the sentence before, behind the connector as much as without it."""
@@ -1597,6 +1705,14 @@ def test_a_reference_after_a_connector_comes_with_what_it_refers_to() -> None:
         ("Cette dernière, réalisée par le groupement, compte 16 monographies.", True),
         ("Ces temps dédiés aux échanges favorisent la découverte.", True),
         ("Toutefois, les PTCE restent fragiles.", False),
+        # « il » that stands for no one: the sentence needs nothing before it.
+        ("Il ne fait aucun doute que la force du collectif a été un élément décisif.", False),
+        ("Il reste néanmoins nécessaire de réfléchir aux conséquences de la crise.", False),
+        ("“ Il pourrait être envisagé que les Prêts Garantis par l'Etat soient convertis.", False),
+        ("“ Il faudrait élargir l'expérimentation Territoire Zéro Chômeur.", False),
+        ("Il serait pertinent que l'ESS obtienne une représentation politique dédiée.", False),
+        ("Il rassemble près de 110 collectivités, de tous échelons.", True),
+        ("Il est président de la CRESS depuis 2019.", True),
     ],
 )
 def test_what_leans_on_the_sentence_before(sentence: str, leans: bool) -> None:

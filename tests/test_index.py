@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from assistant import answer as answer_mod
-from assistant import retrieval
+from assistant import extractive, retrieval
 from assistant.retrieval import HybridSearch, collapse_near_duplicates, normalize_filters
 from ingest.pipeline import IndexBusyError, ingest_paths, remove_documents
 from tests.conftest import FakeEmbeddings, make_passage
@@ -75,6 +75,25 @@ def test_ingest_then_retrieve_returns_cited_passages(fake_index, corpus):
     assert top.score > 0 and top.lexical_score is not None
     sante = retrieval.retrieve("hospitalisation à domicile", k=1)[0]
     assert sante.section == "Santé" and sante.source == "pacte.md"
+
+
+def test_retrieve_orders_the_fusions_best_by_their_best_answer_sentence(fake_index, corpus, tmp_path, monkeypatch,
+                                                                        caplog):
+    ingest_paths([corpus], index=fake_index)
+    search_over(fake_index)
+    query = "Combien d'entrepreneurs salariés les coopératives d'activité et d'emploi accompagnent-elles ?"
+    fused = retrieval.fused_passages(query, k=5)
+    ordered = retrieval.retrieve(query, k=5)
+    assert len(fused) >= 2
+    assert [p.chunk_id for p in ordered] == [p.chunk_id for p in extractive.order_by_answers(query, fused)]
+    assert "12 000 entrepreneurs" in ordered[0].text
+    assert retrieval.retrieve(query, k=1) == ordered[:1]
+    # The answerer reads the fusion's order, which its sentence model was trained on.
+    assert answer_mod._default_retriever() is retrieval.fused_passages
+    # A sentence model that cannot be loaded leaves the fusion's order, with a warning, rather than failing a script.
+    monkeypatch.setenv("ESS_MODELS_DIR", str(tmp_path / "no-models"))
+    assert retrieval.retrieve(query, k=5) == fused
+    assert "fusion's order" in caplog.text
 
 
 def test_reingest_unchanged_embeds_nothing(fake_index, corpus):

@@ -164,8 +164,11 @@ _ABBREVIATIONS = frozenset({
 # fmt: on
 # A sentence ends after . ! ? … (optionally closed by a quote/bracket) followed by space; or at a blank line;
 # or before a line that starts a list item or a heading.
-_BULLETS = "-*•–"  # list markers
-_END_RE = re.compile(rf"[.!?…]+[\"»”)\]*]*(?=\s)|\n\s*\n|\n(?=\s*(?:[{re.escape(_BULLETS)}]\s|\d+[.)]\s|#))")
+LIST_MARKERS = "-*•–"
+# A list marker where a line starts: a bullet or an item number (« - », « 2. », « 3) »), then a space.
+BULLET = f"[{re.escape(LIST_MARKERS)}]"
+LIST_ITEM_RE = re.compile(rf"\s*(?:{BULLET}|\d+[.)])\s")
+_END_RE = re.compile(rf"[.!?…]+[\"»”)\]*]*(?=\s)|\n\s*\n|\n(?=\s*(?:{BULLET}\s|\d+[.)]\s|#))")
 _COLON_NEXT_RE = re.compile(r"[ \t]*:")
 # Addresses and code are cut out of sentences (left over from HTML or scripts).
 _ACTIVE_TOKEN_RE = re.compile(
@@ -184,7 +187,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
         return False
     word = fold(text[start:end]).strip("(«\"'")
     # A number opening its line, or right after a bullet (« - 1. Revaloriser les métiers… »), numbers an item.
-    if word.isdigit() and text[text.rfind("\n", 0, start) + 1 : start].strip() in ("", *_BULLETS):
+    if word.isdigit() and text[text.rfind("\n", 0, start) + 1 : start].strip() in ("", *LIST_MARKERS):
         return True
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
