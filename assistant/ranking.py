@@ -7,10 +7,11 @@ grouped cross-validation (questions on the same evidence stay in one fold, so a 
 whose evidence it was trained on), ranking metrics, Platt calibration of the scores, and the registry that
 ``ess-assistant train --qa FILE…`` walks to retrain every shipped model.
 
-Shipped: the answer-sentence ranker of ``assistant/extractive.py`` (the worked example of the steps below). A
-learned passage order was built with this machinery and measured (benchmarks/eval_ranker.py): it did not beat
-the hybrid's fused order on grouped cross-validation and lost four questions of R@5 on validation, so
-``retrieve`` keeps the fused order.
+Shipped: the answer-sentence ranker of ``assistant/extractive.py`` (the worked example of the steps below); it also
+orders the five passages ``retrieve`` returns first, by the best sentence each holds
+(benchmarks/eval_passage_order.py). A passage ranker of its own, on passage-level features, was built with this
+machinery and measured (benchmarks/eval_ranker.py): it did not beat the hybrid's fused order on grouped
+cross-validation and lost four questions of R@5 on validation.
 
 How a ranker plugs in:
 

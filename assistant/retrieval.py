@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -272,16 +273,19 @@ def retrieve(query: str, k: int = 5, **filters: Any) -> list[Passage]:
     """The ``k`` best passages for ``query``; filters: source=, publisher=, year= (a value or a list).
 
     The fusion's five best come in the order of the best answer sentence each holds, as the learned sentence ranker
-    scores it (``extractive.order_by_answers``); the following ones in the fusion's order. ``score`` stays the
-    fusion's. A ``k`` below 1 is refused (RequestError), not silently read as a slice bound."""
+    scores it (``extractive.order_by_answers``); the following ones in the fusion's order. ``score`` decreases with
+    the rank: the five first take the fusion's five best scores in their new order. A ``k`` below 1 is refused
+    (RequestError), not silently read as a slice bound."""
     from assistant.extractive import ANSWER_PASSAGES, order_by_answers
 
     passages = fused_passages(query, max(checked_k(k), ANSWER_PASSAGES), **filters)
+    head = passages[:ANSWER_PASSAGES]
     try:
-        head = order_by_answers(query, passages[:ANSWER_PASSAGES])
+        ordered = order_by_answers(query, head)
     except RankerError as error:
         logger.warning("Passages left in the fusion's order: %s", error)
-        head = passages[:ANSWER_PASSAGES]
+        ordered = head
+    head = [replace(p, score=best.score) for p, best in zip(ordered, head, strict=True)]
     return (head + passages[ANSWER_PASSAGES:])[:k]
 
 

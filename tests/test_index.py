@@ -88,6 +88,8 @@ def test_retrieve_orders_the_fusions_best_by_their_best_answer_sentence(fake_ind
     assert [p.chunk_id for p in ordered] == [p.chunk_id for p in extractive.order_by_answers(query, fused)]
     assert "12 000 entrepreneurs" in ordered[0].text
     assert retrieval.retrieve(query, k=1) == ordered[:1]
+    # Scores still decrease with the rank: the fusion's best scores, handed out in the new order.
+    assert [p.score for p in ordered] == [p.score for p in fused]
     # The answerer reads the fusion's order, which its sentence model was trained on.
     assert answer_mod._default_retriever() is retrieval.fused_passages
     # A sentence model that cannot be loaded leaves the fusion's order, with a warning, rather than failing a script.
