@@ -390,10 +390,11 @@ def _same_word(a: str, b: str) -> bool:
 
 
 # Words that frame a topic without naming it: « l'ESS en milieu rural » is about rural places, and a sentence on
-# « le milieu scolaire » is not on the topic (the rarest word, « milieu », would have been the one required).
+# « le milieu scolaire » is not on the topic (the rarest word, « milieu », would have been the one required);
+# « l'accès des jeunes à l'emploi » is about young people and jobs, not « accès à une base documentaire ».
 _FRAMING = frozenset(
     question_terms(
-        "milieu milieux secteur secteurs domaine domaines champ champs cadre matière place rôle enjeu enjeux"
+        "milieu milieux secteur secteurs domaine domaines champ champs cadre matière place rôle enjeu enjeux accès"
     ),
 )
 

@@ -252,6 +252,19 @@ def test_a_word_framing_the_topic_is_not_what_it_is_about() -> None:
     assert [c.passage.chunk_id for c in note.citations()] == ["m2"]
 
 
+def test_access_frames_the_topic_it_is_not_what_it_is_about() -> None:
+    """« l'accès des jeunes à l'emploi » gave a note of sentences on « accès » (« Il/elle a accès à une base
+    documentaire… »): the rarest of the topic's words among the passages found, it was the one each bullet needed."""
+    passages = [
+        _p("a1", "Chaque salarié a accès à une base documentaire et à son dossier administratif en ligne."),
+        _p("a2", "L'insertion professionnelle des jeunes dans l'ESS passe par des emplois aidés et l'apprentissage."),
+        _p("a3", "Les jeunes sont nombreux à chercher un emploi qui ait du sens, et l'ESS leur en offre."),
+    ]
+    note = brief("l'accès des jeunes à l'emploi dans l'ESS", retriever=RankingRetriever(passages), extractive=True)
+    cited = {c.passage.chunk_id for c in note.citations()}
+    assert "a1" not in cited and cited
+
+
 def test_context_is_about_what_the_topic_is_about_not_only_its_place() -> None:
     """« Notre belle et vaste région d'Occitanie est une terre accueillante… » was the whole context of a note on
     « l'emploi dans l'ESS en Occitanie »: a context bullet names the topic's concept (l'emploi), not only its
