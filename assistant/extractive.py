@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from assistant.ranking import FeatureSet, Groups, RankerSpec, load_ranker, register
-from assistant.types import Citation, Passage
+from assistant.types import ANSWER_PASSAGES, Citation, Passage
 from vectorstore.glossary import ACRONYMS
 from vectorstore.text import (
     BULLET,
@@ -748,8 +748,6 @@ def named_entities(question: str) -> list[str]:
 
 # --- the sentence ranker's features ---------------------------------------------------------------------
 
-# The passages an answer is chosen from (``ask``'s default k): the ranker is trained on that many.
-ANSWER_PASSAGES = 5
 RANKER = "answer-sentences"
 _KINDS = (NUMERIC, DATE, WHO, DEFINITION, LIST, EXPLAIN, FACTUAL)
 _YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b")

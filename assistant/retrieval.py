@@ -269,6 +269,11 @@ def fused_passages(query: str, k: int = 5, **filters: Any) -> list[Passage]:
     return get_search().search(query, k, normalize_filters(filters))
 
 
+# How many of the fusion's best passages ``retrieve`` reorders by their best answer sentence: out of fold
+# (benchmarks/eval_passage_order.py) ten did worse than five at rank 1 and at rank 5.
+REORDERED = 5
+
+
 def retrieve(query: str, k: int = 5, **filters: Any) -> list[Passage]:
     """The ``k`` best passages for ``query``; filters: source=, publisher=, year= (a value or a list).
 
@@ -276,17 +281,17 @@ def retrieve(query: str, k: int = 5, **filters: Any) -> list[Passage]:
     scores it (``extractive.order_by_answers``); the following ones in the fusion's order. ``score`` decreases with
     the rank: the five first take the fusion's five best scores in their new order. A ``k`` below 1 is refused
     (RequestError), not silently read as a slice bound."""
-    from assistant.extractive import ANSWER_PASSAGES, order_by_answers
+    from assistant.extractive import order_by_answers
 
-    passages = fused_passages(query, max(checked_k(k), ANSWER_PASSAGES), **filters)
-    head = passages[:ANSWER_PASSAGES]
+    passages = fused_passages(query, max(checked_k(k), REORDERED), **filters)
+    head = passages[:REORDERED]
     try:
         ordered = order_by_answers(query, head)
     except RankerError as error:
         logger.warning("Passages left in the fusion's order: %s", error)
         ordered = head
     head = [replace(p, score=best.score) for p, best in zip(ordered, head, strict=True)]
-    return (head + passages[ANSWER_PASSAGES:])[:k]
+    return (head + passages[REORDERED:])[:k]
 
 
 def fit_query_centroid(questions: Iterable[str], out_dir: Path | None = None) -> tuple[QueryCentroid, Path]:

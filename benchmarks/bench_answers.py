@@ -39,7 +39,7 @@ def main() -> None:
         passages = fused_passages(question, k=extractive.ANSWER_PASSAGES)
         retrieval.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
-        retrieve(question, k=extractive.ANSWER_PASSAGES)
+        retrieve(question, k=5)
         public.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         result = extractive.select(question, passages, adjacent_passage)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from assistant import extractive, ranking
 from assistant.evaluation import load_gold
-from assistant.retrieval import fused_passages
+from assistant.retrieval import REORDERED, fused_passages
 from benchmarks.eval_answers_cv import FOLDS, write_models
 from ingest.ocr import contains_evidence
 
@@ -44,7 +44,7 @@ def main() -> None:
                 evidence = row.get("evidence") or []
                 if not evidence:
                     continue
-                passages = fused_passages(row["question"], k=extractive.ANSWER_PASSAGES)
+                passages = fused_passages(row["question"], k=REORDERED)
                 ranks["fusion"].append(_rank(passages, evidence))
                 for name, folder in (("out of fold", fold_dirs[ranking.fold_of(key, FOLDS)]), ("in-sample", all_dir)):
                     os.environ["ESS_MODELS_DIR"] = str(folder)

@@ -122,20 +122,21 @@ def test_a_term_only_named_is_looked_up_where_it_is_defined() -> None:
 
 
 def test_a_role_holder_is_looked_for_further_down_the_list() -> None:
-    """« Qui préside ESS France ? »: the five passages found first speak of ESS France without naming its president;
-    the sixth does, and answers. A figure's check is not strict enough to look further: a count of associations
+    """« Qui préside ESS France ? »: the passages found first speak of ESS France without naming its president; the
+    next one does, and answers. A figure's check is not strict enough to look further: a count of associations
     found further down does not answer how many signed a contract."""
+    first = answer_mod.DEFAULT_K
     about = [
         make_passage(f"ESS France fédère les organisations nationales de l'ESS, dans le domaine {i}.", i)
-        for i in range(1, 6)
+        for i in range(1, first + 1)
     ]
-    president = make_passage("Jérôme Saddier, Président d'ESS France, a publié le 4 mai 2020 une tribune.", 6)
+    president = make_passage("Jérôme Saddier, Président d'ESS France, a publié le 4 mai 2020 une tribune.", first + 1)
     retriever = FakeRetriever([*about, president])
     result = ask("Qui préside ESS France ?", retriever=retriever)
     assert not result.abstained and "Jérôme Saddier" in result.text
     assert result.citations[0].passage.chunk_id == president.chunk_id
-    assert [k for _, k, _ in retriever.calls] == [5, answer_mod.DEEPER]
-    count = make_passage("On compte près de 1,5 million d'associations en France.", 6)
+    assert [k for _, k, _ in retriever.calls] == [first, answer_mod.DEEPER]
+    count = make_passage("On compte près de 1,5 million d'associations en France.", first + 1)
     retriever = FakeRetriever([*about, count])
     assert ask("Combien d'associations ont signé le contrat d'engagement républicain ?", retriever=retriever).abstained
     assert len(retriever.calls) == 1

@@ -17,7 +17,7 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
-from assistant.types import MAX_QUESTION_CHARS, Answer, AnswerEvent, Citation, Passage, RequestError
+from assistant.types import ANSWER_PASSAGES, MAX_QUESTION_CHARS, Answer, AnswerEvent, Citation, Passage, RequestError
 from ui.api_args import checked_api_args
 from ui.brief_tab import build_brief_tab
 from ui.common import (
@@ -49,7 +49,7 @@ NeighboursFn = Callable[..., list[Passage]]
 
 CONCURRENCY_LIMIT = 4
 QUEUE_MAX_SIZE = 64
-DEFAULT_K = 5
+DEFAULT_K = ANSWER_PASSAGES
 # The question box takes more than we answer: cutting silently in the browser would hide the shortening.
 MAX_TYPED_CHARS = 100_000
 _LIMIT = f"{MAX_QUESTION_CHARS:,}".replace(",", "\u202f")  # « 2 000 »
