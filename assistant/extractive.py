@@ -829,13 +829,18 @@ _IMPERSONAL_AFTER_CONNECTOR_RE = re.compile(
 )
 
 
+def _opening(quote: str) -> tuple[str, bool]:
+    """The sentence folded, from past its connector if it opens on one (« Mais ce dernier… »), and whether it does."""
+    folded = fold(display_text(quote))
+    m = _CONNECTOR_RE.match(folded)
+    return (folded[m.end() :], True) if m else (folded, False)
+
+
 def _leans_back(quote: str) -> bool:
     """True when the sentence opens, after a connector if any, on a word whose antecedent is in an earlier sentence:
     what completing an answer, the role-verb check and the ranker's cue read."""
-    folded = fold(display_text(quote))
-    m = _CONNECTOR_RE.match(folded)
-    rest = folded[m.end() :] if m else folded
-    if m and _IMPERSONAL_AFTER_CONNECTOR_RE.match(rest):
+    rest, connected = _opening(quote)
+    if connected and _IMPERSONAL_AFTER_CONNECTOR_RE.match(rest):
         return False
     return bool(_REFERRING_RE.match(rest)) and not (_IMPERSONAL_RE.match(rest) or _TIME_DEMONSTRATIVE_RE.match(rest))
 
@@ -843,9 +848,7 @@ def _leans_back(quote: str) -> bool:
 def _impersonal(quote: str) -> bool:
     """True when the sentence opens, after a connector if any, on an impersonal « il » (« Il serait intéressant de
     créer… »): it goes on with the argument before it without naming anything of it."""
-    folded = fold(display_text(quote))
-    m = _CONNECTOR_RE.match(folded)
-    return bool(_IMPERSONAL_RE.match(folded[m.end() :] if m else folded))
+    return bool(_IMPERSONAL_RE.match(_opening(quote)[0]))
 
 
 def _cues(quote: str) -> list[float]:
