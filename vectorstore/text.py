@@ -162,13 +162,14 @@ _ABBREVIATIONS = frozenset({
     "sup", "coll", "dir", "ed", "op",
 })
 # fmt: on
-# A sentence ends after . ! ? … (optionally closed by a quote/bracket) followed by space; or at a blank line;
-# or before a line that starts a list item or a heading.
 LIST_MARKERS = "-*•–"
 # A list marker where a line starts: a bullet or an item number (« - », « 2. », « 3) »), then a space.
 BULLET = f"[{re.escape(LIST_MARKERS)}]"
-LIST_ITEM_RE = re.compile(rf"\s*(?:{BULLET}|\d+[.)])\s")
-_END_RE = re.compile(rf"[.!?…]+[\"»”)\]*]*(?=\s)|\n\s*\n|\n(?=\s*(?:{BULLET}\s|\d+[.)]\s|#))")
+_ITEM_MARK = rf"(?:{BULLET}|\d+[.)])\s"
+LIST_ITEM_RE = re.compile(rf"\s*{_ITEM_MARK}")
+# A sentence ends after . ! ? … (optionally closed by a quote/bracket) followed by space; or at a blank line;
+# or before a line that starts a list item or a heading.
+_END_RE = re.compile(rf"[.!?…]+[\"»”)\]*]*(?=\s)|\n\s*\n|\n(?=\s*(?:{_ITEM_MARK}|#))")
 _COLON_NEXT_RE = re.compile(r"[ \t]*:")
 # Addresses and code are cut out of sentences (left over from HTML or scripts).
 _ACTIVE_TOKEN_RE = re.compile(
