@@ -13,7 +13,8 @@ fused 0.647/0.882, model 0.647/0.804 (the same through ``retrieve`` when the mod
 sets (term and best-sentence coverage, title/section match, question kind ↔ cues, length, position, neighbours,
 section and document votes, dense and BM25 pseudo-relevance feedback, sentence vectors) stayed within ±0.02 of
 the fused R@1 in cross-validation and cost the easy questions (six of them: R@1 0.69 → 0.66 on train's 58 easy
-questions), so ``retrieve`` keeps the fused order. Again on train.jsonl + data/questions/written.jsonl (463
+questions), so this passage model is not used (``retrieve`` orders its five best by the answer-sentence ranker
+instead: benchmarks/eval_passage_order.py). Again on train.jsonl + data/questions/written.jsonl (463
 questions, 2026-12-02, after the preceding passage's BM25 share): fused R@1/R@5 0.503/0.708, model grouped CV
 0.499/0.721, in-sample 0.531/0.737 — still no gain at rank 1. Once more with the questions' common direction
 (three fused lists; run on a file joining both, 2026-12-02): fused 0.518/0.739, model grouped CV 0.510/0.743,
