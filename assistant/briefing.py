@@ -20,7 +20,14 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from assistant.answer import ABSTENTION_TEXT
-from assistant.extractive import is_instruction_like, is_roster, sentence_probabilities, shown_sentence, signature_of
+from assistant.extractive import (
+    is_contact,
+    is_instruction_like,
+    is_roster,
+    sentence_probabilities,
+    shown_sentence,
+    signature_of,
+)
 from assistant.llm import LLMConfigError, describe_error, get_chat_model, message_text
 from assistant.types import Citation, Passage
 from assistant.verify import markers, verify_answer
@@ -287,11 +294,11 @@ def opens_on_reference(sentence: str) -> bool:
 
 
 def _readable(sentence: str) -> bool:
-    """Reject fragments, OCR garble, URLs, tables, rosters of speakers and sentences that need the one before:
-    poor bullets."""
+    """Reject fragments, OCR garble, URLs, tables, rosters of speakers, contact lines and sentences that need the one
+    before: poor bullets."""
     if not MIN_SENTENCE_CHARS <= len(sentence) <= MAX_SENTENCE_CHARS or "http" in sentence or "www." in sentence:
         return False
-    if opens_on_reference(sentence) or is_roster(sentence):
+    if opens_on_reference(sentence) or is_roster(sentence) or is_contact(sentence):
         return False
     first = sentence.lstrip('«"“( ')[:1]
     # A bullet is a whole statement: capitalised, closed by a full stop (no heading, question, list intro).

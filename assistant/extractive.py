@@ -596,7 +596,9 @@ def defines_term(runs: Sequence[tuple[str, ...]], passages: Sequence[Passage], p
 
 
 def _defines(sentence: Sentence, runs: Sequence[tuple[str, ...]], plainly: bool = False) -> bool:
-    """Whether ``sentence`` says what the term is, not only names it."""
+    """Whether ``sentence`` says what the term is, not only names it (a contact line, never)."""
+    if is_contact(sentence.quote):
+        return False
     folded = fold(sentence.quote)
     after = _DEFINES_PLAINLY_AFTER_RE if plainly else _DEFINES_AFTER_RE
     spans = _mentions_of(sentence.quote, runs)
@@ -1213,6 +1215,17 @@ _OFFICE_RE = re.compile(rf"(?:\S+ ){{0,3}}?{_OFFICES}")
 _ASKS_OFFICE_RE = re.compile(rf"\bquel(?:le)?s? {_OFFICES}")
 
 
+# An e-mail address or a telephone number: a line telling whom to contact (« Pour toute question sur cet événement,
+# contactez : Jamila Jaaidane, ANCT (…@anct.gouv.fr) »), which answers only a question asking how to reach someone.
+_CONTACT_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+|(?<!\d)0\d(?:[ .]?\d\d){4}(?!\d)")
+_ASKS_CONTACT_RE = re.compile(r"\b(?:contact\w*|joindre|ecrire|courriel|e-?mail|mail|telephone|coordonnees|adresse)\b")
+
+
+def is_contact(shown: str) -> bool:
+    """Whether the sentence gives an e-mail address or a telephone number."""
+    return bool(_CONTACT_RE.search(shown))
+
+
 def is_roster(shown: str) -> bool:
     """Two people or more, each named with their office: who took part, never what anyone said or did."""
     offices = (_OFFICE_RE.match(fold(shown[m.end() : m.end() + 60])) for m in _PERSON_COMMA_RE.finditer(shown))
@@ -1305,12 +1318,18 @@ def select(
         if not order:
             return ExtractiveResult([], confidence, "other-year", passages)
     if kind != WHO:
-        # A heading, a programme line or a roster of speakers beside the answer only labels it: quoted only when
-        # nothing else answers.
+        # A heading, a programme line, a roster of speakers or whom to contact beside the answer only labels it:
+        # quoted only when nothing else answers.
         rosters = not _ASKS_OFFICE_RE.search(fold(question))
+        contacts = not _ASKS_CONTACT_RE.search(fold(question))
 
         def labels(s: Sentence) -> bool:
-            return _is_label(s, passages, reading.names) or rosters and is_roster(display_text(s.quote))
+            shown = display_text(s.quote)
+            return (
+                _is_label(s, passages, reading.names)
+                or rosters and is_roster(shown)
+                or contacts and is_contact(shown)
+            )
 
         order = [j for j in order if not labels(sentences[j])] or order
     else:

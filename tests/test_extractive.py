@@ -1477,6 +1477,41 @@ def test_a_roster_of_speakers_is_not_quoted_beside_the_answer() -> None:
     assert any(s.quote.startswith(roster) for s in result.sentences), [s.quote for s in result.sentences]
 
 
+# The ANCT webinar's closing lines, as the bundled corpus has them (addresses made up).
+_CONTACT = (
+    "Enfin, l'ANCT a fait un focus sur les actions en faveur de l'ESS appuyées sur la programmation 2014-2020.\n\n"
+    "Pour toute question sur cet événement, contactez : Jamila Jaaidane, ANCT (jamila.j@anct.example.fr) et "
+    "Sébastien Lévrier, Les Petites Rivières, (sebastien@petites-rivieres.example.com)."
+)
+
+
+def test_a_contact_line_is_quoted_only_for_a_question_on_whom_to_contact() -> None:
+    """« Qu'est-ce que l'ANCT ? » was answered by « Pour toute question sur cet événement, contactez : Jamila
+    Jaaidane, ANCT (…@anct.gouv.fr)… »: an e-mail address beside a name says nothing of it, and « ANCT (…) » looked
+    like the acronym's long form in brackets, so the line even passed for a definition."""
+    contact = "Pour toute question"
+    result = extractive.select("Qu'est-ce que l'ANCT ?", [make_passage(_CONTACT)])
+    quotes = [s.quote for s in result.sentences]
+    assert quotes and not any(q.startswith(contact) for q in quotes), quotes
+    assert not extractive.defines_term(extractive.term_asked("Qu'est-ce que l'ANCT ?"), [make_passage(_CONTACT)])
+    result = extractive.select("Comment contacter l'ANCT au sujet du webinaire ?", [make_passage(_CONTACT)])
+    assert any(s.quote.startswith(contact) for s in result.sentences), [s.quote for s in result.sentences]
+
+
+@pytest.mark.parametrize(
+    ("line", "contact"),
+    [
+        ("Tél : 04 67 60 20 28 | mail : contact@cressoccitanie.org", True),
+        ("Écrivez à info@example.org pour recevoir la lettre.", True),
+        ("Le standard répond au 01.45.22.10.30 du lundi au vendredi.", True),
+        ("En 2020, 30 000 entreprises ont été accompagnées et 10 000 financées.", False),
+        ("Le dispositif a été voté le 04 06 2019 par 12 élus.", False),
+    ],
+)  # fmt: skip
+def test_a_contact_line_gives_an_address_or_a_telephone_number(line: str, contact: bool) -> None:
+    assert extractive.is_contact(line) is contact
+
+
 @pytest.mark.parametrize(
     ("line", "roster"),
     [
