@@ -1226,6 +1226,22 @@ def is_contact(shown: str) -> bool:
     return bool(_CONTACT_RE.search(shown))
 
 
+def _is_byline(s: Sentence, passages: Sequence[Passage], names: Iterable[str] = ()) -> bool:
+    """A line of its own that names one person with their office (« Marie-Louise Gourdon, vice-présidente en charge
+    de…, communauté d'agglomération Pôle Azur Provence »): who speaks next, not what they say — unless the question
+    names that person (« Quelles responsabilités Bérénice Dondeyne exerce-t-elle… ? »)."""
+    shown = display_text(s.quote)
+    person = _PERSON_COMMA_RE.match(shown)
+    if person is None or not _OFFICE_RE.match(fold(shown[person.end() : person.end() + 60])):
+        return False
+    named = normalize_for_match(person.group())
+    if any(name in named for name in names):
+        return False
+    text = passages[s.passage_index].text
+    before, after = text[: s.start].rstrip(" \t"), text[s.end :].lstrip(" \t")
+    return (not before or before.endswith("\n")) and (not after or after.startswith("\n"))
+
+
 def is_roster(shown: str) -> bool:
     """Two people or more, each named with their office: who took part, never what anyone said or did."""
     offices = (_OFFICE_RE.match(fold(shown[m.end() : m.end() + 60])) for m in _PERSON_COMMA_RE.finditer(shown))
@@ -1318,8 +1334,8 @@ def select(
         if not order:
             return ExtractiveResult([], confidence, "other-year", passages)
     if kind != WHO:
-        # A heading, a programme line, a roster of speakers or whom to contact beside the answer only labels it:
-        # quoted only when nothing else answers.
+        # A heading, a programme line, a roster of speakers, a speaker's byline or whom to contact beside the answer
+        # only labels it: quoted only when nothing else answers.
         rosters = not _ASKS_OFFICE_RE.search(fold(question))
         contacts = not _ASKS_CONTACT_RE.search(fold(question))
 
@@ -1327,7 +1343,7 @@ def select(
             shown = display_text(s.quote)
             return (
                 _is_label(s, passages, reading.names)
-                or rosters and is_roster(shown)
+                or rosters and (is_roster(shown) or _is_byline(s, passages, reading.names))
                 or contacts and is_contact(shown)
             )
 

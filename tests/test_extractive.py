@@ -1477,6 +1477,32 @@ def test_a_roster_of_speakers_is_not_quoted_beside_the_answer() -> None:
     assert any(s.quote.startswith(roster) for s in result.sentences), [s.quote for s in result.sentences]
 
 
+# The RTES 2013 proceedings (OCR corrected).
+_BYLINE = (
+    "La boutique éphémère : de la mutualisation de moyens à la mutualisation de projets\n\n"
+    "Marie-Louise Gourdon, vice-présidente en charge de la politique de la ville, de l'emploi, de l'habitat et de "
+    "l'ESS, communauté d'agglomération Pôle Azur Provence\n\n"
+    "Dans le département des Alpes-Maritimes, trois collectivités affichent une politique ESS. Parmi elles, la "
+    "communauté d'agglomération Pôle Azur Provence. “Nous sommes partis de rien, nous avons juste essayé de faire "
+    "exister la notion d'ESS sur notre territoire”, raconte Marie-Louise Gourdon."
+)
+
+
+def test_a_speakers_byline_is_quoted_only_for_a_question_on_that_person() -> None:
+    """« Quels outils la communauté d'agglomération Pôle Azur Provence a-t-elle mis en place… ? » was answered by
+    « Marie-Louise Gourdon, vice-présidente…, communauté d'agglomération Pôle Azur Provence. »: the line says who
+    speaks next, not what she says; it answers what the question asks of her."""
+    byline = "Marie-Louise Gourdon"
+    result = extractive.select(
+        "Comment la communauté d'agglomération Pôle Azur Provence a-t-elle mutualisé les moyens de ses entreprises ?",
+        [make_passage(_BYLINE)],
+    )
+    quotes = [s.quote for s in result.sentences]
+    assert quotes and not any(q.startswith(byline) for q in quotes), quotes
+    result = extractive.select("Quelles responsabilités Marie-Louise Gourdon exerce-t-elle ?", [make_passage(_BYLINE)])
+    assert any(s.quote.startswith(byline) for s in result.sentences), [s.quote for s in result.sentences]
+
+
 # The ANCT webinar's closing lines, as the bundled corpus has them (addresses made up).
 _CONTACT = (
     "Enfin, l'ANCT a fait un focus sur les actions en faveur de l'ESS appuyées sur la programmation 2014-2020.\n\n"
