@@ -291,8 +291,12 @@ def stream_ask(
         yield AnswerEvent("token", text=answer.text)
         yield _final(answer)
         return
+    from assistant.retrieval import answers_first
     from prompts import load_prompt, passages_block
 
+    # The model reads the passage holding the best answer sentence first, as ``retrieve`` orders them (out of fold,
+    # the first passage holds the evidence for 0.576 of the labelled questions in that order, 0.554 in the fusion's).
+    passages = answers_first(standalone, passages)
     messages = load_prompt("answer").format_messages(question=standalone, passages=passages_block(passages))
     parts: list[str] = []
     try:

@@ -277,23 +277,31 @@ def fused_passages(query: str, k: int = 5, **filters: Any) -> list[Passage]:
 REORDERED = 5
 
 
-def retrieve(query: str, k: int = 5, **filters: Any) -> list[Passage]:
-    """The ``k`` best passages for ``query``; filters: source=, publisher=, year= (a value or a list).
-
-    The fusion's five best come in the order of the best answer sentence each holds, as the learned sentence ranker
-    scores it (``extractive.order_by_answers``); the following ones in the fusion's order. ``score`` decreases with
-    the rank: the five first take the fusion's five best scores in their new order. A ``k`` below 1 is refused
-    (RequestError), not silently read as a slice bound."""
+def answers_first(query: str, passages: Sequence[Passage]) -> list[Passage]:
+    """``passages`` (the fusion's order) with their first REORDERED in the order of the best answer sentence each
+    holds, as the learned sentence ranker scores it (``extractive.order_by_answers``): what ``retrieve`` returns and
+    what a language model reads, the passage that answers best first. A sentence model that cannot be loaded leaves
+    the fusion's order (with a warning) rather than failing a script."""
     from assistant.extractive import order_by_answers
 
-    passages = fused_passages(query, max(checked_k(k), REORDERED), **filters)
-    head = passages[:REORDERED]
+    head = list(passages[:REORDERED])
     try:
         ordered = order_by_answers(query, head)
     except RankerError as error:
         logger.warning("Passages left in the fusion's order: %s", error)
         ordered = head
-    head = [replace(p, score=best.score) for p, best in zip(ordered, head, strict=True)]
+    return [*ordered, *passages[REORDERED:]]
+
+
+def retrieve(query: str, k: int = 5, **filters: Any) -> list[Passage]:
+    """The ``k`` best passages for ``query``; filters: source=, publisher=, year= (a value or a list).
+
+    The fusion's five best come in the order of the best answer sentence each holds (``answers_first``); the
+    following ones in the fusion's order. ``score`` decreases with the rank: the five first take the fusion's five
+    best scores in their new order. A ``k`` below 1 is refused (RequestError), not silently read as a slice bound."""
+    passages = fused_passages(query, max(checked_k(k), REORDERED), **filters)
+    ordered = answers_first(query, passages)
+    head = [replace(p, score=best.score) for p, best in zip(ordered[:REORDERED], passages, strict=False)]
     return (head + passages[REORDERED:])[:k]
 
 

@@ -171,6 +171,19 @@ def test_llm_answer_is_verified(ess_passages) -> None:
     _checkable(result, ess_passages)
 
 
+def test_llm_reads_the_passage_that_answers_best_first(ess_passages) -> None:
+    """The retriever's order is the fusion's; the model reads the passage holding the best answer sentence first, as
+    ``retrieve`` returns them, and its [1] is that passage."""
+    given = [*ess_passages[1:], ess_passages[0]]  # the passage on the Mois de l'ESS last
+    model = FakeChatModel(replies=["Le Mois de l'ESS 2020 a réuni plus de 400 personnes en Occitanie [1]."], calls=[])
+    result = ask(QUESTION, retriever=FakeRetriever(given), chat_model=model)
+    prompt = "\n".join(str(m.content) for m in model.calls[0])
+    first = prompt.index('<passage numero="1"')
+    assert prompt[first : prompt.index("</passage>", first)].count("400 personnes") == 1, prompt
+    assert result.mode == "llm" and result.citations[0].passage.chunk_id == ess_passages[0].chunk_id
+    _checkable(result, ess_passages)
+
+
 def test_llm_reply_citing_a_passage_that_was_not_given(ess_passages) -> None:
     model = FakeChatModel(
         replies=["Le Mois de l'ESS 2020 a réuni plus de 400 personnes [1]. Les Agoras ont eu lieu à Toulouse [7]."]
