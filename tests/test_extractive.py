@@ -1462,21 +1462,6 @@ _ROSTER = (
 )
 
 
-def test_a_roster_of_speakers_is_not_quoted_beside_the_answer() -> None:
-    """« Comment le président de la communauté urbaine de Bordeaux explique-t-il… ? » was answered by « Michel Adam,
-    Labo de l'ESS, Henri Arévalo, vice-président du Sicoval, … » (the day's speakers): a roster says who took part,
-    not what anyone said; it answers a question asking for someone by office (« Quel maire… ? »)."""
-    roster = "Nicole Juyoux, conseillère"
-    result = extractive.select(
-        "Comment l'agglomération Pau-Pyrénées construit-elle sa politique ESS ?", [make_passage(_ROSTER)]
-    )
-    quotes = [s.quote for s in result.sentences]
-    assert quotes and quotes[0].startswith("Nicole Juyoux avait en tête"), quotes
-    assert not any(q.startswith(roster) for q in quotes), quotes
-    result = extractive.select("Quels élus de l'agglomération Pau-Pyrénées suivent l'ESS ?", [make_passage(_ROSTER)])
-    assert any(s.quote.startswith(roster) for s in result.sentences), [s.quote for s in result.sentences]
-
-
 # The RTES 2013 proceedings (OCR corrected).
 _BYLINE = (
     "La boutique éphémère : de la mutualisation de moyens à la mutualisation de projets\n\n"
@@ -1488,21 +1473,6 @@ _BYLINE = (
 )
 
 
-def test_a_speakers_byline_is_quoted_only_for_a_question_on_that_person() -> None:
-    """« Quels outils la communauté d'agglomération Pôle Azur Provence a-t-elle mis en place… ? » was answered by
-    « Marie-Louise Gourdon, vice-présidente…, communauté d'agglomération Pôle Azur Provence. »: the line says who
-    speaks next, not what she says; it answers what the question asks of her."""
-    byline = "Marie-Louise Gourdon"
-    result = extractive.select(
-        "Comment la communauté d'agglomération Pôle Azur Provence a-t-elle mutualisé les moyens de ses entreprises ?",
-        [make_passage(_BYLINE)],
-    )
-    quotes = [s.quote for s in result.sentences]
-    assert quotes and not any(q.startswith(byline) for q in quotes), quotes
-    result = extractive.select("Quelles responsabilités Marie-Louise Gourdon exerce-t-elle ?", [make_passage(_BYLINE)])
-    assert any(s.quote.startswith(byline) for s in result.sentences), [s.quote for s in result.sentences]
-
-
 # The ANCT webinar's closing lines, as the bundled corpus has them (addresses made up).
 _CONTACT = (
     "Enfin, l'ANCT a fait un focus sur les actions en faveur de l'ESS appuyées sur la programmation 2014-2020.\n\n"
@@ -1511,31 +1481,35 @@ _CONTACT = (
 )
 
 
-def test_a_contact_line_is_quoted_only_for_a_question_on_whom_to_contact() -> None:
-    """« Qu'est-ce que l'ANCT ? » was answered by « Pour toute question sur cet événement, contactez : Jamila
-    Jaaidane, ANCT (…@anct.gouv.fr)… »: an e-mail address beside a name says nothing of it, and « ANCT (…) » looked
-    like the acronym's long form in brackets, so the line even passed for a definition."""
-    contact = "Pour toute question"
-    result = extractive.select("Qu'est-ce que l'ANCT ?", [make_passage(_CONTACT)])
-    quotes = [s.quote for s in result.sentences]
-    assert quotes and not any(q.startswith(contact) for q in quotes), quotes
-    assert not extractive.defines_term(extractive.term_asked("Qu'est-ce que l'ANCT ?"), [make_passage(_CONTACT)])
-    result = extractive.select("Comment contacter l'ANCT au sujet du webinaire ?", [make_passage(_CONTACT)])
-    assert any(s.quote.startswith(contact) for s in result.sentences), [s.quote for s in result.sentences]
-
-
 @pytest.mark.parametrize(
-    ("line", "contact"),
+    ("text", "label", "elsewhere", "asked"),
     [
-        ("Tél : 04 67 60 20 28 | mail : contact@cressoccitanie.org", True),
-        ("Écrivez à info@example.org pour recevoir la lettre.", True),
-        ("Le standard répond au 01.45.22.10.30 du lundi au vendredi.", True),
-        ("En 2020, 30 000 entreprises ont été accompagnées et 10 000 financées.", False),
-        ("Le dispositif a été voté le 04 06 2019 par 12 élus.", False),
+        (_ROSTER, "Nicole Juyoux, conseillère",
+         "Comment l'agglomération Pau-Pyrénées construit-elle sa politique ESS ?",
+         "Quels élus de l'agglomération Pau-Pyrénées suivent l'ESS ?"),
+        (_BYLINE, "Marie-Louise Gourdon",
+         "Comment la communauté d'agglomération Pôle Azur Provence a-t-elle mutualisé les moyens de ses entreprises ?",
+         "Quelles responsabilités Marie-Louise Gourdon exerce-t-elle ?"),
+        (_CONTACT, "Pour toute question", "Qu'est-ce que l'ANCT ?", "Comment contacter l'ANCT au sujet du webinaire ?"),
     ],
 )  # fmt: skip
-def test_a_contact_line_gives_an_address_or_a_telephone_number(line: str, contact: bool) -> None:
-    assert extractive.is_contact(line) is contact
+def test_a_line_that_only_labels_is_quoted_only_for_a_question_asking_for_it(
+    text: str, label: str, elsewhere: str, asked: str
+) -> None:
+    """Who took part (« Michel Adam, Labo de l'ESS, Henri Arévalo, vice-président du Sicoval, … »), who speaks next
+    (« Marie-Louise Gourdon, vice-présidente…, communauté d'agglomération Pôle Azur Provence ») or whom to contact
+    (« Pour toute question…, contactez : Jamila Jaaidane, ANCT (…@anct.gouv.fr) ») answered questions on what was
+    said or done there, or on what the ANCT is; such a line answers only a question asking for someone by office,
+    for that person, or for whom to contact."""
+    quotes = [s.quote for s in extractive.select(elsewhere, [make_passage(text)]).sentences]
+    assert quotes and not any(q.startswith(label) for q in quotes), quotes
+    quotes = [s.quote for s in extractive.select(asked, [make_passage(text)]).sentences]
+    assert any(q.startswith(label) for q in quotes), quotes
+
+
+def test_a_contact_line_never_defines_a_term() -> None:
+    """« ANCT (…@anct.gouv.fr) » looked like the acronym before its long form in brackets."""
+    assert not extractive.defines_term(extractive.term_asked("Qu'est-ce que l'ANCT ?"), [make_passage(_CONTACT)])
 
 
 @pytest.mark.parametrize(
@@ -1551,6 +1525,20 @@ def test_a_contact_line_gives_an_address_or_a_telephone_number(line: str, contac
 )  # fmt: skip
 def test_a_roster_names_two_people_with_their_office(line: str, roster: bool) -> None:
     assert extractive.is_roster(line) is roster
+
+
+@pytest.mark.parametrize(
+    ("line", "contact"),
+    [
+        ("Tél : 04 67 60 20 28 | mail : contact@cressoccitanie.org", True),
+        ("Écrivez à info@example.org pour recevoir la lettre.", True),
+        ("Le standard répond au 01.45.22.10.30 du lundi au vendredi.", True),
+        ("En 2020, 30 000 entreprises ont été accompagnées et 10 000 financées.", False),
+        ("Le dispositif a été voté le 04 06 2019 par 12 élus.", False),
+    ],
+)  # fmt: skip
+def test_a_contact_line_gives_an_address_or_a_telephone_number(line: str, contact: bool) -> None:
+    assert extractive.is_contact(line) is contact
 
 
 def test_a_name_to_define_is_named_as_written() -> None:
