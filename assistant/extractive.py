@@ -1176,6 +1176,13 @@ _LABEL_END = (".", "!", "?", "…", ":", ";", ",", "”", "»", '"')
 _LABEL_WORDS = 12
 
 
+def _on_a_line_of_its_own(s: Sentence, passages: Sequence[Passage]) -> bool:
+    """Whether nothing but spaces stands between ``s`` and the line breaks (or the passage's ends) around it."""
+    text = passages[s.passage_index].text
+    before, after = text[: s.start].rstrip(" \t"), text[s.end :].lstrip(" \t")
+    return (not before or before.endswith("\n")) and (not after or after.startswith("\n"))
+
+
 def _is_label(s: Sentence, passages: Sequence[Passage], names: Iterable[str] = ()) -> bool:
     """A line of its own without a verb's full stop or a figure: a heading (« Séquence #3 : carte blanche de France
     Active »), a programme line (« Animée par Emmanuelle Maudet, directrice… »), a speaker's name and office. It
@@ -1185,11 +1192,8 @@ def _is_label(s: Sentence, passages: Sequence[Passage], names: Iterable[str] = (
     opening = f"{normalize_for_match(shown)} "
     if any(opening.startswith(f"{name} ") for name in names):
         return False
-    text = passages[s.passage_index].text
-    before, after = text[: s.start].rstrip(" \t"), text[s.end :].lstrip(" \t")
     return (
-        (not before or before.endswith("\n"))
-        and (not after or after.startswith("\n"))
+        _on_a_line_of_its_own(s, passages)
         and "\n" not in shown
         and not shown.endswith(_LABEL_END)
         # A numbered heading may run longer (« Séquence #2 — l'intervention du Groupe Caisse des Dépôts en
@@ -1232,20 +1236,20 @@ def _is_byline(s: Sentence, passages: Sequence[Passage], names: Iterable[str] = 
     names that person (« Quelles responsabilités Bérénice Dondeyne exerce-t-elle… ? »)."""
     shown = display_text(s.quote)
     person = _PERSON_COMMA_RE.match(shown)
-    if person is None or not _OFFICE_RE.match(fold(shown[person.end() : person.end() + 60])):
+    if person is None or not _office_after(shown, person):
         return False
     named = normalize_for_match(person.group())
-    if any(name in named for name in names):
-        return False
-    text = passages[s.passage_index].text
-    before, after = text[: s.start].rstrip(" \t"), text[s.end :].lstrip(" \t")
-    return (not before or before.endswith("\n")) and (not after or after.startswith("\n"))
+    return not any(name in named for name in names) and _on_a_line_of_its_own(s, passages)
+
+
+def _office_after(shown: str, person: re.Match[str]) -> bool:
+    """Whether an office follows the name ``person`` matched (« Nicole Juyoux, conseillère déléguée… »)."""
+    return bool(_OFFICE_RE.match(fold(shown[person.end() : person.end() + 60])))
 
 
 def is_roster(shown: str) -> bool:
     """Two people or more, each named with their office: who took part, never what anyone said or did."""
-    offices = (_OFFICE_RE.match(fold(shown[m.end() : m.end() + 60])) for m in _PERSON_COMMA_RE.finditer(shown))
-    return sum(bool(o) for o in offices) >= 2
+    return sum(_office_after(shown, m) for m in _PERSON_COMMA_RE.finditer(shown)) >= 2
 
 
 def _has_figure(text: str) -> bool:

@@ -301,8 +301,7 @@ def retrieve(query: str, k: int = 5, **filters: Any) -> list[Passage]:
     best scores in their new order. A ``k`` below 1 is refused (RequestError), not silently read as a slice bound."""
     passages = fused_passages(query, max(checked_k(k), REORDERED), **filters)
     ordered = answers_first(query, passages)
-    head = [replace(p, score=best.score) for p, best in zip(ordered[:REORDERED], passages, strict=False)]
-    return (head + passages[REORDERED:])[:k]
+    return [replace(p, score=rank.score) for p, rank in zip(ordered, passages, strict=True)][:k]
 
 
 def fit_query_centroid(questions: Iterable[str], out_dir: Path | None = None) -> tuple[QueryCentroid, Path]:
