@@ -440,6 +440,25 @@ def test_a_list_announced_at_the_end_of_a_passage_comes_with_its_items_from_the_
     assert all(contains_quote(c.passage.text, c.quote) for c in citations)
 
 
+@pytest.mark.parametrize(
+    ("probabilities", "other_quoted"),
+    [
+        ([0.1, 0.8, 0.75], False),  # the best sentence announces the levers: the answer is their list
+        ([0.8, 0.1, 0.75], True),  # the best one does not: the ranker hesitates, the other passage is quoted too
+    ],
+)
+def test_an_answer_opening_on_an_announced_list_quotes_no_other_passage(
+    monkeypatch, probabilities: list[float], other_quoted: bool
+) -> None:
+    other = make_passage("Les collectivités soutiennent aussi l'ESS par des subventions de fonctionnement.", 9)
+    monkeypatch.setattr(extractive, "load_ranker", lambda name, features: _FixedRanker(probabilities))
+    question = "Quels leviers les décideurs publics locaux ont-ils pour soutenir les entreprises de l'ESS ?"
+    result = extractive.select(question, [LEVERS_INTRO, other], _adjacent)
+    text, _ = extractive.compose(result.sentences, result.passages)
+    assert ("subventions de fonctionnement" in text) is other_quoted, text
+    assert ("commande publique" in text) is not other_quoted, text
+
+
 def test_an_answer_never_ends_on_a_colon_when_the_items_cannot_be_read() -> None:
     question = "Quels leviers les décideurs publics locaux ont-ils pour soutenir les entreprises de l'ESS ?"
     result = extractive.select(question, [LEVERS_INTRO])
