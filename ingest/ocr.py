@@ -24,7 +24,7 @@ from vectorstore.text import contains_quote
 
 # Bump when what correct_ocr() returns changes: the ingest manifest records it, so documents indexed with
 # another version are re-chunked by the next ``ingest``.
-OCR_VERSION = 10
+OCR_VERSION = 11
 
 # A document is corrected when at least this many of 1 000 words are non-words (clean French prose: 0-2,
 # the bundled OCR documents: 20-30) and at least MIN_NON_WORDS of them are found.
@@ -263,6 +263,7 @@ def correct_ocr(text: str, *, force: bool = False) -> OcrResult:
 
     text = _ELIDED_ACRONYM_RE.sub(_recorded(changes, elided), text)
     text = _BULLET_RE.sub(_recorded(changes, lambda m: "- "), text)
+    text = _QUOTE_BULLET_RE.sub(_recorded(changes, _quote_bullet), text)
     # The cent sign is no letter, so the word fixer below never sees « ¢a », « ¢’est » or « responsabilit¢ ».
     text = _CENT_CA_RE.sub(_recorded(changes, lambda m: _sentence_case(m, "ç")), text)
     text = _CENT_EST_RE.sub(_recorded(changes, lambda m: _sentence_case(m, "c") + apostrophe), text)
@@ -484,6 +485,26 @@ _GLUED_A_LA_RE = re.compile(r"(?<![\w'’])([Aa])la(?=[A-Z]{2,}\b)")
 # « e Maxime Baduel, conseiller… », « o Relance des PTCE »: a list bullet read as a letter at the start of a line
 # (neither is a French word; « e I'agglomération », a letter before an elided article, is left alone).
 _BULLET_RE = re.compile(r"(?m)^[eo¢] (?=[A-ZÀ-Ý](?!['’]))")
+# « Valoriser auprès des institutions… » between two « * » items: the bullet read as an opening quote mark.
+_QUOTE_BULLET_RE = re.compile(r"(?m)^« (?=[A-ZÀ-Ý])")
+_PARAGRAPH_BREAK_RE = re.compile(r"\n[ \t]*\n")
+_ITEM_START_RE = re.compile(r"\s*[-*•–] ")
+
+
+def _quote_bullet(match: re.Match[str]) -> str | None:
+    """« - » for an opening quote mark that starts a paragraph holding no closing one, next to a bulleted
+    paragraph: a list item whose bullet OCR read as « (a quotation closes, and stands among prose)."""
+    text = match.string
+    breaks = [(m.start(), m.end()) for m in _PARAGRAPH_BREAK_RE.finditer(text)]
+    start = max((e for _, e in breaks if e <= match.start()), default=0)
+    end = min((b for b, _ in breaks if b >= match.end()), default=len(text))
+    if "»" in text[start:end]:
+        return None
+    previous = _PARAGRAPH_BREAK_RE.split(text[:start].rstrip())[-1] if start else ""
+    following = _PARAGRAPH_BREAK_RE.split(text[end:].lstrip(), maxsplit=1)[0]
+    return "- " if _ITEM_START_RE.match(previous) or _ITEM_START_RE.match(following) else None
+
+
 # « ¢a », « c¢a », « ¢’est », « qualit¢ »: the cent sign read for ç, c or é (RTES proceedings); each form is read as
 # the French word it makes.
 _CENT_CA_RE = re.compile(r"(?<![\w¢])c?¢(?=a\b)", re.I)

@@ -71,6 +71,12 @@ def fixed(line: str) -> str:
         ("I'expérimentation, et a la responsabilit¢ de son suivi budgétaire", "la responsabilité de son suivi"),
         ("aux collectivités : la transversalité¢, la mobilisation citoyenne et la", "la transversalité, la"),
         ("le document\n¢ La multiplicité des acteurs publics", "le document\n- La multiplicité"),
+        # or as an opening quote mark, next to items bulleted « * » (a paragraph that no « » closes)
+        (
+            "* Promouvoir les initiatives des territoires, a travers ses publications...\n\n« Valoriser auprés des "
+            "institutions nationales, européennes et internationales |a richesse des actions menées,",
+            "publications...\n\n- Valoriser auprès des institutions",
+        ),
         # an elided article glued to its word, or read as U
         ("toute la chaîne de valeur de linnovation sociale", "de l'innovation sociale"),
         ("Dounia Besson, vice présidente a Uinsertion, Uemploi et", "l'insertion, l'emploi et"),
@@ -89,6 +95,19 @@ def test_a_cent_sign_ending_a_word_keeps_the_word_as_written():
     # The sign stood for the last letter: the word's own first letter stays, even after a full stop.
     assert "discours. réalité des actes" in fixed("Il y a des discours. réalit¢ des actes.")
     assert "discours. Ça marche" in fixed("Il y a des discours. ¢a marche.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a quotation closes, even beside a list item
+        "* Un premier point.\n\n« Le futur appartient à celui qui a la plus longue mémoire », a-t-il cité.",
+        # and an opening quote mark with no list around it stays one, closed or not
+        "Introduction : les bases de la coopération\n\n« Coopérer, c'est faire système : les bases de la coopération",
+    ],
+)
+def test_an_opening_quote_mark_is_a_bullet_only_in_a_list(text):
+    assert fixed(text).count("«") == 1
 
 
 def test_rn_read_as_m_is_corrected():
