@@ -20,7 +20,7 @@ from functools import cache, lru_cache
 
 from wordfreq import get_frequency_dict
 
-from vectorstore.text import contains_quote
+from vectorstore.text import LIST_ITEM_RE, contains_quote
 
 # Bump when what correct_ocr() returns changes: the ingest manifest records it, so documents indexed with
 # another version are re-chunked by the next ``ingest``.
@@ -488,21 +488,22 @@ _BULLET_RE = re.compile(r"(?m)^[eo¢] (?=[A-ZÀ-Ý](?!['’]))")
 # « Valoriser auprès des institutions… » between two « * » items: the bullet read as an opening quote mark.
 _QUOTE_BULLET_RE = re.compile(r"(?m)^« (?=[A-ZÀ-Ý])")
 _PARAGRAPH_BREAK_RE = re.compile(r"\n[ \t]*\n")
-_ITEM_START_RE = re.compile(r"\s*[-*•–] ")
+# How far around the quote mark its paragraph and the neighbouring ones are read: a list item is shorter, and a
+# paragraph that runs on beyond is prose (each match then costs a bounded read, whatever the document's size).
+_ITEM_WINDOW = 2000
 
 
 def _quote_bullet(match: re.Match[str]) -> str | None:
-    """« - » for an opening quote mark that starts a paragraph holding no closing one, next to a bulleted
-    paragraph: a list item whose bullet OCR read as « (a quotation closes, and stands among prose)."""
+    """« - » for an opening quote mark that starts a paragraph holding no closing one, next to a list item: a
+    bullet OCR read as « (a quotation closes, and stands among prose)."""
     text = match.string
-    breaks = [(m.start(), m.end()) for m in _PARAGRAPH_BREAK_RE.finditer(text)]
-    start = max((e for _, e in breaks if e <= match.start()), default=0)
-    end = min((b for b, _ in breaks if b >= match.end()), default=len(text))
-    if "»" in text[start:end]:
+    head = _PARAGRAPH_BREAK_RE.split(text[max(0, match.start() - _ITEM_WINDOW) : match.start()])
+    tail = _PARAGRAPH_BREAK_RE.split(text[match.end() : match.end() + _ITEM_WINDOW], maxsplit=2)
+    previous = head[-2] if len(head) > 1 else ""
+    following = tail[1] if len(tail) > 1 else ""
+    if "»" in head[-1] + tail[0] or not (LIST_ITEM_RE.match(previous) or LIST_ITEM_RE.match(following)):
         return None
-    previous = _PARAGRAPH_BREAK_RE.split(text[:start].rstrip())[-1] if start else ""
-    following = _PARAGRAPH_BREAK_RE.split(text[end:].lstrip(), maxsplit=1)[0]
-    return "- " if _ITEM_START_RE.match(previous) or _ITEM_START_RE.match(following) else None
+    return "- "
 
 
 # « ¢a », « c¢a », « ¢’est », « qualit¢ »: the cent sign read for ç, c or é (RTES proceedings); each form is read as
