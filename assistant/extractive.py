@@ -948,7 +948,7 @@ class Counted:
     def spoken_of_by(self, sentence: Sentence) -> bool:
         if not self.terms & sentence.terms:
             return False
-        if display_text(sentence.quote).endswith(":"):
+        if _announces(sentence):
             return True
         words = _WORD_RE.findall(fold(sentence.quote))
         return any(
@@ -1340,8 +1340,9 @@ def select(
     if kind != WHO:
         # A heading, a programme line, a roster of speakers, a speaker's byline or whom to contact beside the answer
         # only labels it: quoted only when nothing else answers.
-        rosters = not _ASKS_OFFICE_RE.search(fold(question))
-        contacts = not _ASKS_CONTACT_RE.search(fold(question))
+        folded = fold(question)
+        rosters = not _ASKS_OFFICE_RE.search(folded)
+        contacts = not _ASKS_CONTACT_RE.search(folded)
 
         def labels(s: Sentence) -> bool:
             shown = display_text(s.quote)
@@ -1371,7 +1372,7 @@ def select(
     cited = {best.passage_index}
     # An answer opening on an announced list (« … les 6 leviers… : ») is that list: another passage's best sentence
     # beside it only adds noise (out of fold, 1 003 questions: 3 answers shorter, none losing its evidence).
-    opens_on_list = display_text(best.quote).endswith(":")
+    opens_on_list = _announces(best)
     for j in order[1:]:
         s, p = sentences[j], float(probability[j])
         if _FOOTNOTE_RE.match(s.quote) or _announces_unasked(s, q_terms):
@@ -1400,10 +1401,15 @@ def select(
     return ExtractiveResult(completed, confidence, "", passages)
 
 
+def _announces(s: Sentence) -> bool:
+    """Whether ``s`` announces what follows (« … les 6 leviers des décideurs publics locaux : »), as shown."""
+    return display_text(s.quote).endswith(":")
+
+
 def _announces_unasked(s: Sentence, q_terms: Set[str]) -> bool:
     """A sentence announcing what follows (« Pour aller plus loin : ») without a word of the question: beside the
     answer it only brings in whatever comes next."""
-    return display_text(s.quote).endswith(":") and not q_terms & s.terms
+    return _announces(s) and not q_terms & s.terms
 
 
 def _check(
@@ -1435,7 +1441,7 @@ def _check(
         def names_some(s: Sentence) -> bool:  # a name, or a list of them announced (« … avec : »)
             if _gives_names(s, known):
                 return True
-            return display_text(s.quote).endswith(":") and any(
+            return _announces(s) and any(
                 _gives_names(i, known) for i in _items_after(s, passages, adjacent)
             )
 
@@ -1557,7 +1563,7 @@ def _share_needed(s: Sentence, kind: str) -> float:
     """Share of the best probability a sentence of another passage needs to be quoted too. A list question is
     answered by a list: a sentence announcing one (« … les 6 leviers … : ») is kept on the same footing as a
     further sentence of the best passage, and _completed then puts it, with its items, first."""
-    return KEEP_SHARE if kind == LIST and display_text(s.quote).endswith(":") else UNSURE_SHARE
+    return KEEP_SHARE if kind == LIST and _announces(s) else UNSURE_SHARE
 
 
 def _completed(
@@ -1583,7 +1589,7 @@ def _completed(
                 groups.append([s])
             continue
         group = _with_signature(s, passages) or [s]
-        if display_text(s.quote).endswith(":"):
+        if _announces(s):
             items = _items_after(s, passages, adjacent)
             if not items and rank:
                 continue
@@ -1626,7 +1632,7 @@ def _continuation(s: Sentence, passages: list[Passage], adjacent: Adjacent | Non
         return []
     if _opens_testimony(following) or not (_leans_back(following.quote) or _impersonal(following.quote)):
         return []
-    if display_text(following.quote).endswith(":"):
+    if _announces(following):
         items = _items_after(following, passages, adjacent)
         return [following, *items] if items else []
     return [following]
@@ -1740,7 +1746,7 @@ def _antecedents(s: Sentence, passages: list[Passage], adjacent: Adjacent | None
             if not any(_same(x, before) for x in items):
                 break
             intro = _sentence_before(items[0], passages, adjacent)
-            return ([intro] if intro is not None and display_text(intro.quote).endswith(":") else []) + items + out
+            return ([intro] if intro is not None and _announces(intro) else []) + items + out
         out.insert(0, before)
         current = before
     return out
