@@ -24,7 +24,7 @@ from vectorstore.text import LIST_ITEM_RE, contains_quote
 
 # Bump when what correct_ocr() returns changes: the ingest manifest records it, so documents indexed with
 # another version are re-chunked by the next ``ingest``.
-OCR_VERSION = 12
+OCR_VERSION = 13
 
 # A document is corrected when at least this many of 1 000 words are non-words (clean French prose: 0-2,
 # the bundled OCR documents: 20-30) and at least MIN_NON_WORDS of them are found.
@@ -499,9 +499,12 @@ def _quote_bullet(match: re.Match[str]) -> str | None:
     text = match.string
     head = _PARAGRAPH_BREAK_RE.split(text[max(0, match.start() - _ITEM_WINDOW) : match.start()])
     tail = _PARAGRAPH_BREAK_RE.split(text[match.end() : match.end() + _ITEM_WINDOW], maxsplit=2)
+    runs_on = (
+        len(head) == 1 and match.start() > _ITEM_WINDOW or len(tail) == 1 and match.end() + _ITEM_WINDOW < len(text)
+    )
     previous = head[-2] if len(head) > 1 else ""
     following = tail[1] if len(tail) > 1 else ""
-    if "»" in head[-1] + tail[0] or not (LIST_ITEM_RE.match(previous) or LIST_ITEM_RE.match(following)):
+    if runs_on or "»" in head[-1] + tail[0] or not (LIST_ITEM_RE.match(previous) or LIST_ITEM_RE.match(following)):
         return None
     return "- "
 

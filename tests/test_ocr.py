@@ -102,6 +102,10 @@ def test_a_cent_sign_ending_a_word_keeps_the_word_as_written():
     [
         # a quotation closes, even beside a list item
         "* Un premier point.\n\n« Le futur appartient à celui qui a la plus longue mémoire », a-t-il cité.",
+        # however far it closes: a paragraph longer than a list item is prose
+        "* Un premier point.\n\n« Le futur appartient à celui qui a la plus longue mémoire, "
+        + "et ainsi de suite, " * 150
+        + "a-t-il cité. »",
         # and an opening quote mark with no list around it stays one, closed or not
         "Introduction : les bases de la coopération\n\n« Coopérer, c'est faire système : les bases de la coopération",
     ],
